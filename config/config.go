@@ -1,0 +1,395 @@
+// Package config reads kupdate's config.toml: defaults for every key, strict
+// decoding (an unknown key is an error), validation whose errors name the file,
+// line and column, and secrets read from the environment variables it names.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
+	"github.com/robfig/cron/v3"
+)
+
+// Config is the whole of config.toml. The [kernelorg] and [nixpkgs] names are
+// a contract with operators (design.md); the rest is documented in README.md.
+type Config struct {
+	KernelOrg KernelOrg `toml:"kernelorg"`
+	Nixpkgs   Nixpkgs   `toml:"nixpkgs"`
+	Git       Git       `toml:"git"`
+	Build     Build     `toml:"build"`
+	GitHub    GitHub    `toml:"github"`
+	Promote   Promote   `toml:"promote"`
+	Serve     Serve     `toml:"serve"`
+}
+
+// KernelOrg is where releases, checksums and rc snapshots come from.
+type KernelOrg struct {
+	URL     string   `toml:"url"`
+	CDNURL  string   `toml:"cdn_url"`
+	GitURL  string   `toml:"git_url"`
+	Keyring string   `toml:"keyring"` // path to an armored keyring; empty = embedded autosigner key
+	Timeout Duration `toml:"timeout"` // bound on one poll, retries included
+	// MaxSnapshotBytes caps the download of one rc snapshot tarball.
+	MaxSnapshotBytes int64 `toml:"max_snapshot_bytes"`
+}
+
+// Nixpkgs is the tree kupdate edits.
+type Nixpkgs struct {
+	Path     string `toml:"path"`      // a local checkout; empty = a managed clone in cache_dir
+	Remote   string `toml:"remote"`    // upstream repository the managed clone follows
+	Fork     string `toml:"fork"`      // repository kupdate pushes its branches to
+	Base     string `toml:"base"`      // branch changes are based on and PRs target
+	CacheDir string `toml:"cache_dir"` // managed clone, rc hash cache, lock; empty = $XDG_CACHE_HOME/kupdate
+}
+
+// Git is how commits are made and pushed.
+type Git struct {
+	AuthorName  string `toml:"author_name"`
+	AuthorEmail string `toml:"author_email"`
+	TokenEnv    string `toml:"token_env"` // environment variable holding the push token
+}
+
+// Build is how candidates are built and tested with Nix.
+type Build struct {
+	Tiers       []string            `toml:"tiers"`    // which tiers run, in order
+	Commands    map[string][]string `toml:"commands"` // tier -> argument vector; "{attr}" is replaced
+	Concurrency int                 `toml:"concurrency"`
+	MaxJobs     int                 `toml:"max_jobs"`
+	Cores       int                 `toml:"cores"`
+	Builders    string              `toml:"builders"` // passed to Nix as --builders
+	Timeout     Duration            `toml:"timeout"`  // per tier and attribute
+	LogLines    int                 `toml:"log_lines"`
+}
+
+// GitHub is the repository PRs are opened on and how kupdate authenticates.
+type GitHub struct {
+	APIURL         string              `toml:"api_url"`
+	Owner          string              `toml:"owner"`
+	Repo           string              `toml:"repo"`
+	ForkOwner      string              `toml:"fork_owner"` // owner of the fork the branches are pushed to; empty = same repository
+	TokenEnv       string              `toml:"token_env"`
+	AppID          int64               `toml:"app_id"`
+	InstallationID int64               `toml:"installation_id"`
+	PrivateKeyFile string              `toml:"private_key_file"`
+	Draft          bool                `toml:"draft"`
+	Merge          bool                `toml:"merge"`
+	Reviewers      []string            `toml:"reviewers"`
+	Labels         map[string][]string `toml:"labels"` // base branch -> labels; a missing base = discovered
+}
+
+// Promote is the staging -> target step.
+type Promote struct {
+	Enabled bool   `toml:"enabled"`
+	Merge   bool   `toml:"merge"`
+	Pairs   []Pair `toml:"pairs"`
+}
+
+// Pair is one promotion: PR From into To.
+type Pair struct {
+	From string `toml:"from"`
+	To   string `toml:"to"`
+}
+
+// Serve is the long-running service.
+type Serve struct {
+	Listen           string   `toml:"listen"`
+	Schedule         string   `toml:"schedule"` // cron expression (robfig/cron, 5 fields)
+	Jitter           Duration `toml:"jitter"`
+	WebhookSecretEnv string   `toml:"webhook_secret_env"`
+	ShutdownTimeout  Duration `toml:"shutdown_timeout"`
+}
+
+// Duration is a time.Duration written as "90s", "2m", "3h" in TOML.
+type Duration time.Duration
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q: want e.g. \"90s\", \"15m\", \"3h\"", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("invalid duration %q: must not be negative", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// D is d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Default is the configuration with every key at its default: what an empty
+// config.toml means, and what the config.toml at the repository root spells out.
+func Default() Config {
+	return Config{
+		KernelOrg: KernelOrg{
+			URL:              "https://www.kernel.org",
+			CDNURL:           "https://cdn.kernel.org",
+			GitURL:           "https://git.kernel.org",
+			Timeout:          Duration(5 * time.Minute),
+			MaxSnapshotBytes: 512 << 20,
+		},
+		Nixpkgs: Nixpkgs{
+			Remote: "https://github.com/NixOS/nixpkgs.git",
+			Base:   "staging-nixos",
+		},
+		Git: Git{
+			AuthorName:  "kupdate",
+			AuthorEmail: "kupdate@users.noreply.github.com",
+			TokenEnv:    "KUPDATE_GIT_TOKEN",
+		},
+		Build: Build{
+			Tiers: []string{"eval", "configfile"},
+			Commands: map[string][]string{
+				"eval":       {"nix-instantiate", "-A", "linuxKernel.kernels.{attr}"},
+				"configfile": {"nix-build", "--no-out-link", "-A", "linuxKernel.kernels.{attr}.configfile"},
+				"kernel":     {"nix-build", "--no-out-link", "-A", "linuxKernel.kernels.{attr}"},
+				"test":       {"nix-build", "--no-out-link", "-A", "nixosTests.kernel-generic.{attr}"},
+			},
+			Concurrency: 2,
+			MaxJobs:     1,
+			Timeout:     Duration(4 * time.Hour),
+			LogLines:    40,
+		},
+		GitHub: GitHub{
+			APIURL:   "https://api.github.com/",
+			Owner:    "NixOS",
+			Repo:     "nixpkgs",
+			TokenEnv: "GITHUB_TOKEN",
+			Draft:    true,
+		},
+		Promote: Promote{
+			Pairs: []Pair{{From: "staging-nixos", To: "master"}},
+		},
+		Serve: Serve{
+			Listen:           "127.0.0.1:8380",
+			Schedule:         "17 * * * *",
+			Jitter:           Duration(5 * time.Minute),
+			WebhookSecretEnv: "KUPDATE_WEBHOOK_SECRET",
+			ShutdownTimeout:  Duration(30 * time.Second),
+		},
+	}
+}
+
+// Load reads the file at path over the defaults. A missing file is an error:
+// an operator who names a config means it.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w (create it from the documented config.toml, or pass --config)", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes data (named name in errors) over the defaults and validates it.
+func Parse(name string, data []byte) (*Config, error) {
+	cfg := Default()
+	// Tables replace, not merge, so a [build.commands] that names one tier keeps the others.
+	defCommands := cfg.Build.Commands
+	cfg.Build.Commands = nil
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, decodeError(name, err)
+	}
+	merged := make(map[string][]string, len(defCommands))
+	for k, v := range defCommands {
+		merged[k] = v
+	}
+	for k, v := range cfg.Build.Commands {
+		merged[k] = v
+	}
+	cfg.Build.Commands = merged
+	if err := cfg.validate(); err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			line, col := keyPosition(data, fe.key)
+			if line > 0 {
+				return nil, fmt.Errorf("%s:%d:%d: %s: %s", name, line, col, fe.key, fe.msg)
+			}
+			return nil, fmt.Errorf("%s: %s: %s", name, fe.key, fe.msg)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &cfg, nil
+}
+
+func decodeError(name string, err error) error {
+	var sm *toml.StrictMissingError
+	if errors.As(err, &sm) && len(sm.Errors) > 0 {
+		var msgs []string
+		for _, e := range sm.Errors {
+			row, col := e.Position()
+			msgs = append(msgs, fmt.Sprintf("%s:%d:%d: unknown key %q (see README.md, Configuration, for the keys kupdate reads)", name, row, col, strings.Join(e.Key(), ".")))
+		}
+		return errors.New(strings.Join(msgs, "\n"))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, col := de.Position()
+		key := strings.Join(de.Key(), ".")
+		if key != "" {
+			return fmt.Errorf("%s:%d:%d: %s: %s", name, row, col, key, de.Error())
+		}
+		return fmt.Errorf("%s:%d:%d: %s", name, row, col, de.Error())
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+type fieldError struct{ key, msg string }
+
+func (e *fieldError) Error() string { return e.key + ": " + e.msg }
+
+func bad(key, format string, args ...any) error {
+	return &fieldError{key: key, msg: fmt.Sprintf(format, args...)}
+}
+
+var knownTiers = []string{"eval", "configfile", "kernel", "test"}
+
+func (c *Config) validate() error {
+	for _, u := range []struct{ key, val string }{
+		{"kernelorg.url", c.KernelOrg.URL},
+		{"kernelorg.cdn_url", c.KernelOrg.CDNURL},
+		{"kernelorg.git_url", c.KernelOrg.GitURL},
+		{"github.api_url", c.GitHub.APIURL},
+	} {
+		if err := checkHTTPURL(u.key, u.val); err != nil {
+			return err
+		}
+	}
+	if c.KernelOrg.Timeout <= 0 {
+		return bad("kernelorg.timeout", "must be positive")
+	}
+	if c.KernelOrg.MaxSnapshotBytes <= 0 {
+		return bad("kernelorg.max_snapshot_bytes", "must be positive")
+	}
+	if c.Nixpkgs.Base == "" {
+		return bad("nixpkgs.base", "must name a branch (e.g. \"staging-nixos\")")
+	}
+	if c.Nixpkgs.Path == "" && c.Nixpkgs.Remote == "" {
+		return bad("nixpkgs.remote", "must be set when nixpkgs.path is empty (kupdate keeps a clone of it)")
+	}
+	if c.Git.AuthorName == "" || c.Git.AuthorEmail == "" || !strings.Contains(c.Git.AuthorEmail, "@") {
+		return bad("git.author_email", "author_name and a valid author_email are required, got %q <%q>", c.Git.AuthorName, c.Git.AuthorEmail)
+	}
+	for _, t := range c.Build.Tiers {
+		if !slices.Contains(knownTiers, t) {
+			return bad("build.tiers", "unknown tier %q: want some of %s, in order", t, strings.Join(knownTiers, ", "))
+		}
+		if len(c.Build.Commands[t]) == 0 {
+			return bad("build.commands", "tier %q has no command", t)
+		}
+	}
+	for t, argv := range c.Build.Commands {
+		if !slices.Contains(knownTiers, t) {
+			return bad("build.commands."+t, "unknown tier %q: want one of %s", t, strings.Join(knownTiers, ", "))
+		}
+		if len(argv) == 0 || argv[0] == "" {
+			return bad("build.commands."+t, "must be a non-empty argument vector, e.g. [\"nix-build\", \"-A\", \"linuxKernel.kernels.{attr}\"]")
+		}
+	}
+	if c.Build.Concurrency < 1 {
+		return bad("build.concurrency", "must be at least 1, got %d", c.Build.Concurrency)
+	}
+	if c.Build.MaxJobs < 0 || c.Build.Cores < 0 {
+		return bad("build.max_jobs", "max_jobs and cores must not be negative")
+	}
+	if c.Build.Timeout <= 0 {
+		return bad("build.timeout", "must be positive")
+	}
+	if c.Build.LogLines < 1 {
+		return bad("build.log_lines", "must be at least 1, got %d", c.Build.LogLines)
+	}
+	if c.GitHub.Owner == "" || c.GitHub.Repo == "" {
+		return bad("github.owner", "owner and repo are required")
+	}
+	if c.GitHub.AppID != 0 && (c.GitHub.InstallationID == 0 || c.GitHub.PrivateKeyFile == "") {
+		return bad("github.app_id", "GitHub App auth needs installation_id and private_key_file too")
+	}
+	for i, p := range c.Promote.Pairs {
+		if p.From == "" || p.To == "" || p.From == p.To {
+			return bad("promote.pairs", "pair %d: from and to must be two different branches, got %q -> %q", i+1, p.From, p.To)
+		}
+	}
+	if _, err := cron.ParseStandard(c.Serve.Schedule); err != nil {
+		return bad("serve.schedule", "invalid cron expression %q: %v", c.Serve.Schedule, err)
+	}
+	return nil
+}
+
+func checkHTTPURL(key, s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return bad(key, "want an http(s) URL, got %q", s)
+	}
+	return nil
+}
+
+// Secret returns the value of the environment variable named by envName. The
+// error names the variable, never its value.
+func Secret(envName string) (string, error) {
+	if envName == "" {
+		return "", errors.New("no environment variable configured for this secret")
+	}
+	v := os.Getenv(envName)
+	if v == "" {
+		return "", fmt.Errorf("environment variable %s is empty or unset: export it with the secret", envName)
+	}
+	return v, nil
+}
+
+// CacheDir is nixpkgs.cache_dir, or $XDG_CACHE_HOME/kupdate.
+func (c *Config) CacheDir() (string, error) {
+	if c.Nixpkgs.CacheDir != "" {
+		return c.Nixpkgs.CacheDir, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("nixpkgs.cache_dir is empty and there is no user cache directory: %w", err)
+	}
+	return filepath.Join(d, "kupdate"), nil
+}
+
+// keyPosition finds where the dotted key is set in data, for errors about a
+// value that decoded but is not acceptable. 0, 0 when the key is not in the
+// file (a default is at fault).
+func keyPosition(data []byte, dotted string) (line, col int) {
+	want := strings.Split(dotted, ".")
+	p := unstable.Parser{}
+	p.Reset(data)
+	var table []string
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			table = keyParts(e.Key())
+		case unstable.KeyValue:
+			full := append(slices.Clone(table), keyParts(e.Key())...)
+			if len(full) >= len(want) && slices.Equal(full[:len(want)], want) {
+				it := e.Key()
+				if it.Next() {
+					sh := p.Shape(p.Range(it.Node().Data))
+					return sh.Start.Line, sh.Start.Column
+				}
+			}
+		}
+	}
+	return 0, 0
+}
+
+func keyParts(it unstable.Iterator) []string {
+	var parts []string
+	for it.Next() {
+		parts = append(parts, string(it.Node().Data))
+	}
+	return parts
+}

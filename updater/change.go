@@ -1,0 +1,36 @@
+package updater
+
+// Kind says what a Change does; each kind has nixpkgs' own commit title shape.
+type Kind string
+
+const (
+	Bump         Kind = "bump"          // linux_6_12: 6.12.63 -> 6.12.64
+	Init         Kind = "init"          // linux_6_19: init at 6.19
+	Remove       Kind = "remove"        // linux_6_17: remove
+	HardenedBump Kind = "hardened-bump" // linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.64-hardened1
+	HardenedInit Kind = "hardened-init" // linux_6_19_hardened: init at 6.19.1-hardened1
+)
+
+// Change is one commit's worth of edits to a nixpkgs tree. The exported JSON
+// fields are the `plan --json` contract of design.md: keep them stable.
+type Change struct {
+	Kind   Kind     `json:"kind"`
+	Attr   string   `json:"attr"`   // linux_6_12, linux_testing, linux_6_12_hardened
+	Branch string   `json:"branch"` // kernels-org.json / patches.json key: "6.12", "testing"
+	From   string   `json:"from"`   // version before; empty for init
+	To     string   `json:"to"`     // version after; empty for remove
+	Hash   string   `json:"hash"`   // sha256:<nix32> written; empty for remove
+	LTS    bool     `json:"lts"`
+	Files  []string `json:"files"` // slash paths relative to the tree root, sorted
+	Title  string   `json:"title"`
+
+	// ChangeLog is kernel.org's ChangeLog URL for To, when upstream has one.
+	ChangeLog string `json:"-"`
+	// Build lists the attributes (of linuxKernel.kernels) to build and test
+	// for this change.
+	Build []string `json:"-"`
+}
+
+// Rolling reports whether c belongs in the rolling per-base update branch
+// (point releases) rather than a branch of its own (a new major, a removal).
+func (c Change) Rolling() bool { return c.Kind == Bump || c.Kind == HardenedBump }
