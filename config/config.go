@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -63,11 +64,14 @@ type Build struct {
 	Tiers       []string            `toml:"tiers"`    // which tiers run, in order
 	Commands    map[string][]string `toml:"commands"` // tier -> argument vector; "{attr}" is replaced
 	Concurrency int                 `toml:"concurrency"`
-	MaxJobs     int                 `toml:"max_jobs"`
-	Cores       int                 `toml:"cores"`
-	Builders    string              `toml:"builders"` // passed to Nix as --builders
+	MaxJobs     int                 `toml:"max_jobs"` // passed to Nix as --max-jobs; 0 = remote builders only
+	Cores       int                 `toml:"cores"`    // passed to Nix as --cores when > 0
+	Builders    string              `toml:"builders"` // passed to Nix as --option builders, when set
 	Timeout     Duration            `toml:"timeout"`  // per tier and attribute
 	LogLines    int                 `toml:"log_lines"`
+	// Options are further Nix settings, passed as --option NAME VALUE
+	// (e.g. substituters, builders-use-substitutes, store).
+	Options map[string]string `toml:"options"`
 }
 
 // GitHub is the repository PRs are opened on and how kupdate authenticates.
@@ -255,6 +259,10 @@ func bad(key, format string, args ...any) error {
 
 var knownTiers = []string{"eval", "configfile", "kernel", "test"}
 
+// nixSettingName is the shape of a nix.conf setting; it keeps an option name
+// from being read by Nix as a flag of its own.
+var nixSettingName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
 func (c *Config) validate() error {
 	for _, u := range []struct{ key, val string }{
 		{"kernelorg.url", c.KernelOrg.URL},
@@ -302,6 +310,14 @@ func (c *Config) validate() error {
 	}
 	if c.Build.MaxJobs < 0 || c.Build.Cores < 0 {
 		return bad("build.max_jobs", "max_jobs and cores must not be negative")
+	}
+	if c.Build.MaxJobs == 0 && c.Build.Builders == "" && c.Build.Options["builders"] == "" {
+		return bad("build.max_jobs", "0 builds only on remote builders, but build.builders is empty: set builders (\"@/etc/nix/machines\" for the machines file), or max_jobs to at least 1")
+	}
+	for name := range c.Build.Options {
+		if !nixSettingName.MatchString(name) {
+			return bad("build.options", "%q is not a Nix setting name (want e.g. \"substituters\")", name)
+		}
 	}
 	if c.Build.Timeout <= 0 {
 		return bad("build.timeout", "must be positive")

@@ -67,6 +67,8 @@ func TestErrors(t *testing.T) {
 		{"bad cron", "[serve]\n  schedule = \"every hour\"\n", "c.toml:2:3: serve.schedule: invalid cron expression \"every hour\""},
 		{"bad pair", "[promote]\npairs = [{ from = \"master\", to = \"master\" }]\n", "c.toml:2:1: promote.pairs: pair 1"},
 		{"syntax", "[build\n", "c.toml:1:"},
+		{"max_jobs 0 without builders", "[build]\nmax_jobs = 0\n", "c.toml:2:1: build.max_jobs: 0 builds only on remote builders"},
+		{"bad nix option", "[build.options]\n\"--impure\" = \"x\"\n", "c.toml:2:2: build.options: \"--impure\" is not a Nix setting name"},
 		{"app half", "[github]\napp_id = 5\n", "c.toml:2:1: github.app_id: GitHub App auth needs installation_id and private_key_file too"},
 	}
 	for _, tt := range tests {
