@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -103,13 +104,19 @@ type Pair struct {
 	To   string `toml:"to"`
 }
 
-// Serve is the long-running service.
+// Serve is the long-running service (`kupdate serve`, package server).
 type Serve struct {
-	Listen           string   `toml:"listen"`
-	Schedule         string   `toml:"schedule"` // cron expression (robfig/cron, 5 fields)
-	Jitter           Duration `toml:"jitter"`
-	WebhookSecretEnv string   `toml:"webhook_secret_env"`
-	ShutdownTimeout  Duration `toml:"shutdown_timeout"`
+	Listen   string   `toml:"listen"`   // host:port of the status page, /metrics, /healthz, /webhook
+	Schedule string   `toml:"schedule"` // cron expression (robfig/cron, 5 fields)
+	Jitter   Duration `toml:"jitter"`   // random delay added to each scheduled run, up to this
+	// WebhookSecretEnv names the environment variable holding the GitHub
+	// webhook secret; an empty or unset variable disables /webhook.
+	WebhookSecretEnv string `toml:"webhook_secret_env"`
+	// ShutdownTimeout is how long SIGTERM waits for a running cycle to finish
+	// before cancelling it.
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	// StuckAfter is how long a cycle may run before /healthz reports it stuck.
+	StuckAfter Duration `toml:"stuck_after"`
 }
 
 // Duration is a time.Duration written as "90s", "2m", "3h" in TOML.
@@ -181,6 +188,7 @@ func Default() Config {
 			Jitter:           Duration(5 * time.Minute),
 			WebhookSecretEnv: "KUPDATE_WEBHOOK_SECRET",
 			ShutdownTimeout:  Duration(30 * time.Second),
+			StuckAfter:       Duration(12 * time.Hour),
 		},
 	}
 }
@@ -338,6 +346,15 @@ func (c *Config) validate() error {
 	}
 	if _, err := cron.ParseStandard(c.Serve.Schedule); err != nil {
 		return bad("serve.schedule", "invalid cron expression %q: %v", c.Serve.Schedule, err)
+	}
+	if _, _, err := net.SplitHostPort(c.Serve.Listen); err != nil {
+		return bad("serve.listen", "want host:port (e.g. \"127.0.0.1:8380\", \":8380\" for every interface), got %q", c.Serve.Listen)
+	}
+	if c.Serve.ShutdownTimeout <= 0 {
+		return bad("serve.shutdown_timeout", "must be positive: it is how long SIGTERM waits for a running cycle")
+	}
+	if c.Serve.StuckAfter <= 0 {
+		return bad("serve.stuck_after", "must be positive: it is how long a cycle may run before /healthz fails")
 	}
 	return nil
 }
