@@ -35,11 +35,14 @@ type Config struct {
 
 // KernelOrg is where releases, checksums and rc snapshots come from.
 type KernelOrg struct {
-	URL     string   `toml:"url"`
-	CDNURL  string   `toml:"cdn_url"`
-	GitURL  string   `toml:"git_url"`
-	Keyring string   `toml:"keyring"` // path to an armored keyring; empty = embedded autosigner key
-	Timeout Duration `toml:"timeout"` // bound on one poll, retries included
+	URL     string `toml:"url"`
+	CDNURL  string `toml:"cdn_url"`
+	GitURL  string `toml:"git_url"`
+	Keyring string `toml:"keyring"` // path to an armored keyring; empty = embedded autosigner key
+	// Fingerprint pins the primary key that must sign sha256sums.asc
+	// (40 hex digits); the default is the Kernel.org checksum autosigner's.
+	Fingerprint string   `toml:"fingerprint"`
+	Timeout     Duration `toml:"timeout"` // bound on one poll, retries included
 	// MaxSnapshotBytes caps the download of one rc snapshot tarball.
 	MaxSnapshotBytes int64 `toml:"max_snapshot_bytes"`
 }
@@ -147,6 +150,7 @@ func Default() Config {
 			URL:              "https://www.kernel.org",
 			CDNURL:           "https://cdn.kernel.org",
 			GitURL:           "https://git.kernel.org",
+			Fingerprint:      "B8868C80BA62A1FFFAF5FDA9632D3A06589DA6B1",
 			Timeout:          Duration(5 * time.Minute),
 			MaxSnapshotBytes: 512 << 20,
 		},
@@ -288,6 +292,9 @@ func (c *Config) validate() error {
 	if c.KernelOrg.MaxSnapshotBytes <= 0 {
 		return bad("kernelorg.max_snapshot_bytes", "must be positive")
 	}
+	if !isFingerprint(c.KernelOrg.Fingerprint) {
+		return bad("kernelorg.fingerprint", "want the signing key's primary fingerprint as 40 hex digits without spaces (e.g. \"B8868C80BA62A1FFFAF5FDA9632D3A06589DA6B1\"), got %q", c.KernelOrg.Fingerprint)
+	}
 	if c.Nixpkgs.Base == "" {
 		return bad("nixpkgs.base", "must name a branch (e.g. \"staging-nixos\")")
 	}
@@ -357,6 +364,19 @@ func (c *Config) validate() error {
 		return bad("serve.stuck_after", "must be positive: it is how long a cycle may run before /healthz fails")
 	}
 	return nil
+}
+
+// isFingerprint accepts an OpenPGP v4 (40 hex digits) or v6 (64) fingerprint.
+func isFingerprint(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return true
 }
 
 func checkHTTPURL(key, s string) error {

@@ -63,6 +63,7 @@ func TestErrors(t *testing.T) {
 		{"wrong type", "[build]\nconcurrency = \"two\"\n", "c.toml:2:"},
 		{"bad duration", "[build]\ntimeout = \"forever\"\n", "invalid duration \"forever\""},
 		{"bad url", "\n[kernelorg]\ngit_url = \"ftp://x\"\n", "c.toml:3:1: kernelorg.git_url: want an http(s) URL, got \"ftp://x\""},
+		{"bad fingerprint", "[kernelorg]\nfingerprint = \"B886 8C80\"\n", "c.toml:2:1: kernelorg.fingerprint: want the signing key's primary fingerprint as 40 hex digits"},
 		{"bad tier", "[build]\ntiers = [\"eval\", \"boot\"]\n", "c.toml:2:1: build.tiers: unknown tier \"boot\""},
 		{"bad cron", "[serve]\n  schedule = \"every hour\"\n", "c.toml:2:3: serve.schedule: invalid cron expression \"every hour\""},
 		{"bad pair", "[promote]\npairs = [{ from = \"master\", to = \"master\" }]\n", "c.toml:2:1: promote.pairs: pair 1"},
