@@ -1,0 +1,155 @@
+package kernelorg
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
+)
+
+// Hash returns the hash nixpkgs pins for v, as "sha256:<nix32>": for a
+// release the flat hash of linux-<v>.tar.xz from the signed sha256sums.asc,
+// for an rc the NAR hash of the unpacked snapshot. An error wrapping
+// ErrNotYet means kernel.org has not listed v yet: try again next cycle.
+func (c *Client) Hash(ctx context.Context, v Version) (string, error) {
+	if v.IsZero() {
+		return "", errors.New("kernelorg: Hash of the zero Version")
+	}
+	if v.IsRC() {
+		return c.snapshotHash(ctx, v)
+	}
+	return c.releaseHash(ctx, v)
+}
+
+// sumsFile is one folder's sha256sums.asc as last verified.
+type sumsFile struct {
+	mu      sync.Mutex // one fetch per folder at a time
+	fetched bool
+	cycle   int               // the cycle of the last fetch
+	err     error             // that fetch's error, returned for the rest of its cycle
+	val     validators        // of sums
+	sums    map[string]string // file name -> hex sha256, from the signed plaintext only
+	dups    map[string]bool   // names listed twice with different hashes
+}
+
+func checksumsURL(base string, v Version) string {
+	return fmt.Sprintf("%s/pub/linux/kernel/v%d.x/sha256sums.asc", base, v.Major)
+}
+
+func (c *Client) releaseHash(ctx context.Context, v Version) (string, error) {
+	folder := fmt.Sprintf("v%d.x", v.Major)
+	u := checksumsURL(c.base, v)
+	c.mu.Lock()
+	f := c.sums[folder]
+	if f == nil {
+		f = &sumsFile{}
+		c.sums[folder] = f
+	}
+	cycle := c.cycle
+	c.mu.Unlock()
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.fetched || f.cycle != cycle {
+		err := c.refreshSums(ctx, u, f)
+		if err != nil && ctx.Err() != nil {
+			// The caller gave up: not kernel.org's fault, so not remembered.
+			return "", fmt.Errorf("linux %s: %w", v, err)
+		}
+		f.fetched, f.cycle, f.err = true, cycle, err
+	}
+	if f.err != nil {
+		return "", fmt.Errorf("linux %s: %w", v, f.err)
+	}
+	name := "linux-" + v.String() + ".tar.xz"
+	if f.dups[name] {
+		return "", fmt.Errorf("linux %s: %s lists %s twice with different hashes: refusing both", v, u, name)
+	}
+	h, ok := f.sums[name]
+	if !ok {
+		return "", fmt.Errorf("linux %s: %s is not listed in %s: %w", v, name, u, ErrNotYet)
+	}
+	nh, err := NixHashFromHex(h)
+	if err != nil {
+		return "", fmt.Errorf("linux %s: %s, line for %s: %w", v, u, name, err)
+	}
+	return nh, nil
+}
+
+// refreshSums fetches u conditionally. On a 304 f keeps its sums; on a 200
+// the new file replaces them only once its signature is verified.
+func (c *Client) refreshSums(ctx context.Context, u string, f *sumsFile) error {
+	val := f.val
+	if f.sums == nil {
+		val = validators{}
+	}
+	var data []byte
+	res, err := c.fetch(ctx, u, val, maxChecksumsBytes, false, readAll(&data))
+	if err != nil {
+		return err
+	}
+	if res.notModified {
+		c.log.Debug("checksums not modified", "url", u)
+		return nil
+	}
+	plain, err := c.verifyClearsigned(u, data)
+	if err != nil {
+		return err
+	}
+	f.sums, f.dups = parseSums(plain)
+	f.val = res.val
+	c.log.Debug("checksums verified", "url", u, "files", len(f.sums))
+	return nil
+}
+
+// verifyClearsigned checks that data is a clearsigned message made by the
+// pinned key, and returns only the signed plaintext: text around the signed
+// block is never looked at.
+func (c *Client) verifyClearsigned(u string, data []byte) ([]byte, error) {
+	block, _ := clearsign.Decode(data)
+	if block == nil {
+		return nil, fmt.Errorf("%s: not a clearsigned message (no valid \"BEGIN PGP SIGNED MESSAGE\" block)", u)
+	}
+	signer, err := block.VerifySignature(c.keyring, nil)
+	switch {
+	case errors.Is(err, pgperrors.ErrUnknownIssuer):
+		return nil, fmt.Errorf("%s: signed by a key that is not in the kernel.org keyring (kernelorg.keyring): refusing it", u)
+	case err != nil:
+		return nil, fmt.Errorf("%s: bad signature: %w: refusing the file", u, err)
+	case signer == nil || signer.PrimaryKey == nil:
+		return nil, fmt.Errorf("%s: signature verified without a signer: refusing it", u)
+	}
+	if fp := strings.ToUpper(hex.EncodeToString(signer.PrimaryKey.Fingerprint)); fp != c.fingerprint {
+		return nil, fmt.Errorf("%s: signed by key %s, not by the pinned key %s (kernelorg.fingerprint): refusing it", u, fp, c.fingerprint)
+	}
+	return block.Plaintext, nil
+}
+
+// parseSums reads coreutils sha256sum lines ("<64 hex>  <name>", or
+// " *<name>" for binary mode). Other lines are ignored: a name is only ever
+// looked up by its exact line. A name listed twice with different hashes
+// goes into dups.
+func parseSums(plain []byte) (sums map[string]string, dups map[string]bool) {
+	sums, dups = map[string]string{}, map[string]bool{}
+	for line := range bytes.Lines(plain) {
+		l := strings.TrimRight(string(line), "\r\n")
+		if len(l) < 67 || l[64] != ' ' || (l[65] != ' ' && l[65] != '*') {
+			continue
+		}
+		h, name := l[:64], l[66:]
+		if _, err := hex.DecodeString(h); err != nil || strings.ToLower(h) != h {
+			continue
+		}
+		if old, ok := sums[name]; ok && old != h {
+			dups[name] = true
+		}
+		sums[name] = h
+	}
+	return sums, dups
+}
