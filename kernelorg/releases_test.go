@@ -44,8 +44,8 @@ func TestParseReleasesFixture(t *testing.T) {
 func row(moniker, version string, eol bool) string {
 	b, _ := json.Marshal(map[string]any{
 		"moniker": moniker, "version": version, "iseol": eol,
-		"released":  map[string]any{"timestamp": 1767571200, "isodate": "2026-01-05"},
-		"source":    nil, "pgp": nil, "changelog": nil, "gitweb": "", "diffview": "",
+		"released": map[string]any{"timestamp": 1767571200, "isodate": "2026-01-05"},
+		"source":   nil, "pgp": nil, "changelog": nil, "gitweb": "", "diffview": "",
 		"patch":     map[string]any{"full": nil, "incremental": nil},
 		"new_field": []int{1, 2, 3},
 	})
