@@ -27,8 +27,8 @@ type nixLog struct {
 	next  int      // index in lines of the oldest line, once the ring is full
 	total int
 
-	rootDrv string // first derivation whose own builder failed
-	depDrv  string // first derivation that failed because a dependency did
+	rootDrv  string // first derivation whose own builder failed
+	depDrv   string // first derivation that failed because a dependency did
 	building string // the last derivation Nix said it was building
 	// pending is a drv from a "Cannot build '…'." line (Nix ≥ 2.21) whose
 	// "Reason:" line, the next one, says whether it is the root cause.

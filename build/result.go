@@ -29,8 +29,8 @@ const (
 
 // Result is one tier of one attribute.
 type Result struct {
-	Attr     string        // attribute of linuxKernel.kernels, e.g. linux_6_12
-	Tier     string        // eval, configfile, kernel, test
+	Attr     string // attribute of linuxKernel.kernels, e.g. linux_6_12
+	Tier     string // eval, configfile, kernel, test
 	Status   Status
 	Duration time.Duration
 	Command  []string // the argument vector that ran
