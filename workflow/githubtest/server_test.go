@@ -102,7 +102,12 @@ func TestPullRequestLifecycle(t *testing.T) {
 	if !errors.As(err, &er) || er.Response.StatusCode != 405 {
 		t.Fatalf("merging a draft: %v", err)
 	}
-	must(t, func() error { s.mu.Lock(); defer s.mu.Unlock(); s.lookup("NixOS", "nixpkgs").pulls[1].draft = false; return nil }())
+	must(t, func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.lookup("NixOS", "nixpkgs").pulls[1].draft = false
+		return nil
+	}())
 	res, _, err := gh.PullRequests.Merge(ctx, "NixOS", "nixpkgs", 1, "", &github.PullRequestOptions{SHA: pr.GetHead().GetSHA()})
 	must(t, err)
 	if !res.GetMerged() || res.GetSHA() != s.BranchSHA("NixOS", "nixpkgs", "staging-nixos") {

@@ -50,11 +50,11 @@ type status struct {
 }
 
 type checkRun struct {
-	id                                  int64
-	sha, name, status, conclusion       string
-	title, summary, text, detailsURL    string
-	externalID, app                     string
-	started, completed                  time.Time
+	id                               int64
+	sha, name, status, conclusion    string
+	title, summary, text, detailsURL string
+	externalID, app                  string
+	started, completed               time.Time
 }
 
 type review struct {
@@ -380,10 +380,10 @@ func (s *Server) Statuses(owner, name, sha string) []Status {
 
 // CheckRun is a snapshot of a check run.
 type CheckRun struct {
-	ID                                int64
-	Name, Status, Conclusion          string
-	Title, Summary, Text              string
-	App                               string
+	ID                       int64
+	Name, Status, Conclusion string
+	Title, Summary, Text     string
+	App                      string
 }
 
 // CheckRuns returns every check run on sha, oldest first.
