@@ -1,0 +1,125 @@
+package server
+
+import (
+	"context"
+	"time"
+)
+
+// Steps the server runs.
+const (
+	StepCycle   = "cycle"   // the whole cycle, on the schedule
+	StepPromote = "promote" // the promotion step alone, on a webhook
+)
+
+// Cycler is what the server drives: the cycle and the promotion step, and the
+// per-branch state they leave behind. The cycle's package implements it.
+//
+// The server holds the cache-directory lock (package lock) around every
+// Cycle and Promote call and never calls them concurrently, so an
+// implementation must not take that lock itself: a second flock from the
+// same process conflicts with the first.
+type Cycler interface {
+	// Cycle runs one whole cycle. When ctx is cancelled (shutdown, after
+	// serve.shutdown_timeout) it should stop at the next safe point and
+	// return ctx's error.
+	Cycle(ctx context.Context) error
+	// Promote runs the staging -> target promotion step alone.
+	Promote(ctx context.Context) error
+	// Branches is the state of each kernel branch as of the last cycle, for
+	// the status page. It is called on every page view, also while Cycle
+	// runs, so it must be safe for concurrent use and must not do I/O.
+	Branches() []BranchStatus
+}
+
+// BranchStatus is one kernel branch: one row of the status page.
+type BranchStatus struct {
+	Branch    string    `json:"branch"`     // kernels-org.json key: "6.12", "testing"
+	Attr      string    `json:"attr"`       // linux_6_12
+	Nixpkgs   string    `json:"nixpkgs"`    // version at the base branch of nixpkgs; empty = not packaged
+	KernelOrg string    `json:"kernel_org"` // version kernel.org offers; empty = gone (EOL)
+	PR        *PRRef    `json:"pr"`         // the open (or last) PR carrying the update; nil = none
+	Build     string    `json:"build"`      // last build result, e.g. "passed", "configfile failed"
+	CheckedAt time.Time `json:"checked_at,omitzero"`
+	// Reason says why the branch did or did not update in the last cycle,
+	// e.g. "up to date", "sha256sums.asc has no line for 6.12.64 yet".
+	Reason string `json:"reason"`
+}
+
+// PRRef is a pull request on GitHub.
+type PRRef struct {
+	Number int    `json:"number"`
+	URL    string `json:"url"`
+	State  string `json:"state"` // "open", "draft", "merged", "closed"
+}
+
+// StepStatus is one run of a step: the one in progress, or the last finished.
+type StepStatus struct {
+	Step    string    `json:"step"`    // StepCycle or StepPromote
+	Trigger string    `json:"trigger"` // "schedule", or the webhook delivery that asked for it
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end,omitzero"`      // zero while running
+	Outcome string    `json:"outcome,omitempty"` // an Outcome* constant; empty while running
+	Error   string    `json:"error,omitempty"`
+}
+
+// Took is how long the step ran (zero while it runs).
+func (s StepStatus) Took() time.Duration {
+	if s.End.IsZero() {
+		return 0
+	}
+	return s.End.Sub(s.Start)
+}
+
+// Pending is a step waiting for the one in progress.
+type Pending struct {
+	Step    string `json:"step"`
+	Trigger string `json:"trigger"`
+}
+
+// Status is everything the status page and /status.json show.
+type Status struct {
+	Now           time.Time      `json:"now"`
+	Branches      []BranchStatus `json:"branches"`
+	Running       *StepStatus    `json:"running"`        // nil when idle
+	Queued        []Pending      `json:"queued"`         // promotion first, then the cycle
+	LastCycle     *StepStatus    `json:"last_cycle"`     // nil before the first
+	LastPromotion *StepStatus    `json:"last_promotion"` // nil before the first
+	NextRun       time.Time      `json:"next_run,omitzero"`
+	ShuttingDown  bool           `json:"shutting_down"`
+	Schedule      string         `json:"schedule"`
+}
+
+// Status is the current state, as the status page shows it.
+func (s *Server) Status() Status {
+	branches := s.cycler.Branches()
+	if branches == nil {
+		branches = []BranchStatus{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Status{
+		Now:           s.clock.Now(),
+		Branches:      branches,
+		Running:       clone(s.running),
+		Queued:        []Pending{},
+		LastCycle:     clone(s.lastCycle),
+		LastPromotion: clone(s.lastPromotion),
+		NextRun:       s.nextRun,
+		ShuttingDown:  s.draining,
+		Schedule:      s.cfg.Schedule,
+	}
+	for _, p := range []*Pending{s.pendingPromote, s.pendingCycle} {
+		if p != nil {
+			st.Queued = append(st.Queued, *p)
+		}
+	}
+	return st
+}
+
+func clone[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}

@@ -1,0 +1,192 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/google/go-github/v92/github"
+)
+
+// maxWebhookBytes caps a delivery's body. The events kupdate acts on are a
+// few tens of KiB; a push with many commits stays well below this.
+const maxWebhookBytes = 5 << 20
+
+// serveWebhook takes GitHub deliveries. Only a signed delivery is read;
+// a merge or push into a promotion source branch (promote.pairs[].from), or a
+// completed check suite on one, queues the promotion step. Everything else
+// is acknowledged with 202 and the reason it was ignored, which GitHub shows
+// under the webhook's Recent Deliveries.
+func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	event := r.Header.Get("X-GitHub-Event")
+	delivery := r.Header.Get("X-GitHub-Delivery")
+	log := s.log.With("event", event, "delivery", delivery)
+	reply := func(code int, result, format string, args ...any) {
+		s.metrics.webhook(metricEvent(event), result)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(code)
+		fmt.Fprintf(w, format+"\n", args...)
+	}
+
+	if len(s.secret) == 0 {
+		reply(http.StatusServiceUnavailable, "disabled",
+			"webhook disabled: kupdate has no webhook secret; set the environment variable %s (serve.webhook_secret_env) to the secret configured on GitHub and restart kupdate",
+			s.secretEnvName())
+		return
+	}
+	if s.isDraining() {
+		reply(http.StatusServiceUnavailable, "unavailable", "kupdate is shutting down; redeliver this event once it is back")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			reply(http.StatusRequestEntityTooLarge, "rejected", "payload larger than %d bytes", maxWebhookBytes)
+			return
+		}
+		reply(http.StatusBadRequest, "rejected", "reading the payload: %v", err)
+		return
+	}
+	// Nothing of the payload is looked at before its signature checks out.
+	if !validSignature(r.Header.Get("X-Hub-Signature-256"), body, s.secret) {
+		log.Warn("webhook rejected: bad or missing signature", "remote", r.RemoteAddr)
+		reply(http.StatusUnauthorized, "rejected",
+			"invalid or missing X-Hub-Signature-256: the webhook's secret on GitHub must equal the value of %s, and the content type be application/json", s.secretEnvName())
+		return
+	}
+
+	trigger, ignored, err := s.decide(event, delivery, body)
+	switch {
+	case err != nil:
+		log.Warn("webhook rejected: malformed payload", "err", err)
+		reply(http.StatusBadRequest, "rejected", "malformed %s payload: %v", event, err)
+	case event == "ping":
+		log.Info("webhook ping")
+		reply(http.StatusOK, "ok", "pong")
+	case ignored != "":
+		log.Debug("webhook ignored", "why", ignored)
+		reply(http.StatusAccepted, "ignored", "ignored: %s", ignored)
+	default:
+		queued, waiting, err := s.requestPromotion(trigger)
+		switch {
+		case err != nil:
+			reply(http.StatusServiceUnavailable, "unavailable", "kupdate is shutting down; redeliver this event once it is back")
+		case queued:
+			log.Info("webhook: promotion queued", "trigger", trigger)
+			reply(http.StatusAccepted, "triggered", "promotion queued: %s", trigger)
+		default:
+			log.Info("webhook: a promotion is already queued", "queued", waiting)
+			reply(http.StatusAccepted, "pending", "a promotion is already queued (%s); it will see this change too", waiting)
+		}
+	}
+}
+
+// decide says whether an event triggers a promotion: the trigger text for the
+// status page, or why it is ignored. err is a payload that does not parse.
+func (s *Server) decide(event, delivery string, body []byte) (trigger, ignored string, err error) {
+	switch event {
+	case "ping":
+		return "", "", nil
+	case "pull_request", "push", "check_suite":
+	default:
+		return "", fmt.Sprintf("event %q: kupdate acts on pull_request, push and check_suite", event), nil
+	}
+	var (
+		repo string
+		what string // the trigger, when the event concerns a source branch
+		why  string // why not, otherwise
+	)
+	switch event {
+	case "pull_request":
+		var e github.PullRequestEvent
+		if err := json.Unmarshal(body, &e); err != nil {
+			return "", "", err
+		}
+		repo = e.GetRepo().GetFullName()
+		pr, base := e.GetPullRequest(), e.GetPullRequest().GetBase().GetRef()
+		if e.GetAction() == "closed" && pr.GetMerged() && slices.Contains(s.sources, base) {
+			what = fmt.Sprintf("pull_request #%d merged into %s", e.GetNumber(), base)
+		} else {
+			why = fmt.Sprintf("pull_request #%d %s (base %s): only a merge into %s triggers a promotion",
+				e.GetNumber(), e.GetAction(), base, s.sourceList())
+		}
+	case "push":
+		var e github.PushEvent
+		if err := json.Unmarshal(body, &e); err != nil {
+			return "", "", err
+		}
+		repo = e.GetRepo().GetFullName()
+		branch, isBranch := strings.CutPrefix(e.GetRef(), "refs/heads/")
+		if isBranch && !e.GetDeleted() && slices.Contains(s.sources, branch) {
+			what = fmt.Sprintf("push to %s (%.12s)", branch, e.GetAfter())
+		} else {
+			why = fmt.Sprintf("push to %s: only a push to %s triggers a promotion", e.GetRef(), s.sourceList())
+		}
+	case "check_suite":
+		var e github.CheckSuiteEvent
+		if err := json.Unmarshal(body, &e); err != nil {
+			return "", "", err
+		}
+		repo = e.GetRepo().GetFullName()
+		cs := e.GetCheckSuite()
+		if e.GetAction() == "completed" && slices.Contains(s.sources, cs.GetHeadBranch()) {
+			what = fmt.Sprintf("check_suite completed on %s (%s)", cs.GetHeadBranch(), cs.GetConclusion())
+		} else {
+			why = fmt.Sprintf("check_suite %s on %q: only a completed suite on %s triggers a promotion",
+				e.GetAction(), cs.GetHeadBranch(), s.sourceList())
+		}
+	}
+	switch {
+	case !strings.EqualFold(repo, s.repo):
+		return "", fmt.Sprintf("%s event for %q: kupdate watches %s (github.owner/github.repo)", event, repo, s.repo), nil
+	case why != "":
+		return "", why, nil
+	case !s.promoteOn:
+		return "", what + ", but promotion is off (promote.enabled = false)", nil
+	}
+	if delivery != "" {
+		what += ", delivery " + delivery
+	}
+	return "webhook " + what, "", nil
+}
+
+func (s *Server) sourceList() string {
+	if len(s.sources) == 0 {
+		return "a promotion source (promote.pairs is empty)"
+	}
+	return strings.Join(s.sources, " or ")
+}
+
+// validSignature checks GitHub's "sha256=<hex HMAC of the body>" in constant
+// time.
+func validSignature(header string, body, secret []byte) bool {
+	sig, ok := strings.CutPrefix(header, "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(sig)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+// metricEvent keeps the event label's values bounded: anybody can send any
+// X-GitHub-Event header.
+func metricEvent(event string) string {
+	switch event {
+	case "ping", "pull_request", "push", "check_suite":
+		return event
+	}
+	return "other"
+}
