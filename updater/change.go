@@ -1,5 +1,7 @@
 package updater
 
+import "github.com/kupdate/kupdate/kernelorg"
+
 // Kind says what a Change does; each kind has nixpkgs' own commit title shape.
 type Kind string
 
@@ -29,6 +31,24 @@ type Change struct {
 	// Build lists the attributes (of linuxKernel.kernels) to build and test
 	// for this change.
 	Build []string `json:"-"`
+
+	// Patch is the hardened patch a hardened-bump or hardened-init writes
+	// (From and To are then "6.12.64-hardened1", Hash the kernel tarball's).
+	Patch *HardenedPatch `json:"-"`
+	// Drops lists the branches whose hardened variant a hardened-init
+	// removes (nixpkgs keeps only the latest stable and the latest LTS).
+	Drops []string `json:"-"`
+}
+
+// HardenedPatch is one release of anthraxx/linux-hardened as patches.json
+// records it.
+type HardenedPatch struct {
+	Version      kernelorg.Version // the kernel version it applies to: 6.12.64
+	Extra        string            // "-hardened1"
+	Name         string            // linux-hardened-v6.12.64-hardened1.patch
+	URL          string            // the release asset's download URL
+	SHA256       string            // nix32 of the patch file (verified by kupdate)
+	KernelSHA256 string            // nix32 of linux-<Version>.tar.xz (signed by kernel.org)
 }
 
 // Rolling reports whether c belongs in the rolling per-base update branch
