@@ -25,7 +25,6 @@ type nixLog struct {
 	keep  int
 	lines []string // ring of the last keep lines
 	next  int      // index in lines of the oldest line, once the ring is full
-	total int
 
 	rootDrv  string // first derivation whose own builder failed
 	depDrv   string // first derivation that failed because a dependency did
@@ -81,7 +80,6 @@ func (l *nixLog) line(s string) {
 		l.lines[l.next] = s
 		l.next = (l.next + 1) % l.keep
 	}
-	l.total++
 }
 
 // classify looks for the failing derivation in one line. Messages, by version:
