@@ -46,6 +46,11 @@ in
 
     linux_evalfail = throw "linux_evalfail: this attribute fails to evaluate";
 
+    # Evaluates only with KUPDATE_TEST_ENV=yes in the environment.
+    linux_env =
+      if builtins.getEnv "KUPDATE_TEST_ENV" == "yes" then kernel "linux_env" { }
+      else throw "linux_env: KUPDATE_TEST_ENV is not yes";
+
     # Its .config sleeps for `marker` seconds, in a builder that also leaves a
     # background process behind.
     linux_slow = kernel "linux_slow" { config = sleeper "linux_slow-config"; };
