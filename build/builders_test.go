@@ -49,3 +49,28 @@ func TestRemoteBuilder(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreOption: [build.options] store = "<url>" builds everything in
+// another store (for a farm, "ssh-ng://builder@farm"); here a directory.
+func TestStoreOption(t *testing.T) {
+	needNix(t)
+	store := t.TempDir()
+	cfg := testConfig(uniqueMarker(t), "300", "eval", "kernel")
+	cfg.Options["store"] = "local?root=" + store
+	var paths []string
+	for _, p := range []string{"/bin", "/usr", "/lib", "/lib64"} {
+		if _, err := os.Stat(p); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	cfg.Options["sandbox-paths"] = strings.Join(paths, " ")
+	rep := New(cfg).Run(context.Background(), treeDir(t), []string{"linux_pass"})
+	if !rep.OK() {
+		t.Fatalf("results: %+v", rep.Results)
+	}
+	for _, pat := range []string{"*-kupdate-test-linux_pass.drv", "*-kupdate-test-linux_pass"} {
+		if m, _ := filepath.Glob(filepath.Join(store, "nix/store", pat)); len(m) != 1 {
+			t.Errorf("%s in the store: %v, want one", pat, m)
+		}
+	}
+}
