@@ -3,6 +3,7 @@ package build
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -86,5 +87,21 @@ func TestLogTail(t *testing.T) {
 				t.Errorf("tail() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestProgressString(t *testing.T) {
+	for _, tt := range []struct {
+		p    Progress
+		want string
+	}{
+		{Progress{Attr: "linux_6_12", Tier: "configfile", Status: Running, Elapsed: 130*time.Second + 400*time.Millisecond}, "building linux_6_12 configfile (2m10s)"},
+		{Progress{Attr: "linux_6_12", Tier: "eval", Status: Running}, "building linux_6_12 eval (0s)"},
+		{Progress{Attr: "linux_6_12", Tier: "eval", Status: Passed, Elapsed: 180 * time.Millisecond}, "linux_6_12 eval: passed (180ms)"},
+		{Progress{Attr: "linux_6_19", Tier: "kernel", Status: Skipped}, "linux_6_19 kernel: skipped (0s)"},
+	} {
+		if got := tt.p.String(); got != tt.want {
+			t.Errorf("%+v.String() = %q, want %q", tt.p, got, tt.want)
+		}
 	}
 }

@@ -40,6 +40,19 @@ type Progress struct {
 	Pgid    int           // process group of the running command; 0 when none runs
 }
 
+// String is a line for a terminal: "building linux_6_12 configfile (2m10s)",
+// "linux_6_12 configfile: failed (14s)".
+func (p Progress) String() string {
+	d := p.Elapsed.Round(time.Second)
+	if p.Elapsed > 0 && p.Elapsed < time.Second {
+		d = p.Elapsed.Round(time.Millisecond)
+	}
+	if p.Status == Running {
+		return fmt.Sprintf("building %s %s (%s)", p.Attr, p.Tier, d)
+	}
+	return fmt.Sprintf("%s %s: %s (%s)", p.Attr, p.Tier, p.Status, d)
+}
+
 // Option configures a Runner.
 type Option func(*Runner)
 
