@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/kupdate/kupdate/kernelorg"
 )
 
 //go:embed status.html.tmpl
@@ -48,14 +50,17 @@ func (s *Server) serveHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveStatusJSON(w http.ResponseWriter, r *http.Request) {
-	b, err := json.MarshalIndent(s.Status(), "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // an API, not a page: "->" stays readable
+	if err := enc.Encode(s.Status()); err != nil {
 		http.Error(w, "status: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(append(b, '\n'))
+	w.Write(buf.Bytes())
 }
 
 func (s *Server) serveStatusPage(w http.ResponseWriter, r *http.Request) {
@@ -81,15 +86,36 @@ func parsePage() (*template.Template, error) {
 		"when":     when,
 		"rel":      rel,
 		"dur":      humanDuration,
-		"behind":   func(b BranchStatus) bool { return b.KernelOrg != "" && b.Nixpkgs != b.KernelOrg },
+		"behind":   behind,
 		"lower":    strings.ToLower,
 		"contains": strings.Contains,
+		"withNow":  func(now time.Time, s *StepStatus) stepView { return stepView{*s, now} },
 		"success":  func(o string) bool { return o == OutcomeSuccess },
 	}).ParseFS(pageFS, "status.html.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("server: status page template: %w", err)
 	}
 	return t, nil
+}
+
+// behind reports whether kernel.org offers a newer version than nixpkgs has
+// (or one nixpkgs does not package yet).
+func behind(b BranchStatus) bool {
+	if b.KernelOrg == "" {
+		return false
+	}
+	up, err1 := kernelorg.ParseVersion(b.KernelOrg)
+	have, err2 := kernelorg.ParseVersion(b.Nixpkgs)
+	if err1 != nil || err2 != nil {
+		return b.Nixpkgs != b.KernelOrg
+	}
+	return have.Less(up)
+}
+
+// stepView is a step with the page's now, for the "step" template.
+type stepView struct {
+	StepStatus
+	Now time.Time
 }
 
 // when is a time as the page shows it: UTC, to the minute, so maintainers in

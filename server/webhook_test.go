@@ -1,0 +1,144 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/kupdate/kupdate/server"
+)
+
+const mergedPR = `{"action":"closed","number":42,"pull_request":{"merged":true,"base":{"ref":"staging-nixos"}},"repository":{"full_name":"NixOS/nixpkgs"}}`
+
+func TestWebhookBadSignature(t *testing.T) {
+	h := start(t, testConfig())
+	const want = "invalid or missing X-Hub-Signature-256: the webhook's secret on GitHub must equal the value of KUPDATE_WEBHOOK_SECRET, and the content type be application/json\n"
+	for _, tc := range []struct{ name, body, sig string }{
+		{"missing", mergedPR, "-"},
+		{"wrong secret", mergedPR, sign("guess", mergedPR)},
+		{"tampered body", strings.Replace(mergedPR, "42", "43", 1), sign(secret, mergedPR)},
+		{"sha1", mergedPR, "sha1=" + strings.TrimPrefix(sign(secret, mergedPR), "sha256=")},
+		{"not hex", mergedPR, "sha256=zz"},
+		{"truncated", mergedPR, sign(secret, mergedPR)[:40]},
+		{"empty", mergedPR, "sha256="},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := h.webhook(t, "pull_request", "d-"+tc.name, tc.body, tc.sig)
+			if code != http.StatusUnauthorized || body != want {
+				t.Errorf("got %d %q, want 401 %q", code, body, want)
+			}
+		})
+	}
+	// Nothing was triggered: a trigger would show as queued or running (the
+	// fake cycler holds every call until the test answers it).
+	h.idle(t)
+	if calls, _ := h.cycler.history(); len(calls) != 0 {
+		t.Errorf("calls = %v, want none", calls)
+	}
+	if got := metricValue(t, h, "kupdate_webhook_deliveries_total", map[string]string{"event": "pull_request", "result": "rejected"}); got != 7 {
+		t.Errorf("rejected deliveries = %v, want 7", got)
+	}
+}
+
+func TestWebhookEvents(t *testing.T) {
+	h := start(t, testConfig())
+	for _, tc := range []struct {
+		name, event, body string
+		code              int
+		reply             string // the trigger is in it when one is expected
+		triggers          bool
+	}{
+		{"ping", "ping", `{"zen":"Keep it logically awesome.","hook_id":1}`, 200, "pong\n", false},
+		{"merged into staging-nixos", "pull_request", mergedPR, 202,
+			"promotion queued: webhook pull_request #42 merged into staging-nixos, delivery d\n", true},
+		{"push to staging-nixos", "push", `{"ref":"refs/heads/staging-nixos","after":"0123456789abcdef0123","repository":{"full_name":"NixOS/nixpkgs"}}`, 202,
+			"promotion queued: webhook push to staging-nixos (0123456789ab), delivery d\n", true},
+		{"check suite completed on staging-nixos", "check_suite", `{"action":"completed","check_suite":{"head_branch":"staging-nixos","conclusion":"success"},"repository":{"full_name":"nixos/NIXPKGS"}}`, 202,
+			"promotion queued: webhook check_suite completed on staging-nixos (success), delivery d\n", true},
+		{"closed unmerged", "pull_request", `{"action":"closed","number":5,"pull_request":{"merged":false,"base":{"ref":"staging-nixos"}},"repository":{"full_name":"NixOS/nixpkgs"}}`, 202,
+			"ignored: pull_request #5 closed (base staging-nixos): only a merge into staging-nixos triggers a promotion\n", false},
+		{"merged into master", "pull_request", `{"action":"closed","number":6,"pull_request":{"merged":true,"base":{"ref":"master"}},"repository":{"full_name":"NixOS/nixpkgs"}}`, 202,
+			"ignored: pull_request #6 closed (base master): only a merge into staging-nixos triggers a promotion\n", false},
+		{"opened", "pull_request", `{"action":"opened","number":8,"pull_request":{"base":{"ref":"staging-nixos"}},"repository":{"full_name":"NixOS/nixpkgs"}}`, 202,
+			"ignored: pull_request #8 opened (base staging-nixos): only a merge into staging-nixos triggers a promotion\n", false},
+		{"push to master", "push", `{"ref":"refs/heads/master","repository":{"full_name":"NixOS/nixpkgs"}}`, 202,
+			"ignored: push to refs/heads/master: only a push to staging-nixos triggers a promotion\n", false},
+		{"tag push", "push", `{"ref":"refs/tags/staging-nixos","repository":{"full_name":"NixOS/nixpkgs"}}`, 202,
+			"ignored: push to refs/tags/staging-nixos: only a push to staging-nixos triggers a promotion\n", false},
+		{"branch deleted", "push", `{"ref":"refs/heads/staging-nixos","deleted":true,"repository":{"full_name":"NixOS/nixpkgs"}}`, 202,
+			"ignored: push to refs/heads/staging-nixos: only a push to staging-nixos triggers a promotion\n", false},
+		{"check suite requested", "check_suite", `{"action":"requested","check_suite":{"head_branch":"staging-nixos"},"repository":{"full_name":"NixOS/nixpkgs"}}`, 202,
+			"ignored: check_suite requested on \"staging-nixos\": only a completed suite on staging-nixos triggers a promotion\n", false},
+		{"check suite elsewhere", "check_suite", `{"action":"completed","check_suite":{"head_branch":"kupdate/staging-nixos"},"repository":{"full_name":"NixOS/nixpkgs"}}`, 202,
+			"ignored: check_suite completed on \"kupdate/staging-nixos\": only a completed suite on staging-nixos triggers a promotion\n", false},
+		{"other repository", "push", `{"ref":"refs/heads/staging-nixos","repository":{"full_name":"someone/nixpkgs"}}`, 202,
+			"ignored: push event for \"someone/nixpkgs\": kupdate watches NixOS/nixpkgs (github.owner/github.repo)\n", false},
+		{"other event", "issues", `{"action":"opened"}`, 202,
+			"ignored: event \"issues\": kupdate acts on pull_request, push and check_suite\n", false},
+		{"malformed", "push", `{"ref":`, 400,
+			"malformed push payload: unexpected end of JSON input\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, reply := h.webhook(t, tc.event, "d", tc.body, "")
+			if code != tc.code || reply != tc.reply {
+				t.Errorf("got %d %q\nwant %d %q", code, reply, tc.code, tc.reply)
+			}
+			if tc.triggers {
+				h.cycler.next(t, server.StepPromote).done <- nil
+				s := h.step(t)
+				if want := strings.TrimSuffix(strings.TrimPrefix(tc.reply, "promotion queued: "), "\n"); s.Step != "promote" || s.Trigger != want || s.Outcome != "success" {
+					t.Errorf("step = %+v, want a successful promotion triggered by %q", s, want)
+				}
+			}
+			h.idle(t) // exactly once: nothing more runs or waits
+		})
+	}
+	calls, maxActive := h.cycler.history()
+	if strings.Join(calls, " ") != "promote promote promote" || maxActive != 1 {
+		t.Errorf("calls = %v (max %d at once), want three promotions, one at a time", calls, maxActive)
+	}
+}
+
+func TestWebhookDisabled(t *testing.T) {
+	h := start(t, testConfig(), server.WithGetenv(func(string) string { return "" }))
+	code, body := h.webhook(t, "pull_request", "d", mergedPR, "")
+	want := "webhook disabled: kupdate has no webhook secret; set the environment variable KUPDATE_WEBHOOK_SECRET (serve.webhook_secret_env) to the secret configured on GitHub and restart kupdate\n"
+	if code != http.StatusServiceUnavailable || body != want {
+		t.Errorf("got %d %q, want 503 %q", code, body, want)
+	}
+	// An empty secret must not make the empty-key HMAC valid.
+	code, _ = h.webhook(t, "pull_request", "d", mergedPR, sign("", mergedPR))
+	if code != http.StatusServiceUnavailable {
+		t.Errorf("signed with the empty key: %d, want 503", code)
+	}
+	h.idle(t)
+}
+
+func TestWebhookPromotionOff(t *testing.T) {
+	cfg := testConfig()
+	cfg.Promote.Enabled = false
+	h := start(t, cfg)
+	code, body := h.webhook(t, "pull_request", "d", mergedPR, "")
+	if want := "ignored: pull_request #42 merged into staging-nixos, but promotion is off (promote.enabled = false)\n"; code != 202 || body != want {
+		t.Errorf("got %d %q, want 202 %q", code, body, want)
+	}
+	h.idle(t)
+}
+
+func TestWebhookLimits(t *testing.T) {
+	h := start(t, testConfig())
+	big := `{"ref":"refs/heads/staging-nixos","pad":"` + strings.Repeat("x", 5<<20) + `"}`
+	code, body := h.webhook(t, "push", "d", big, "")
+	if code != http.StatusRequestEntityTooLarge || body != "payload larger than 5242880 bytes\n" {
+		t.Errorf("6 MiB payload: %d %q", code, body)
+	}
+	resp, err := http.Get(h.url + "/webhook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
+		t.Errorf("GET /webhook: %d, Allow %q; want 405, POST", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	h.idle(t)
+}
