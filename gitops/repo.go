@@ -1,0 +1,331 @@
+package gitops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+
+	"github.com/kupdate/kupdate/config"
+)
+
+// Remote is a repository kupdate fetches from or pushes to.
+type Remote struct {
+	URL  string
+	Auth transport.AuthMethod // nil: anonymous
+}
+
+// TokenAuth is HTTP basic auth with a token, the way GitHub takes an
+// installation or personal access token for git over HTTPS. Its String()
+// hides the token.
+func TokenAuth(token string) transport.AuthMethod {
+	return &githttp.BasicAuth{Username: "x-access-token", Password: token}
+}
+
+// AuthFromEnv reads the push token from the environment variable envName
+// ([git] token_env).
+func AuthFromEnv(envName string) (transport.AuthMethod, error) {
+	token, err := config.Secret(envName)
+	if err != nil {
+		return nil, fmt.Errorf("git push token: %w", err)
+	}
+	return TokenAuth(token), nil
+}
+
+// Options are what every Repo needs besides where it is.
+type Options struct {
+	Identity Identity
+	// Now is the commit time; tests fix it to get exact hashes. Nil: time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger // nil: discard
+}
+
+// Repo is a repository kupdate writes commits into: a managed bare clone, or
+// a maintainer's checkout.
+type Repo struct {
+	dir     string // the clone, or the checkout's worktree
+	gitDir  string // where the index lives (checkouts only)
+	local   bool
+	repo    *git.Repository
+	storage *filesystem.Storage
+	base    plumbing.Hash // the base branch's tip (managed), HEAD's commit (local)
+	id      Identity
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+func (o Options) fill() (Options, error) {
+	if o.Identity.Name == "" || o.Identity.Email == "" {
+		return o, errors.New("commit identity incomplete: set [git] author_name and author_email")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+func newRepo(dir string, repo *git.Repository, opts Options) (*Repo, error) {
+	st, ok := repo.Storer.(*filesystem.Storage)
+	if !ok {
+		return nil, fmt.Errorf("repository %s: not on the filesystem", dir)
+	}
+	return &Repo{dir: dir, repo: repo, storage: st, id: opts.Identity, now: opts.Now, log: opts.Logger}, nil
+}
+
+// Base is the commit kupdate builds on: the base branch's tip as fetched by
+// OpenManaged, or HEAD's commit in a checkout.
+func (r *Repo) Base() plumbing.Hash { return r.base }
+
+// Dir is where the repository is.
+func (r *Repo) Dir() string { return r.dir }
+
+// Close releases the repository's open files.
+func (r *Repo) Close() error { return r.storage.Close() }
+
+// ReadFile returns the content of path (slash-separated, relative to the
+// root) at commit.
+func (r *Repo) ReadFile(ctx context.Context, commit plumbing.Hash, path string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := object.GetCommit(r.storage, commit)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", path, short(commit), r.dir, err)
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", path, short(commit), r.dir, err)
+	}
+	f, err := tree.File(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", path, short(commit), r.dir, err)
+	}
+	rd, err := f.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", path, short(commit), r.dir, err)
+	}
+	defer rd.Close()
+	return io.ReadAll(rd)
+}
+
+// managedMarker is written into a managed clone, so kupdate only ever
+// replaces a directory it made itself.
+const managedMarker = "kupdate-managed"
+
+// maxPacks bounds the packs a managed clone gathers (one per cycle that saw
+// upstream move); past it, the next OpenManaged clones afresh, which drops
+// every object no longer needed.
+const maxPacks = 32
+
+// OpenManaged opens the managed clone of upstream's base branch in dir,
+// creating it (depth 1, single branch, bare) when it does not exist yet, and
+// brings it up to date: a depth-1 thin fetch that downloads only what changed
+// since the last cycle. Base() is then the base branch's tip.
+//
+// dir is kupdate's own: a directory that exists without kupdate's marker is
+// refused, and a clone is written next to dir and renamed into place, so an
+// interrupted clone leaves nothing half-written.
+func OpenManaged(ctx context.Context, dir string, upstream Remote, base string, opts Options) (*Repo, error) {
+	opts, err := opts.fill()
+	if err != nil {
+		return nil, err
+	}
+	if err := plumbing.NewBranchReferenceName(base).Validate(); err != nil || base == "" {
+		return nil, fmt.Errorf("base branch %q is not a valid branch name: check nixpkgs.base", base)
+	}
+	fresh := false
+	switch _, err := os.Stat(dir); {
+	case errors.Is(err, os.ErrNotExist):
+		fresh = true
+	case err != nil:
+		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
+	default:
+		if _, err := os.Stat(filepath.Join(dir, managedMarker)); err != nil {
+			return nil, fmt.Errorf("managed clone %s: the directory exists but kupdate did not make it; remove it or set nixpkgs.cache_dir elsewhere", dir)
+		}
+		packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
+		if len(packs) > maxPacks {
+			opts.Logger.Info("managed clone has many packs; cloning afresh", "dir", dir, "packs", len(packs))
+			fresh = true
+		}
+	}
+
+	var r *Repo
+	if fresh {
+		if r, err = cloneManaged(ctx, dir, upstream, base, opts); err != nil {
+			return nil, err
+		}
+	} else {
+		repo, err := git.PlainOpen(dir)
+		if err != nil {
+			// A clone kupdate made but cannot open (a disk full, a crash):
+			// start over rather than fail every cycle.
+			opts.Logger.Warn("managed clone unreadable; cloning afresh", "dir", dir, "err", err)
+			if r, err = cloneManaged(ctx, dir, upstream, base, opts); err != nil {
+				return nil, err
+			}
+		} else if r, err = newRepo(dir, repo, opts); err != nil {
+			return nil, err
+		}
+	}
+	tip, err := r.syncBase(ctx, upstream, base)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	r.base = tip
+	return r, nil
+}
+
+// cloneManaged makes a new managed clone next to dir and moves it into
+// place, replacing whatever kupdate had there.
+func cloneManaged(ctx context.Context, dir string, upstream Remote, base string, opts Options) (*Repo, error) {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
+	}
+	tmp, err := os.MkdirTemp(parent, filepath.Base(dir)+".new-")
+	if err != nil {
+		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
+	}
+	defer os.RemoveAll(tmp) // gone once renamed; cleans up a failure
+	repo, err := git.PlainInit(tmp, true)
+	if err != nil {
+		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
+	}
+	r, err := newRepo(tmp, repo, opts)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if _, err := r.syncBase(ctx, upstream, base); err != nil {
+		r.Close()
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, managedMarker), []byte("a bare, shallow clone kupdate keeps; safe to delete\n"), 0o644); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
+	}
+	r.Close()
+	if _, err := os.Stat(dir); err == nil {
+		old := dir + ".old"
+		os.RemoveAll(old)
+		if err := os.Rename(dir, old); err != nil {
+			return nil, fmt.Errorf("managed clone %s: moving the old clone aside: %w", dir, err)
+		}
+		defer os.RemoveAll(old)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
+	}
+	opts.Logger.Info("cloned", "remote", redact(upstream.URL), "branch", base, "dir", dir, "took", time.Since(start).Round(time.Millisecond))
+	repo, err = git.PlainOpen(dir)
+	if err != nil {
+		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
+	}
+	return newRepo(dir, repo, opts)
+}
+
+// syncBase fetches upstream's base branch (depth 1) unless its tip is
+// already here, points refs/heads/<base> at it and returns it.
+func (r *Repo) syncBase(ctx context.Context, upstream Remote, base string) (plumbing.Hash, error) {
+	ref := plumbing.NewBranchReferenceName(base)
+	sess, adv, err := openUploadPack(ctx, upstream)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("fetching %s from %s: %w", base, redact(upstream.URL), err)
+	}
+	defer sess.Close()
+	tip, ok := adv[ref]
+	if !ok {
+		return plumbing.ZeroHash, fmt.Errorf("fetching %s from %s: the remote has no branch %s; check nixpkgs.base and nixpkgs.remote", base, redact(upstream.URL), base)
+	}
+	if !r.hasCommit(tip) {
+		start := time.Now()
+		if err := r.fetch(ctx, sess, []plumbing.Hash{tip}, 1); err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("fetching %s from %s: %w", base, redact(upstream.URL), err)
+		}
+		r.log.Info("fetched", "remote", redact(upstream.URL), "branch", base, "tip", short(tip), "took", time.Since(start).Round(time.Millisecond))
+	}
+	if err := r.storage.SetReference(plumbing.NewHashReference(ref, tip)); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("managed clone %s: setting %s: %w", r.dir, ref, err)
+	}
+	return tip, nil
+}
+
+func (r *Repo) hasCommit(h plumbing.Hash) bool {
+	_, err := object.GetCommit(r.storage, h)
+	return err == nil
+}
+
+// OpenLocal opens a maintainer's checkout at dir. Base() is its HEAD commit.
+// kupdate commits there only through CommitLocal, on the current branch.
+func OpenLocal(ctx context.Context, dir string, opts Options) (*Repo, error) {
+	opts, err := opts.fill()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	if err != nil {
+		return nil, fmt.Errorf("opening the nixpkgs checkout %s: %w", dir, err)
+	}
+	gitDir, err := findGitDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newRepo(dir, repo, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.local, r.gitDir = true, gitDir
+	head, err := repo.Head()
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("nixpkgs checkout %s: reading HEAD: %w", dir, err)
+	}
+	r.base = head.Hash()
+	return r, nil
+}
+
+// findGitDir finds the checkout's own git directory: .git, or the directory
+// a .git file names (a linked worktree).
+func findGitDir(dir string) (string, error) {
+	dotgit := filepath.Join(dir, ".git")
+	fi, err := os.Stat(dotgit)
+	if err != nil {
+		return "", fmt.Errorf("nixpkgs checkout %s: no .git here; pass the top directory of a checkout (not a bare repository)", dir)
+	}
+	if fi.IsDir() {
+		return dotgit, nil
+	}
+	b, err := os.ReadFile(dotgit)
+	if err != nil {
+		return "", fmt.Errorf("nixpkgs checkout %s: %w", dir, err)
+	}
+	line := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(line, "gitdir: ") {
+		return "", fmt.Errorf("nixpkgs checkout %s: %s does not name a git directory", dir, dotgit)
+	}
+	gd := strings.TrimPrefix(line, "gitdir: ")
+	if !filepath.IsAbs(gd) {
+		gd = filepath.Join(dir, gd)
+	}
+	return gd, nil
+}
