@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -59,8 +61,18 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	if !validSignature(r.Header.Get("X-Hub-Signature-256"), body, s.secret) {
 		log.Warn("webhook rejected: bad or missing signature", "remote", r.RemoteAddr)
 		reply(http.StatusUnauthorized, "rejected",
-			"invalid or missing X-Hub-Signature-256: the webhook's secret on GitHub must equal the value of %s, and the content type be application/json", s.secretEnvName())
+			"invalid or missing X-Hub-Signature-256: the webhook's secret on GitHub must equal the value of %s", s.secretEnvName())
 		return
+	}
+	// GitHub's other content type wraps the JSON in a form field; the
+	// signature covers the form as sent.
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			reply(http.StatusBadRequest, "rejected", "malformed form payload: %v", err)
+			return
+		}
+		body = []byte(form.Get("payload"))
 	}
 
 	trigger, ignored, err := s.decide(event, delivery, body)

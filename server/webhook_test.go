@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -12,7 +14,7 @@ const mergedPR = `{"action":"closed","number":42,"pull_request":{"merged":true,"
 
 func TestWebhookBadSignature(t *testing.T) {
 	h := start(t, testConfig())
-	const want = "invalid or missing X-Hub-Signature-256: the webhook's secret on GitHub must equal the value of KUPDATE_WEBHOOK_SECRET, and the content type be application/json\n"
+	const want = "invalid or missing X-Hub-Signature-256: the webhook's secret on GitHub must equal the value of KUPDATE_WEBHOOK_SECRET\n"
 	for _, tc := range []struct{ name, body, sig string }{
 		{"missing", mergedPR, "-"},
 		{"wrong secret", mergedPR, sign("guess", mergedPR)},
@@ -140,5 +142,29 @@ func TestWebhookLimits(t *testing.T) {
 	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
 		t.Errorf("GET /webhook: %d, Allow %q; want 405, POST", resp.StatusCode, resp.Header.Get("Allow"))
 	}
+	h.idle(t)
+}
+
+// GitHub's "application/x-www-form-urlencoded" content type: the JSON is in
+// the payload field, the signature covers the form.
+func TestWebhookFormEncoded(t *testing.T) {
+	h := start(t, testConfig())
+	form := url.Values{"payload": {mergedPR}}.Encode()
+	req, _ := http.NewRequest("POST", h.url+"/webhook", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-GitHub-Event", "pull_request")
+	req.Header.Set("X-GitHub-Delivery", "f1")
+	req.Header.Set("X-Hub-Signature-256", sign(secret, form))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := "promotion queued: webhook pull_request #42 merged into staging-nixos, delivery f1\n"; resp.StatusCode != 202 || string(b) != want {
+		t.Fatalf("got %d %q, want 202 %q", resp.StatusCode, b, want)
+	}
+	h.cycler.next(t, server.StepPromote).done <- nil
+	h.step(t)
 	h.idle(t)
 }
