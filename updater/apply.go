@@ -218,12 +218,10 @@ func (t *Tree) applyRemove(files map[string][]byte, c Change) error {
 	}
 	files[AliasesPath] = al.src
 
-	if hardened {
-		if _, ok := t.HardenedEntry(c.Branch); ok {
-			proot := cloneJSON(t.proot)
-			proot.del(c.Branch)
-			files[PatchesJSONPath] = dumpJSON(proot, true)
-		}
+	if _, ok := t.HardenedEntry(c.Branch); ok {
+		proot := cloneJSON(t.proot)
+		proot.del(c.Branch)
+		files[PatchesJSONPath] = dumpJSON(proot, true)
 	}
 	return nil
 }

@@ -77,8 +77,8 @@ func (v *jsonValue) del(key string) {
 	}
 }
 
-func jstr(s string) *jsonValue  { return &jsonValue{kind: jsonString, str: s} }
-func jbool(b bool) *jsonValue   { return &jsonValue{kind: jsonBool, b: b} }
+func jstr(s string) *jsonValue         { return &jsonValue{kind: jsonString, str: s} }
+func jbool(b bool) *jsonValue          { return &jsonValue{kind: jsonBool, b: b} }
 func jobj(ms ...jsonMember) *jsonValue { return &jsonValue{kind: jsonObject, members: ms} }
 
 // parseJSON parses data strictly (RFC 8259, no trailing commas, no

@@ -1,0 +1,194 @@
+package updater
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/kupdate/kupdate/kernelorg"
+	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// sampleTree is the sample nixpkgs tree of the repository.
+const sampleTree = "../testdata/nixpkgs"
+
+var testDay = time.Date(2026, 4, 20, 9, 30, 0, 0, time.UTC)
+
+// copyTree copies the sample tree into a temporary directory.
+func copyTree(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "nixpkgs")
+	if err := os.CopyFS(dir, os.DirFS(sampleTree)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func loadTree(t testing.TB, dir string) *Tree {
+	t.Helper()
+	tr, err := Load(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Now = func() time.Time { return testDay }
+	return tr
+}
+
+// tableHasher answers like kernelorg.Client would for the kernelorgtest
+// simulator's files, from a table: versions in notYet have no signed line
+// yet, versions in fail fail.
+type tableHasher struct {
+	notYet map[string]bool
+	fail   map[string]error
+	mu     sync.Mutex
+	calls  []string
+}
+
+func (h *tableHasher) Hash(ctx context.Context, v kernelorg.Version) (string, error) {
+	h.mu.Lock()
+	h.calls = append(h.calls, v.String())
+	h.mu.Unlock()
+	switch {
+	case h.notYet[v.String()]:
+		return "", fmt.Errorf("linux-%s.tar.xz: %w", v, kernelorg.ErrNotYet)
+	case h.fail[v.String()] != nil:
+		return "", h.fail[v.String()]
+	case v.IsRC():
+		return kernelorgtest.NARHash(v.String()), nil
+	default:
+		return kernelorgtest.FlatHash(v.String()), nil
+	}
+}
+
+func rel(moniker, version string, eol bool) kernelorg.Release {
+	v := kernelorg.MustParseVersion(version)
+	r := kernelorg.Release{Version: v, Branch: v.Branch(), Moniker: moniker, EOL: eol, LTS: moniker == "longterm", Released: "2026-04-19"}
+	if moniker != "mainline" {
+		r.ChangeLog = fmt.Sprintf("https://cdn.kernel.org/pub/linux/kernel/v%d.x/ChangeLog-%s", v.Major, v)
+	}
+	return r
+}
+
+// ghSim is a GitHub simulator for the one endpoint and the assets the
+// hardened source uses: GET /repos/anthraxx/linux-hardened/releases and
+// the release downloads, with patches signed by a key made in the test.
+type ghSim struct {
+	*httptest.Server
+	key *openpgp.Entity
+
+	mu       sync.Mutex
+	tags     []string
+	badSig   map[string]bool // tag -> its .sig is over other bytes
+	badDig   map[string]bool // tag -> the listed digest is wrong
+	status   int             // answer the release list with this status
+	requests []string
+}
+
+func newGHSim(t testing.TB, tags ...string) *ghSim {
+	t.Helper()
+	key, err := openpgp.NewEntity("linux-hardened test", "", "hardened@example.invalid", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &ghSim{key: key, tags: tags, badSig: map[string]bool{}, badDig: map[string]bool{}}
+	g.Server = httptest.NewServer(http.HandlerFunc(g.serve))
+	t.Cleanup(g.Close)
+	return g
+}
+
+func hardenedPatchBytes(tag string) []byte {
+	return []byte("linux-hardened patch for " + tag + "\n--- a/Makefile\n+++ b/Makefile\n")
+}
+
+func (g *ghSim) armoredKey(t testing.TB) []byte {
+	var b bytes.Buffer
+	w, err := armor.Encode(&b, openpgp.PublicKeyType, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.key.Serialize(w); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	return b.Bytes()
+}
+
+func (g *ghSim) serve(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.requests = append(g.requests, r.Method+" "+r.URL.RequestURI())
+	const dl = "/anthraxx/linux-hardened/releases/download/"
+	switch {
+	case r.URL.Path == "/repos/anthraxx/linux-hardened/releases":
+		if g.status != 0 {
+			w.WriteHeader(g.status)
+			fmt.Fprintf(w, `{"message": "simulated failure"}`)
+			return
+		}
+		type asset struct {
+			Name   string `json:"name"`
+			URL    string `json:"browser_download_url"`
+			Digest string `json:"digest,omitempty"`
+		}
+		type release struct {
+			Tag    string  `json:"tag_name"`
+			Draft  bool    `json:"draft"`
+			Assets []asset `json:"assets"`
+		}
+		var out []release
+		for i := len(g.tags) - 1; i >= 0; i-- {
+			tag := g.tags[i]
+			name := "linux-hardened-" + tag + ".patch"
+			sum := sha256Hex(hardenedPatchBytes(tag))
+			if g.badDig[tag] {
+				sum = sha256Hex([]byte("other"))
+			}
+			base := g.URL + dl + tag + "/"
+			out = append(out, release{Tag: tag, Assets: []asset{
+				{Name: name, URL: base + name, Digest: "sha256:" + sum},
+				{Name: name + ".sig", URL: base + name + ".sig"},
+			}})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(out)
+	case strings.HasPrefix(r.URL.Path, dl):
+		tag, name, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, dl), "/")
+		body := hardenedPatchBytes(tag)
+		if strings.HasSuffix(name, ".sig") {
+			signed := body
+			if g.badSig[tag] {
+				signed = []byte("something else")
+			}
+			var sig bytes.Buffer
+			if err := openpgp.DetachSign(&sig, g.key, bytes.NewReader(signed), nil); err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			body = sig.Bytes()
+		}
+		w.Write(body)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (g *ghSim) source() *GitHubHardened {
+	s := NewGitHubHardened(g.URL+"/", "kupdate-test")
+	s.HTTP = g.Client()
+	return s
+}

@@ -1,0 +1,143 @@
+package updater
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Validate proves a change applied to the tree at dir: every touched .nix
+// file passes `nix-instantiate --parse` (syntax and scoping), every touched
+// JSON file reads back, and the attributes the change touches evaluate —
+// the kernels it builds instantiate (their sources' hashes are part of the
+// derivations), and the aliases an init adds or a removal moves evaluate.
+// It needs nix-instantiate on PATH and writes nothing but .drv files.
+func Validate(ctx context.Context, dir string, c Change) error {
+	for _, f := range c.Files {
+		path := filepath.Join(dir, filepath.FromSlash(f))
+		switch {
+		case strings.HasSuffix(f, ".nix"):
+			if err := ParseNix(ctx, path, nil); err != nil {
+				return err
+			}
+		case strings.HasSuffix(f, ".json"):
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if f == PatchesJSONPath {
+				_, _, err = parsePatches(data)
+			} else {
+				_, _, err = parseKernels(data)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	exprs := EvalChecks(c)
+	if len(exprs) == 0 {
+		return nil
+	}
+	expr := "let p = import ./. { }; in [\n  " + strings.Join(exprs, "\n  ") + "\n]"
+	_, err := nixCommand(ctx, dir, nil, "nix-instantiate", "--option", "substituters", "", "--eval", "--strict", "--read-write-mode", "-E", expr)
+	if err != nil {
+		return fmt.Errorf("%s: evaluating what it touched failed: %w", c.Title, err)
+	}
+	return nil
+}
+
+// EvalChecks are the Nix expressions (over `p`, the tree's package set) that
+// must evaluate after c: the .drvPath of each attribute it builds, the
+// versions of linux_latest and linux_default, and a new kernel's aliases.
+func EvalChecks(c Change) []string {
+	var out []string
+	for _, a := range c.Build {
+		out = append(out, "p.linuxKernel.kernels."+a+".drvPath")
+	}
+	switch c.Kind {
+	case Init:
+		a := Attr(c.Branch)
+		out = append(out,
+			"p.linuxKernel.packages."+a+".kernel.drvPath",
+			"p.linuxKernel.packageAliases.linux_latest.kernel.version",
+			"(p."+a+" or p.linuxKernel.kernels."+a+").version",
+			"(p."+strings.Replace(a, "linux_", "linuxPackages_", 1)+" or p.linuxKernel.packages."+a+").kernel.version",
+		)
+	case Remove:
+		out = append(out,
+			"p.linuxKernel.packageAliases.linux_latest.kernel.version",
+			"p.linuxKernel.packageAliases.linux_default.kernel.version",
+		)
+	case HardenedInit:
+		out = append(out, "p.linuxKernel.packages."+c.Attr+".kernel.drvPath")
+	}
+	return slices.Compact(out)
+}
+
+// ParseNix runs `nix-instantiate --parse` on the file at path, or on src
+// (read from stdin, named path in errors) when src is not nil — so a tree
+// without a worktree can be checked too.
+func ParseNix(ctx context.Context, path string, src []byte) error {
+	args := []string{"--parse", path}
+	dir := ""
+	if src != nil {
+		args = []string{"--parse", "-"}
+		dir = filepath.Dir(path)
+		if _, err := os.Stat(dir); err != nil {
+			dir = ""
+		}
+	}
+	if _, err := nixCommand(ctx, dir, src, "nix-instantiate", args...); err != nil {
+		return fmt.Errorf("%s does not parse: %w", path, err)
+	}
+	return nil
+}
+
+// nixCommand runs a Nix command; its error carries the command and the
+// tail of stderr.
+func nixCommand(ctx context.Context, dir string, stdin []byte, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return nil, fmt.Errorf("%s not found: install Nix (Debian: apt-get install nix-bin)", name)
+		}
+		return nil, fmt.Errorf("%s %s: %v\n%s", name, quoteArgs(args), err, tail(stderr.String(), 30))
+	}
+	return stdout.Bytes(), nil
+}
+
+func quoteArgs(args []string) string {
+	var out []string
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \n\t'\"") {
+			a = strconv.Quote(a)
+			if len(a) > 80 {
+				a = a[:77] + "…\""
+			}
+		}
+		out = append(out, a)
+	}
+	return strings.Join(out, " ")
+}
+
+func tail(s string, lines int) string {
+	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(ls) > lines {
+		ls = ls[len(ls)-lines:]
+	}
+	return strings.Join(ls, "\n")
+}
