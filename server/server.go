@@ -89,30 +89,38 @@ func WithGetenv(f func(string) string) Option { return func(s *Server) { s.geten
 // WithLockDir puts the lock in dir instead of the configured cache directory.
 func WithLockDir(dir string) Option { return func(s *Server) { s.lockDir = dir } }
 
+// WithPromotionSource makes the branches f accepts promotion sources too,
+// beside promote.pairs[].from: for pairs found at run time (e.g.
+// staging-nixos-YY.MM for each stable line).
+func WithPromotionSource(f func(branch string) bool) Option {
+	return func(s *Server) { s.sourceMatch = f }
+}
+
 // WithStepDone calls f after every step (also skipped and locked-out
 // cycles) has been recorded; f must not block.
 func WithStepDone(f func(StepStatus)) Option { return func(s *Server) { s.stepDone = f } }
 
 // Server is the service. Create it with New, run it with Run or Serve.
 type Server struct {
-	cfg       config.Serve
-	sources   []string // promote.pairs[].from: merges and pushes there trigger a promotion
-	promoteOn bool     // promote.enabled
-	repo      string   // owner/repo whose webhook events count
-	secretEnv string
-	secret    []byte // empty: /webhook disabled
-	lockDir   string
-	sched     cron.Schedule
-	cycler    Cycler
-	metrics   *Metrics
-	log       *slog.Logger
-	clock     Clock
-	jitter    func(time.Duration) time.Duration
-	getenv    func(string) string
-	stepDone  func(StepStatus)
-	page      *template.Template
-	handler   http.Handler
-	served    atomic.Bool
+	cfg         config.Serve
+	sources     []string                 // promote.pairs[].from: merges and pushes there trigger a promotion
+	sourceMatch func(branch string) bool // more sources; nil = none
+	promoteOn   bool                     // promote.enabled
+	repo        string                   // owner/repo whose webhook events count
+	secretEnv   string
+	secret      []byte // empty: /webhook disabled
+	lockDir     string
+	sched       cron.Schedule
+	cycler      Cycler
+	metrics     *Metrics
+	log         *slog.Logger
+	clock       Clock
+	jitter      func(time.Duration) time.Duration
+	getenv      func(string) string
+	stepDone    func(StepStatus)
+	page        *template.Template
+	handler     http.Handler
+	served      atomic.Bool
 
 	wake chan struct{} // capacity 1: the worker has something to look at
 

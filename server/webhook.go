@@ -124,7 +124,7 @@ func (s *Server) decide(event, delivery string, body []byte) (trigger, ignored s
 		}
 		repo = e.GetRepo().GetFullName()
 		pr, base := e.GetPullRequest(), e.GetPullRequest().GetBase().GetRef()
-		if e.GetAction() == "closed" && pr.GetMerged() && slices.Contains(s.sources, base) {
+		if e.GetAction() == "closed" && pr.GetMerged() && s.isSource(base) {
 			what = fmt.Sprintf("pull_request #%d merged into %s", e.GetNumber(), base)
 		} else {
 			why = fmt.Sprintf("pull_request #%d %s (base %s): only a merge into %s triggers a promotion",
@@ -137,7 +137,7 @@ func (s *Server) decide(event, delivery string, body []byte) (trigger, ignored s
 		}
 		repo = e.GetRepo().GetFullName()
 		branch, isBranch := strings.CutPrefix(e.GetRef(), "refs/heads/")
-		if isBranch && !e.GetDeleted() && slices.Contains(s.sources, branch) {
+		if isBranch && !e.GetDeleted() && s.isSource(branch) {
 			what = fmt.Sprintf("push to %s (%.12s)", branch, e.GetAfter())
 		} else {
 			why = fmt.Sprintf("push to %s: only a push to %s triggers a promotion", e.GetRef(), s.sourceList())
@@ -149,7 +149,7 @@ func (s *Server) decide(event, delivery string, body []byte) (trigger, ignored s
 		}
 		repo = e.GetRepo().GetFullName()
 		cs := e.GetCheckSuite()
-		if e.GetAction() == "completed" && slices.Contains(s.sources, cs.GetHeadBranch()) {
+		if e.GetAction() == "completed" && s.isSource(cs.GetHeadBranch()) {
 			what = fmt.Sprintf("check_suite completed on %s (%s)", cs.GetHeadBranch(), cs.GetConclusion())
 		} else {
 			why = fmt.Sprintf("check_suite %s on %q: only a completed suite on %s triggers a promotion",
@@ -170,9 +170,16 @@ func (s *Server) decide(event, delivery string, body []byte) (trigger, ignored s
 	return "webhook " + what, "", nil
 }
 
+func (s *Server) isSource(branch string) bool {
+	return slices.Contains(s.sources, branch) || (s.sourceMatch != nil && branch != "" && s.sourceMatch(branch))
+}
+
 func (s *Server) sourceList() string {
-	if len(s.sources) == 0 {
-		return "a promotion source (promote.pairs is empty)"
+	switch {
+	case len(s.sources) == 0:
+		return "a promotion source"
+	case s.sourceMatch != nil:
+		return strings.Join(s.sources, " or ") + " (or another promotion source)"
 	}
 	return strings.Join(s.sources, " or ")
 }

@@ -168,3 +168,18 @@ func TestWebhookFormEncoded(t *testing.T) {
 	h.step(t)
 	h.idle(t)
 }
+
+func TestWebhookPromotionSourceMatcher(t *testing.T) {
+	h := start(t, testConfig(), server.WithPromotionSource(func(b string) bool { return strings.HasPrefix(b, "staging-nixos-") }))
+	code, body := h.webhook(t, "push", "d", `{"ref":"refs/heads/staging-nixos-25.11","after":"abc","repository":{"full_name":"NixOS/nixpkgs"}}`, "")
+	if want := "promotion queued: webhook push to staging-nixos-25.11 (abc), delivery d\n"; code != 202 || body != want {
+		t.Fatalf("got %d %q, want 202 %q", code, body, want)
+	}
+	h.cycler.next(t, server.StepPromote).done <- nil
+	h.step(t)
+	code, body = h.webhook(t, "push", "d", `{"ref":"refs/heads/staging","repository":{"full_name":"NixOS/nixpkgs"}}`, "")
+	if want := "ignored: push to refs/heads/staging: only a push to staging-nixos (or another promotion source) triggers a promotion\n"; code != 202 || body != want {
+		t.Errorf("got %d %q, want 202 %q", code, body, want)
+	}
+	h.idle(t)
+}
