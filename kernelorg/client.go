@@ -334,8 +334,10 @@ func (c *Client) try(ctx context.Context, u string, val validators, limit int64,
 		switch {
 		case body.over:
 			return fetched{}, &attemptError{err: fmt.Errorf("%w of %d bytes", errTooLarge, limit)}
-		case body.readErr != nil, errors.Is(err, io.ErrUnexpectedEOF):
-			// The connection broke or the body ended early: a new attempt may do better.
+		case body.readErr != nil:
+			// The connection broke or the body ended before its Content-Length:
+			// a new attempt may do better. A body that arrived whole and is bad
+			// (a short tar, bad JSON) will be as bad next time.
 			return fetched{}, &attemptError{err: fmt.Errorf("reading body after %d bytes: %w", body.n, err), transient: true}
 		}
 		return fetched{}, &attemptError{err: err}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -229,7 +230,7 @@ func unpackTar(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 		switch h.Typeflag {
 		case tar.TypeDir:
 			if err := root.MkdirAll(name, 0o755); err != nil {
-				return "", fmt.Errorf("tar entry %q: %w", h.Name, err)
+				return "", fmt.Errorf("tar entry %q: a directory where a file is already unpacked: %w", h.Name, err)
 			}
 		case tar.TypeReg, tar.TypeRegA:
 			if h.Size < 0 || h.Size > maxUnpacked-total {
@@ -243,11 +244,11 @@ func unpackTar(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 			if err := checkSymlink(name, h.Linkname); err != nil {
 				return "", fmt.Errorf("tar entry %q: %w", h.Name, err)
 			}
-			if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
+			if err := mkParent(root, name); err != nil {
 				return "", fmt.Errorf("tar entry %q: %w", h.Name, err)
 			}
 			if err := root.Symlink(h.Linkname, name); err != nil {
-				return "", fmt.Errorf("tar entry %q: %w", h.Name, err)
+				return "", fmt.Errorf("tar entry %q: %w", h.Name, exists(err))
 			}
 			symlinks[name] = true
 		case tar.TypeLink:
@@ -261,11 +262,11 @@ func unpackTar(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 			if fi, err := root.Lstat(target); err != nil || !fi.Mode().IsRegular() {
 				return "", fmt.Errorf("tar entry %q: hard link to %q, which is not a regular file earlier in the archive", h.Name, h.Linkname)
 			}
-			if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
+			if err := mkParent(root, name); err != nil {
 				return "", fmt.Errorf("tar entry %q: %w", h.Name, err)
 			}
 			if err := root.Link(target, name); err != nil {
-				return "", fmt.Errorf("tar entry %q: %w", h.Name, err)
+				return "", fmt.Errorf("tar entry %q: %w", h.Name, exists(err))
 			}
 		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 			return "", fmt.Errorf("tar entry %q: a %s: refusing device files and fifos", h.Name, typeName(h.Typeflag))
@@ -279,8 +280,25 @@ func unpackTar(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 	return top, nil
 }
 
-func writeEntry(root *os.Root, name string, h *tar.Header, r io.Reader) error {
+// mkParent creates the directories above name (tar entries need not come
+// after their directory's entry, or have one).
+func mkParent(root *os.Root, name string) error {
 	if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
+		return fmt.Errorf("its directory cannot be made (is a file in the way?): %w", err)
+	}
+	return nil
+}
+
+// exists explains an fs.ErrExist from creating an entry.
+func exists(err error) error {
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("a second entry of that name: %w", err)
+	}
+	return err
+}
+
+func writeEntry(root *os.Root, name string, h *tar.Header, r io.Reader) error {
+	if err := mkParent(root, name); err != nil {
 		return err
 	}
 	mode := os.FileMode(0o644)
@@ -290,7 +308,7 @@ func writeEntry(root *os.Root, name string, h *tar.Header, r io.Reader) error {
 	// O_EXCL: a duplicate entry is an error, never a silent overwrite.
 	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
-		return err
+		return exists(err)
 	}
 	n, err := io.Copy(f, r)
 	if err == nil && n != h.Size {

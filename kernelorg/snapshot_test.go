@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,4 +141,108 @@ func TestSnapshotHashMatchesNix(t *testing.T) {
 			t.Errorf("%s: Go NAR hash %s, nix-prefetch-url --unpack says %s", name, got, want)
 		}
 	}
+}
+
+func gzipped(t testing.TB, b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestUnpackRejects(t *testing.T) {
+	reg := func(name string) tarEntry { return tarEntry{name: name, typ: tar.TypeReg, data: "x"} }
+	dir := func(name string) tarEntry { return tarEntry{name: name, typ: tar.TypeDir} }
+	sym := func(name, to string) tarEntry { return tarEntry{name: name, typ: tar.TypeSymlink, link: to} }
+	tests := []struct {
+		name    string
+		entries []tarEntry
+		want    string
+	}{
+		{"absolute", []tarEntry{dir("top/"), reg("/etc/passwd")}, `tar entry "/etc/passwd": absolute path`},
+		{"dotdot", []tarEntry{dir("top/"), reg("top/../../x")}, `tar entry "top/../../x": ".." in path`},
+		{"dotdot inside", []tarEntry{dir("top/"), reg("top/a/../b")}, `tar entry "top/a/../b": ".." in path`},
+		{"absolute symlink", []tarEntry{dir("top/"), sym("top/l", "/etc/passwd")}, `tar entry "top/l": symlink to the absolute path "/etc/passwd" leaves the tree`},
+		{"escaping symlink", []tarEntry{dir("top/"), sym("top/a/l", "../../x")}, `tar entry "top/a/l": symlink to "../../x" leaves the tree`},
+		{"escaping the top dir", []tarEntry{dir("top/"), sym("top/l", "../top/x")}, `tar entry "top/l": symlink to "../top/x" leaves the tree`},
+		{"through a symlink", []tarEntry{dir("top/"), dir("top/d/"), sym("top/l", "d"), reg("top/l/x")}, `tar entry "top/l/x": lies under the symlink "top/l"`},
+		{"dir over a symlink", []tarEntry{dir("top/"), dir("top/d/"), sym("top/l", "d"), dir("top/l/")}, `tar entry "top/l/": a second entry for the symlink of that name`},
+		{"hard link out", []tarEntry{dir("top/"), {name: "top/h", typ: tar.TypeLink, link: "/etc/passwd"}}, `tar entry "top/h": hard link to "/etc/passwd" leaves the tree`},
+		{"hard link to nothing", []tarEntry{dir("top/"), {name: "top/h", typ: tar.TypeLink, link: "top/x"}}, `tar entry "top/h": hard link to "top/x", which is not a regular file earlier in the archive`},
+		{"hard link via symlink", []tarEntry{dir("top/"), reg("top/d/f"), sym("top/l", "d"), {name: "top/h", typ: tar.TypeLink, link: "top/l/f"}}, `tar entry "top/h": hard link to "top/l/f" goes through a symlink`},
+		{"char device", []tarEntry{dir("top/"), {name: "top/null", typ: tar.TypeChar}}, `tar entry "top/null": a character device: refusing device files and fifos`},
+		{"block device", []tarEntry{dir("top/"), {name: "top/sda", typ: tar.TypeBlock}}, `tar entry "top/sda": a block device: refusing device files and fifos`},
+		{"fifo", []tarEntry{dir("top/"), {name: "top/p", typ: tar.TypeFifo}}, `tar entry "top/p": a fifo: refusing device files and fifos`},
+		{"two tops", []tarEntry{dir("top/"), reg("top/a"), reg("other/b")}, `tar entry "other/b": a second top-level entry besides "top": want exactly one top-level directory`},
+		{"top is a file", []tarEntry{reg("README")}, `tar entry "README": the top-level entry is a regular file: want a directory`},
+		{"top is a symlink", []tarEntry{sym("top", "x")}, `tar entry "top": the top-level entry is a symlink: want a directory`},
+		{"duplicate", []tarEntry{reg("top/a"), reg("top/a")}, `tar entry "top/a": a second entry of that name: openat top/a: file exists`},
+		{"file under a file", []tarEntry{reg("top/a"), reg("top/a/b")}, `tar entry "top/a/b": its directory cannot be made (is a file in the way?): mkdirat top/a: file exists`},
+		{"dir over a file", []tarEntry{reg("top/a"), dir("top/a/")}, `tar entry "top/a/": a directory where a file is already unpacked: mkdirat top/a: file exists`},
+		{"empty", nil, "the archive is empty: want exactly one top-level directory"},
+		{"only a global header", []tarEntry{{name: "pax_global_header", typ: tar.TypeXGlobalHeader, data: "c"}}, "the archive is empty: want exactly one top-level directory"},
+		{"too large", []tarEntry{dir("top/"), {name: "top/big", typ: tar.TypeReg, data: strings.Repeat("x", 2000)}}, `tar entry "top/big": the unpacked tree exceeds 1000 bytes (8 × kernelorg.max_snapshot_bytes)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parent := t.TempDir()
+			dst := filepath.Join(parent, "spool")
+			if err := os.Mkdir(dst, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			_, err := unpackTar(bytes.NewReader(makeTar(t, false, tt.entries...)), dst, 1000)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("unpackTar: %v\nwant %s", err, tt.want)
+			}
+			assertConfined(t, parent)
+		})
+	}
+}
+
+// assertConfined fails if anything but the spool directory appeared in parent.
+func assertConfined(t testing.TB, parent string) {
+	t.Helper()
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 || ents[0].Name() != "spool" {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("the unpacker wrote outside its directory: %v", names)
+	}
+}
+
+// FuzzSnapshot feeds arbitrary tar streams to the unpacker and NAR writer:
+// nothing escapes the spool directory, and whatever unpacks hashes.
+func FuzzSnapshot(f *testing.F) {
+	zr, _ := gzip.NewReader(bytes.NewReader(kernelorgtest.TarGz("6.19-rc4")))
+	plain, _ := io.ReadAll(zr)
+	f.Add(plain)
+	zr, _ = gzip.NewReader(bytes.NewReader(awkward(f)))
+	plain, _ = io.ReadAll(zr)
+	f.Add(plain)
+	f.Add(makeTar(f, false, tarEntry{name: "top/", typ: tar.TypeDir}, tarEntry{name: "top/l", typ: tar.TypeSymlink, link: "../x"}))
+	f.Add(makeTar(f, false, tarEntry{name: "top/a", typ: tar.TypeReg, data: "a"}, tarEntry{name: "top/h", typ: tar.TypeLink, link: "top/a"}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parent := t.TempDir()
+		dst := filepath.Join(parent, "spool")
+		if err := os.Mkdir(dst, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		top, err := unpackTar(bytes.NewReader(data), dst, 1<<20)
+		assertConfined(t, parent)
+		if err != nil {
+			return
+		}
+		if strings.Contains(top, "/") || top == "" || top == "." || top == ".." {
+			t.Fatalf("top-level directory %q", top)
+		}
+		if h, err := narHashDir(filepath.Join(dst, top)); err != nil || !validNixHash(h) {
+			t.Fatalf("narHashDir = %q, %v", h, err)
+		}
+	})
 }
