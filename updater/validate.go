@@ -20,6 +20,21 @@ import (
 // derivations), and the aliases an init adds or a removal moves evaluate.
 // It needs nix-instantiate on PATH and writes nothing but .drv files.
 func Validate(ctx context.Context, dir string, c Change) error {
+	return ValidateWith(ctx, dir, c, ValidateOptions{})
+}
+
+// ValidateOptions adjusts how Validate runs Nix.
+type ValidateOptions struct {
+	// Env is added to the environment of nix-instantiate (e.g.
+	// KUPDATE_KERNEL_MIRROR=... for the sample tree, NIX_PATH=...).
+	Env []string
+	// NixArgs are extra arguments for nix-instantiate (e.g. "--option",
+	// "allow-import-from-derivation", "false").
+	NixArgs []string
+}
+
+// ValidateWith is Validate with options.
+func ValidateWith(ctx context.Context, dir string, c Change, o ValidateOptions) error {
 	for _, f := range c.Files {
 		path := filepath.Join(dir, filepath.FromSlash(f))
 		switch {
@@ -47,7 +62,9 @@ func Validate(ctx context.Context, dir string, c Change) error {
 		return nil
 	}
 	expr := "let p = import ./. { }; in [\n  " + strings.Join(exprs, "\n  ") + "\n]"
-	_, err := nixCommand(ctx, dir, nil, "nix-instantiate", "--option", "substituters", "", "--eval", "--strict", "--read-write-mode", "-E", expr)
+	args := append([]string{"--option", "substituters", ""}, o.NixArgs...)
+	args = append(args, "--eval", "--strict", "--read-write-mode", "-E", expr)
+	_, err := nixCommand(ctx, dir, nil, o.Env, "nix-instantiate", args...)
 	if err != nil {
 		return fmt.Errorf("%s: evaluating what it touched failed: %w", c.Title, err)
 	}
@@ -95,7 +112,7 @@ func ParseNix(ctx context.Context, path string, src []byte) error {
 			dir = ""
 		}
 	}
-	if _, err := nixCommand(ctx, dir, src, "nix-instantiate", args...); err != nil {
+	if _, err := nixCommand(ctx, dir, src, nil, "nix-instantiate", args...); err != nil {
 		return fmt.Errorf("%s does not parse: %w", path, err)
 	}
 	return nil
@@ -103,9 +120,12 @@ func ParseNix(ctx context.Context, path string, src []byte) error {
 
 // nixCommand runs a Nix command; its error carries the command and the
 // tail of stderr.
-func nixCommand(ctx context.Context, dir string, stdin []byte, name string, args ...string) ([]byte, error) {
+func nixCommand(ctx context.Context, dir string, stdin []byte, env []string, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}

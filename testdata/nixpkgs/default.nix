@@ -28,7 +28,9 @@
 #   KUPDATE_GITHUB_MIRROR  the same for https://github.com/X (hardened patches).
 #
 # Nix reads these with builtins.getEnv, so evaluation is impure on purpose;
-# no daemon, no sandbox and no substituter are needed.
+# no daemon, no sandbox and no substituter are needed. The rc snapshot of
+# linux_testing is fetched (and its NAR hash checked) at evaluation time, see
+# fetchzip below: evaluating linux_testing needs the mirror as well.
 {
   config ? { },
 }:
@@ -63,8 +65,8 @@ let
     else
       url;
 
-  # fetchurl: the flat hash of the file; fetchzip: the NAR hash of the
-  # unpacked tree, top directory stripped (what nix-prefetch-url --unpack prints).
+  # fetchurl: the flat hash of the file, checked by Nix's builtin fetcher in a
+  # fixed-output derivation, as in nixpkgs.
   fetchurl =
     {
       url,
@@ -77,17 +79,22 @@ let
       inherit sha256 hash name;
     };
 
+  # fetchzip: the NAR hash of the unpacked tree, top directory stripped (what
+  # nix-prefetch-url --unpack prints). nixpkgs' fetchzip is a derivation;
+  # Nix 2.8's builtin fetcher cannot unpack a tarball inside one without
+  # tools from the host, so the sample uses builtins.fetchTarball, which
+  # checks the same hash at evaluation time: evaluating linux_testing fetches
+  # its snapshot (from KUPDATE_KERNEL_MIRROR when set).
   fetchzip =
     {
       url,
       hash ? "",
-      sha256 ? "",
+      sha256 ? hash,
       name ? "source",
     }:
-    import <nix/fetchurl.nix> {
+    builtins.fetchTarball {
       url = resolveURL url;
-      inherit hash sha256 name;
-      unpack = true;
+      inherit sha256 name;
     };
 
   callPackageWith =
