@@ -35,8 +35,10 @@ func report(t *testing.T, w *world, rs []gitops.PushResult) string {
 }
 
 func TestCycle(t *testing.T) {
+	t.Parallel()
 	for _, proto := range []string{"file", "http"} {
 		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			w := newWorld(t, proto)
 			upstreamHead := gitCmd(t, w.upstream, "rev-parse", base)
@@ -143,6 +145,7 @@ func TestCycle(t *testing.T) {
 }
 
 func TestPushDryRun(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, "http")
 	r := w.open(day1)
 	built := build(t, r, plan1())
@@ -165,8 +168,10 @@ func TestPushDryRun(t *testing.T) {
 // push's ref advertisement (kupdate's own check), once after it (the
 // server's atomic check of the old value kupdate sends).
 func TestPushLeaseFailed(t *testing.T) {
+	t.Parallel()
 	for _, when := range []string{"advertisement", "pack"} {
 		t.Run(when, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t, "http")
 			w.cycle(day1, plan1())
 			rolling := "kupdate/staging-nixos/updates"
@@ -213,6 +218,7 @@ func TestPushLeaseFailed(t *testing.T) {
 
 // Commits kupdate did not make are never pushed away.
 func TestPushLeavesForeignCommits(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		setup func(t *testing.T, clone string) // in a checkout of the kupdate branch
@@ -241,6 +247,7 @@ func TestPushLeavesForeignCommits(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t, "http")
 			w.cycle(day1, plan1())
 			rolling := "kupdate/staging-nixos/updates"
@@ -277,7 +284,9 @@ func TestPushLeavesForeignCommits(t *testing.T) {
 }
 
 func TestPushRejected(t *testing.T) {
+	t.Parallel()
 	t.Run("http 403", func(t *testing.T) {
+		t.Parallel()
 		w := newWorld(t, "http")
 		w.setHook(func(rw http.ResponseWriter, r *http.Request) bool {
 			if strings.Contains(r.URL.String(), "git-receive-pack") {
@@ -298,6 +307,7 @@ func TestPushRejected(t *testing.T) {
 		}
 	})
 	t.Run("pre-receive hook", func(t *testing.T) {
+		t.Parallel()
 		w := newWorld(t, "file")
 		hook := w.fork + "/hooks/pre-receive"
 		writeExecutable(t, hook, "#!/bin/sh\necho 'branch protection: kupdate/* is locked' >&2\nexit 1\n")
@@ -316,6 +326,7 @@ func TestPushRejected(t *testing.T) {
 
 // kupdate never pushes to the base or outside kupdate/, whatever it is given.
 func TestPushGuard(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, "http")
 	r := w.open(day1)
 	b, err := r.Build(context.Background(), r.Base(), gitops.Branch{Name: "kupdate/x", Base: base, Commits: plan1()[:1]})

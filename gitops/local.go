@@ -185,7 +185,8 @@ func (r *Repo) dirty(p string, orig map[string]object.TreeEntry, idx *index.Inde
 	ie, err := idx.Entry(p)
 	inIndex := err == nil
 	for _, e := range idx.Entries {
-		if e.Name == p && e.Stage != index.Merged {
+		// Stage 0 is a merged entry (go-git's index.Merged constant says 1).
+		if e.Name == p && e.Stage != 0 {
 			return "unmerged"
 		}
 	}

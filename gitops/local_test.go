@@ -1,0 +1,340 @@
+package gitops_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/kupdate/kupdate/gitops"
+	"github.com/kupdate/kupdate/gitops/gittest"
+)
+
+// checkout is a maintainer's clone of a synthetic nixpkgs, on branch "work".
+func checkout(t *testing.T) (dir, upstream string) {
+	t.Helper()
+	upstream = filepath.Join(t.TempDir(), "upstream.git")
+	if err := (gittest.Synth{Files: 400, Commits: 3, Branch: base, Seed: 7}).Generate(context.Background(), upstream); err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	gitCmd(t, dir, "clone", "-q", upstream, ".")
+	gitCmd(t, dir, "switch", "-q", "-c", "work")
+	return dir, upstream
+}
+
+func openLocal(t *testing.T, dir string) *gitops.Repo {
+	t.Helper()
+	r, err := gitops.OpenLocal(context.Background(), dir, opts(day1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func TestCommitLocal(t *testing.T) {
+	t.Parallel()
+	dir, _ := checkout(t)
+	head := gitCmd(t, dir, "rev-parse", "HEAD")
+	// The maintainer's own unfinished work elsewhere stays as it is.
+	unrelated := strings.SplitN(gitCmd(t, dir, "ls-files", "pkgs/by-name"), "\n", 2)[0]
+	mine := []byte("work in progress\n")
+	if err := os.WriteFile(filepath.Join(dir, unrelated), mine, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	untracked := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(untracked, []byte("todo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	r := openLocal(t, dir)
+	if r.Base().String() != head {
+		t.Fatalf("Base() = %s, want HEAD %s", r.Base(), head)
+	}
+	hashes, err := r.CommitLocal(context.Background(), plan1())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gitCmd(t, dir, "log", "--format=%s", head+"..HEAD"); got != "linux_7_0: init at 7.0\nlinux_6_18: 6.18.2 -> 6.18.3\nlinux_6_12: 6.12.63 -> 6.12.64" {
+		t.Errorf("commits:\n%s", got)
+	}
+	if got := gitCmd(t, dir, "rev-parse", "HEAD"); got != hashes[2].String() {
+		t.Errorf("HEAD = %s, want %s", got, hashes[2])
+	}
+	if got := gitCmd(t, dir, "symbolic-ref", "HEAD"); got != "refs/heads/work" {
+		t.Errorf("HEAD is %s, want still refs/heads/work", got)
+	}
+	if got := gitCmd(t, dir, "show", "--format=", "--name-only", "HEAD"); got != strings.Join([]string{kernelsOrg, aliases, kernelsNix}, "\n") {
+		t.Errorf("init commit files = %q", got)
+	}
+	for path, want := range plan1()[2].Files {
+		got, err := os.ReadFile(filepath.Join(dir, path))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("worktree %s = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	// The index holds the new blobs with the files' stat data: git sees
+	// them clean without re-reading them (diff-files does not refresh).
+	if got := gitCmd(t, dir, "diff-files", "--name-only"); got != unrelated {
+		t.Errorf("git diff-files = %q, want only the maintainer's %s", got, unrelated)
+	}
+	if got := gitCmd(t, dir, "status", "--porcelain"); got != "M "+unrelated+"\n?? notes.txt" && got != " M "+unrelated+"\n?? notes.txt" {
+		t.Errorf("git status:\n%s", got)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, unrelated)); string(got) != string(mine) {
+		t.Errorf("unrelated file changed: %q", got)
+	}
+	if got, _ := os.ReadFile(untracked); string(got) != "todo\n" {
+		t.Errorf("untracked file changed: %q", got)
+	}
+	gitCmd(t, dir, "fsck", "--strict")
+	if _, err := os.Stat(filepath.Join(dir, ".git", "index.lock")); !os.IsNotExist(err) {
+		t.Errorf("index.lock left behind: %v", err)
+	}
+
+	// The same commits at the same time are the same hashes in a managed
+	// clone: nothing depends on where they are made.
+	w := newWorld(t, "file")
+	built := build(t, w.open(day1), plan1())
+	if built[0].Hashes[0] != hashes[0] || built[0].Hashes[1] != hashes[1] {
+		t.Errorf("managed hashes %v differ from local %v", built[0].Hashes, hashes[:2])
+	}
+}
+
+func TestCommitLocalRefusesDirty(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string // the files named
+	}{
+		{"modified", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, kernelsOrg), "{}\n")
+		}, kernelsOrg + " (modified)"},
+		{"staged", func(t *testing.T, dir string) {
+			orig, _ := os.ReadFile(filepath.Join(dir, aliases))
+			writeFile(t, filepath.Join(dir, aliases), "{}\n")
+			gitCmd(t, dir, "add", aliases)
+			writeFile(t, filepath.Join(dir, aliases), string(orig)) // the worktree as HEAD, the index not
+		}, aliases + " (staged)"},
+		{"deleted", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, kernelsNix))
+		}, kernelsNix + " (deleted)"},
+		{"two files", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, kernelsOrg), "{}\n")
+			os.Remove(filepath.Join(dir, kernelsNix))
+		}, kernelsOrg + " (modified), " + kernelsNix + " (deleted)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir, _ := checkout(t)
+			tc.setup(t, dir)
+			head := gitCmd(t, dir, "rev-parse", "HEAD")
+			status := gitCmd(t, dir, "status", "--porcelain")
+			r := openLocal(t, dir)
+			_, err := r.CommitLocal(context.Background(), plan1())
+			want := fmt.Sprintf("nixpkgs checkout %s: uncommitted changes in files kupdate would change: %s; commit or stash them, then run kupdate again", dir, tc.want)
+			if errText(err) != want {
+				t.Errorf("error:\n%v\nwant:\n%s", err, want)
+			}
+			if got := gitCmd(t, dir, "rev-parse", "HEAD"); got != head {
+				t.Errorf("HEAD moved to %s", got)
+			}
+			if got := gitCmd(t, dir, "status", "--porcelain"); got != status {
+				t.Errorf("status changed:\n%s\nwas:\n%s", got, status)
+			}
+			if _, err := os.Stat(filepath.Join(dir, ".git", "index.lock")); !os.IsNotExist(err) {
+				t.Errorf("index.lock left behind: %v", err)
+			}
+		})
+	}
+}
+
+// A file an init creates must not replace the maintainer's untracked one.
+func TestCommitLocalRefusesUntrackedTarget(t *testing.T) {
+	t.Parallel()
+	dir, _ := checkout(t)
+	newFile := "pkgs/os-specific/linux/kernel/linux-7.0.nix"
+	writeFile(t, filepath.Join(dir, newFile), "mine\n")
+	c := plan1()[2]
+	c.Files[newFile] = []byte("kupdate's\n")
+	_, err := openLocal(t, dir).CommitLocal(context.Background(), []gitops.Commit{c})
+	want := fmt.Sprintf("nixpkgs checkout %s: uncommitted changes in files kupdate would change: %s (untracked, would be overwritten); commit or stash them, then run kupdate again", dir, newFile)
+	if errText(err) != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+func TestCommitLocalIndexLocked(t *testing.T) {
+	t.Parallel()
+	dir, _ := checkout(t)
+	lock := filepath.Join(dir, ".git", "index.lock")
+	writeFile(t, lock, "")
+	_, err := openLocal(t, dir).CommitLocal(context.Background(), plan1())
+	want := fmt.Sprintf("nixpkgs checkout %s: %s exists: another git command is running there; wait for it (or remove the lock if none is) and run kupdate again", dir, lock)
+	if errText(err) != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+	if _, err := os.Stat(lock); err != nil {
+		t.Errorf("someone else's lock was removed: %v", err)
+	}
+}
+
+// A detached HEAD and a linked worktree (index in .git/worktrees/<name>).
+func TestCommitLocalDetachedWorktree(t *testing.T) {
+	t.Parallel()
+	dir, _ := checkout(t)
+	wt := filepath.Join(t.TempDir(), "wt")
+	gitCmd(t, dir, "worktree", "add", "-q", "--detach", wt)
+	head := gitCmd(t, wt, "rev-parse", "HEAD")
+	hashes, err := openLocal(t, wt).CommitLocal(context.Background(), plan1()[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gitCmd(t, wt, "rev-parse", "HEAD"); got != hashes[0].String() {
+		t.Errorf("worktree HEAD = %s, want %s", got, hashes[0])
+	}
+	if got := gitCmd(t, dir, "rev-parse", "work"); got != head {
+		t.Errorf("branch work moved to %s", got)
+	}
+	if got := gitCmd(t, wt, "status", "--porcelain"); got != "" {
+		t.Errorf("worktree status:\n%s", got)
+	}
+	if got := gitCmd(t, dir, "status", "--porcelain"); got != "" {
+		t.Errorf("main checkout status:\n%s", got)
+	}
+}
+
+func TestOpenManagedDirectory(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "file")
+	ctx := context.Background()
+
+	t.Run("not kupdate's", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		_, err := gitops.OpenManaged(ctx, dir, w.upstreamRemote(), base, opts(day1))
+		want := fmt.Sprintf("managed clone %s: the directory exists but kupdate did not make it; remove it or set nixpkgs.cache_dir elsewhere", dir)
+		if errText(err) != want {
+			t.Errorf("error:\n%v\nwant:\n%s", err, want)
+		}
+	})
+	t.Run("no such branch", func(t *testing.T) {
+		t.Parallel()
+		_, err := gitops.OpenManaged(ctx, filepath.Join(t.TempDir(), "c"), w.upstreamRemote(), "nope", opts(day1))
+		want := fmt.Sprintf("fetching nope from %s: the remote has no branch nope; check nixpkgs.base and nixpkgs.remote", w.upstreamURL)
+		if errText(err) != want {
+			t.Errorf("error:\n%v\nwant:\n%s", err, want)
+		}
+	})
+	t.Run("objects lost", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "c")
+		r, err := gitops.OpenManaged(ctx, dir, w.upstreamRemote(), base, opts(day1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*"))
+		for _, p := range packs {
+			os.Remove(p)
+		}
+		r, err = gitops.OpenManaged(ctx, dir, w.upstreamRemote(), base, opts(day1))
+		if err != nil {
+			t.Fatalf("after losing its packs: %v", err)
+		}
+		defer r.Close()
+		if got := gitCmd(t, w.upstream, "rev-parse", base); r.Base().String() != got {
+			t.Errorf("Base() = %s, want %s", r.Base(), got)
+		}
+		gitCmd(t, dir, "fsck", "--connectivity-only")
+	})
+	t.Run("too many packs", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "c")
+		r, err := gitops.OpenManaged(ctx, dir, w.upstreamRemote(), base, opts(day1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		for i := range 33 {
+			writeFile(t, filepath.Join(dir, "objects", "pack", fmt.Sprintf("pack-junk%d.pack", i)), "")
+		}
+		r, err = gitops.OpenManaged(ctx, dir, w.upstreamRemote(), base, opts(day1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
+		if len(packs) != 1 {
+			t.Errorf("%d packs after re-cloning, want 1", len(packs))
+		}
+		if _, err := os.Stat(dir + ".old"); !os.IsNotExist(err) {
+			t.Errorf("old clone left behind: %v", err)
+		}
+	})
+}
+
+func TestBuildErrors(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "file")
+	r := w.open(day1)
+	same, err := r.ReadFile(context.Background(), r.Base(), kernelsOrg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		files map[string][]byte
+		want  string
+	}{
+		{"no change", map[string][]byte{kernelsOrg: same}, `change "t": its files are already as planned; nothing to commit`},
+		{"absolute", map[string][]byte{"/etc/passwd": nil}, `change "t": file path "/etc/passwd": want a slash path relative to the repository root`},
+		{"dot dot", map[string][]byte{"pkgs/../x": {}}, `change "t": file path "pkgs/../x": want a slash path relative to the repository root`},
+		{".git", map[string][]byte{".git/config": {}}, `change "t": file path ".git/config": want a slash path relative to the repository root`},
+		{"directory", map[string][]byte{"pkgs/top-level": {}}, `change "t": file path "pkgs/top-level": the repository has a directory there, not a regular file`},
+		{"through a file", map[string][]byte{aliases + "/x": {}}, `change "t": path "pkgs/top-level/aliases.nix": the repository has a file there, not a directory`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := plan1()[0]
+			c.Change.Title, c.Files = "t", tc.files
+			_, err := r.Build(context.Background(), r.Base(), gitops.Branch{Name: "kupdate/x", Base: base, Commits: []gitops.Commit{c}})
+			want := fmt.Sprintf("building kupdate/x on %s: %s", r.Base().String()[:12], tc.want)
+			if errText(err) != want {
+				t.Errorf("error:\n%v\nwant:\n%s", err, want)
+			}
+		})
+	}
+
+	// A new file in a new directory, and a removal.
+	c := plan1()[0]
+	c.Files = map[string][]byte{"pkgs/new/dir/file.nix": []byte("{ }\n"), aliases: nil}
+	b, err := r.Build(context.Background(), r.Base(), gitops.Branch{Name: "kupdate/x", Base: base, Commits: []gitops.Commit{c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := gitCmd(t, w.cache, "diff-tree", "-r", "--name-status", "--no-commit-id", b.Head().String())
+	if want := "A\tpkgs/new/dir/file.nix\nD\t" + aliases; got != want {
+		t.Errorf("diff-tree:\n%s\nwant:\n%s", got, want)
+	}
+	gitCmd(t, w.cache, "fsck", "--strict", "--connectivity-only")
+	if _, err := r.ReadFile(context.Background(), plumbing.ZeroHash, aliases); err == nil {
+		t.Error("ReadFile of the zero commit succeeded")
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
