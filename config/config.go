@@ -99,6 +99,9 @@ type Promote struct {
 	Enabled bool   `toml:"enabled"`
 	Merge   bool   `toml:"merge"`
 	Pairs   []Pair `toml:"pairs"`
+	// Stable adds a pair staging-nixos-YY.MM -> release-YY.MM for every
+	// stable line whose two branches exist in the repository.
+	Stable bool `toml:"stable"`
 }
 
 // Pair is one promotion: PR From into To.

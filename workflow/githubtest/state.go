@@ -508,3 +508,17 @@ func (s *Server) merge(ctx context.Context, r *repo, p *pull, title string) erro
 	p.merged, p.mergeSHA, p.mergedAt = true, sha, p.closed
 	return nil
 }
+
+// SetDraft marks a PR a draft or ready for review, as a person does in the
+// web interface.
+func (s *Server) SetDraft(owner, name string, number int, draft bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, p, err := s.pullFor(owner, name, number)
+	if err != nil {
+		return err
+	}
+	p.draft = draft
+	p.updated = s.now()
+	return nil
+}

@@ -1,0 +1,364 @@
+package workflow
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kupdate/kupdate/build"
+	"github.com/kupdate/kupdate/updater"
+)
+
+// Disclosure ends every PR body kupdate writes: nixpkgs' automation policy
+// wants automated PRs disclosed and reviewed by a person.
+const Disclosure = "This PR was prepared by kupdate, an automated tool; per nixpkgs' automation policy a person must review it before merge."
+
+// rollingTitle is the title of the rolling PR of point releases, dated the
+// day the PR was opened. The date stays when the PR later takes a newer point
+// release: renaming would notify every subscriber for nothing, and the body
+// says what the PR holds now.
+func rollingTitle(opened time.Time) string {
+	return "Kernel updates for " + opened.UTC().Format(time.DateOnly)
+}
+
+// promotionTitle is nixpkgs' title for bringing a staging branch into its
+// target: "staging-nixos merge for 2026-01-10".
+func promotionTitle(from string, opened time.Time) string {
+	return from + " merge for " + opened.UTC().Format(time.DateOnly)
+}
+
+// rolling reports whether the branch holds point releases only.
+func rolling(cs []updater.Change) bool {
+	if len(cs) == 0 {
+		return false
+	}
+	for _, c := range cs {
+		if !c.Rolling() {
+			return false
+		}
+	}
+	return true
+}
+
+// Title is the PR title for u, were it opened at opened: the rolling title
+// for point releases, otherwise the change's own commit title.
+func Title(u BranchUpdate, opened time.Time) string {
+	if rolling(u.Changes) || len(u.Changes) == 0 {
+		return rollingTitle(opened)
+	}
+	titles := make([]string, len(u.Changes))
+	for i, c := range u.Changes {
+		titles[i] = c.Title
+	}
+	return strings.Join(titles, "; ")
+}
+
+// marker is the state kupdate keeps in a hidden HTML comment at the top of a
+// PR body: which versions the PR proposes (so a PR a maintainer closed is
+// recognised as "not these versions"), the head it describes and a digest of
+// the build results shown (so the body is rewritten only when its content
+// would change, and a person's edit of the text is left alone otherwise).
+type marker struct {
+	versions map[string]string // attribute -> version; "removed" for a removal
+	head     string            // commit id, 12 hex digits
+	build    string            // digest of the build section; "none" when not built
+}
+
+var markerRE = regexp.MustCompile(`<!-- kupdate: ([^>]*?) -->`)
+
+func (m marker) String() string {
+	var parts []string
+	for _, a := range sortedKeys(m.versions) {
+		parts = append(parts, a+"="+m.versions[a])
+	}
+	parts = append(parts, "head="+m.head, "build="+m.build)
+	return "<!-- kupdate: " + strings.Join(parts, " ") + " -->"
+}
+
+func parseMarker(body string) (marker, bool) {
+	sub := markerRE.FindStringSubmatch(body)
+	if sub == nil {
+		return marker{}, false
+	}
+	m := marker{versions: map[string]string{}}
+	for _, f := range strings.Fields(sub[1]) {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "head":
+			m.head = v
+		case "build":
+			m.build = v
+		default:
+			m.versions[k] = v
+		}
+	}
+	return m, true
+}
+
+func sameVersions(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// versions is what the changes propose, per attribute.
+func versions(cs []updater.Change) map[string]string {
+	m := map[string]string{}
+	for _, c := range cs {
+		v := c.To
+		if c.Kind == updater.Remove || v == "" {
+			v = "removed"
+		}
+		m[c.Attr] = v
+	}
+	return m
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// Limits that keep a body under GitHub's 65536 characters.
+const (
+	maxTail = 6000
+	maxBody = 60000
+)
+
+// body renders the PR body for u. fetchURL is the repository the branch can
+// be fetched from.
+func body(u BranchUpdate, fetchURL string) (string, marker) {
+	buildMD, digest := buildSection(u.Build, maxTail)
+	m := marker{versions: versions(u.Changes), head: short(u.Head), build: digest}
+	render := func(buildMD string) string {
+		var b strings.Builder
+		b.WriteString(m.String())
+		b.WriteString("\n")
+		b.WriteString(intro(u.Changes))
+		b.WriteString("\n\n## Commits\n\n")
+		for _, c := range u.Changes {
+			fmt.Fprintf(&b, "- `%s`", c.Title)
+			if c.ChangeLog != "" {
+				fmt.Fprintf(&b, " ([ChangeLog](%s))", c.ChangeLog)
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n## Build and test\n\n")
+		b.WriteString(buildMD)
+		b.WriteString("\n## Reproduce\n\n```sh\n")
+		fmt.Fprintf(&b, "git fetch %s %s\n", fetchURL, u.Branch)
+		fmt.Fprintf(&b, "git checkout %s\n", u.Head)
+		for _, a := range buildAttrs(u.Changes) {
+			fmt.Fprintf(&b, "nix-build -A linuxKernel.kernels.%s\n", a)
+		}
+		b.WriteString("```\n\n---\n\n")
+		b.WriteString(Disclosure)
+		b.WriteString("\n")
+		return b.String()
+	}
+	out := render(buildMD)
+	if len(out) > maxBody {
+		// Too many long failures: the table stays, the log tails go (the
+		// check run / status and the reproduce commands still lead to them).
+		short, _ := buildSection(u.Build, 0)
+		out = render(short)
+	}
+	return out, m
+}
+
+func intro(cs []updater.Change) string {
+	if rolling(cs) {
+		return "Point releases from kernel.org, one commit per kernel branch."
+	}
+	if len(cs) == 1 {
+		c := cs[0]
+		switch c.Kind {
+		case updater.Init:
+			return fmt.Sprintf("A new kernel branch from kernel.org: `%s` at %s.", c.Attr, c.To)
+		case updater.Remove:
+			return fmt.Sprintf("`%s` has reached its end of life upstream and is removed.", c.Attr)
+		case updater.HardenedInit:
+			return fmt.Sprintf("Hardened patches for a new kernel branch: `%s` at %s.", c.Attr, c.To)
+		}
+	}
+	return "Kernel changes from kernel.org, one commit each."
+}
+
+// buildAttrs lists the attributes to build, in change order, once each.
+func buildAttrs(cs []updater.Change) []string {
+	var out []string
+	for _, c := range cs {
+		attrs := c.Build
+		if len(attrs) == 0 && c.Kind != updater.Remove {
+			attrs = []string{c.Attr}
+		}
+		for _, a := range attrs {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+var statusCell = map[build.Status]string{
+	build.Passed:    "✅ passed",
+	build.Failed:    "❌ failed",
+	build.TimedOut:  "⏱️ timed out",
+	build.Skipped:   "⏭️ skipped",
+	build.Cancelled: "⛔ cancelled",
+}
+
+// buildSection renders the results table and, for each failure, its command,
+// derivation and log tail (at most tail bytes; 0 leaves tails out). The
+// digest identifies what it shows. Durations are left out on purpose: a
+// rebuild of the same head would otherwise rewrite the body every time.
+func buildSection(r build.Report, tail int) (md, digest string) {
+	if len(r.Results) == 0 {
+		return "Not built by kupdate in this cycle; the commands below build it.\n", "none"
+	}
+	var attrs, tiers []string
+	cell := map[[2]string]build.Status{}
+	for _, res := range r.Results {
+		if !slices.Contains(attrs, res.Attr) {
+			attrs = append(attrs, res.Attr)
+		}
+		if !slices.Contains(tiers, res.Tier) {
+			tiers = append(tiers, res.Tier)
+		}
+		cell[[2]string{res.Attr, res.Tier}] = res.Status
+	}
+	var b strings.Builder
+	b.WriteString("| attribute |")
+	for _, t := range tiers {
+		b.WriteString(" " + t + " |")
+	}
+	b.WriteString("\n| --- |" + strings.Repeat(" --- |", len(tiers)) + "\n")
+	for _, a := range attrs {
+		fmt.Fprintf(&b, "| `%s` |", a)
+		for _, t := range tiers {
+			s, ok := cell[[2]string{a, t}]
+			txt := "—"
+			if ok {
+				txt = statusCell[s]
+				if txt == "" {
+					txt = string(s)
+				}
+			}
+			b.WriteString(" " + txt + " |")
+		}
+		b.WriteString("\n")
+	}
+	for _, res := range r.Results {
+		if res.Status != build.Failed && res.Status != build.TimedOut {
+			continue
+		}
+		fmt.Fprintf(&b, "\n<details><summary><code>%s</code>: %s %s</summary>\n\n", html.EscapeString(res.Attr), html.EscapeString(res.Tier), strings.ReplaceAll(string(res.Status), "-", " "))
+		if len(res.Command) > 0 {
+			fmt.Fprintf(&b, "`%s`", strings.Join(res.Command, " "))
+			if res.Drv != "" {
+				fmt.Fprintf(&b, " (derivation `%s`)", res.Drv)
+			}
+			b.WriteString("\n\n")
+		}
+		if t := trimTail(res.LogTail, tail); t != "" {
+			fence := codeFence(t)
+			fmt.Fprintf(&b, "%s\n%s\n%s\n\n", fence, t, fence)
+		}
+		b.WriteString("</details>\n")
+	}
+	md = b.String()
+	sum := sha256.Sum256([]byte(md))
+	return md, hex.EncodeToString(sum[:4])
+}
+
+// trimTail keeps the last max bytes of a log, cut at a line start.
+func trimTail(s string, max int) string {
+	s = strings.TrimRight(s, "\n")
+	if max <= 0 {
+		return ""
+	}
+	if len(s) <= max {
+		return s
+	}
+	cut := s[len(s)-max:]
+	if i := strings.IndexByte(cut, '\n'); i >= 0 {
+		cut = cut[i+1:]
+	}
+	return fmt.Sprintf("[… %d earlier bytes cut …]\n%s", len(s)-len(cut), cut)
+}
+
+// codeFence is a fence longer than any run of backticks in s.
+func codeFence(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
+}
+
+// summary sums up a build for a commit status (at most 140 characters) and a
+// check run title: the state and e.g. "3 passed, 1 failed (linux_6_18 configfile)".
+func summary(r build.Report) (state string, text string) {
+	counts := map[build.Status]int{}
+	var failed []string
+	for _, res := range r.Results {
+		counts[res.Status]++
+		if res.Status == build.Failed || res.Status == build.TimedOut {
+			failed = append(failed, res.Attr+" "+res.Tier)
+		}
+	}
+	var parts []string
+	for _, s := range []build.Status{build.Passed, build.Failed, build.TimedOut, build.Cancelled, build.Skipped} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], strings.ReplaceAll(string(s), "-", " ")))
+		}
+	}
+	text = strings.Join(parts, ", ")
+	if len(failed) > 0 {
+		text += " (" + strings.Join(failed, ", ") + ")"
+	}
+	switch {
+	case counts[build.Failed]+counts[build.TimedOut] > 0:
+		state = "failure"
+	case counts[build.Cancelled] > 0:
+		state = "cancelled"
+	default:
+		state = "success"
+	}
+	if len(text) > 140 {
+		text = text[:137] + "..."
+	}
+	return state, text
+}

@@ -1,0 +1,325 @@
+package workflow_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kupdate/kupdate/build"
+	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/workflow"
+	"github.com/kupdate/kupdate/workflow/githubtest"
+)
+
+// TestRollingPRLifecycle follows the rolling PR through the cycles of a
+// week: opened, left alone by an identical cycle, updated by a newer point
+// release, closed by a maintainer and not reopened, reopened as a new PR
+// when upstream moves on.
+func TestRollingPRLifecycle(t *testing.T) {
+	f := newFixture(t)
+	w := f.workflow()
+
+	// Cycle 1: the first PR.
+	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"), bump("linux_6_18", "6.18.2", "6.18.3"))
+	u.Build = passed("linux_6_12", "linux_6_18")
+	res := syncOK(t, w, u)
+	if res[0].Outcome != workflow.Opened || res[0].Number != 1 {
+		t.Fatalf("cycle 1: %+v", res[0])
+	}
+	pr, err := f.sim.PR("NixOS", "nixpkgs", 1)
+	must(t, err)
+	if pr.Title != "Kernel updates for 2026-01-10" || !pr.Draft || pr.Base != "staging-nixos" || pr.HeadOwner != "kupdate-bot" || pr.Head != rolling {
+		t.Errorf("PR #1: %+v", pr)
+	}
+	if diff := cmp.Diff([]string{"backport release-25.11"}, pr.Labels); diff != "" {
+		t.Errorf("labels (-want +got):\n%s", diff)
+	}
+	golden(t, "rolling-pr.md", f.stable(pr.Body))
+	if got := f.sim.Statuses("NixOS", "nixpkgs", u.Head); len(got) != 1 || got[0] != (githubtest.Status{Context: "kupdate/build", State: "success", Description: "4 passed", Creator: "kupdate-bot"}) {
+		t.Errorf("statuses: %+v", got)
+	}
+	sha := u.Head
+	f.wantRequests(
+		"GET /repos/NixOS/nixpkgs/pulls?head=kupdate-bot%3Akupdate%2Fstaging-nixos%2Fupdates&state=all 200",
+		"GET /repos/NixOS/nixpkgs/git/matching-refs/heads/release- 200",
+		"GET /repos/NixOS/nixpkgs/git/matching-refs/heads/staging-nixos- 200",
+		"POST /repos/NixOS/nixpkgs/pulls 201",
+		"POST /repos/NixOS/nixpkgs/issues/1/labels 200",
+		"GET /repos/NixOS/nixpkgs/commits/"+sha+"/status?per_page=100 200",
+		"POST /repos/NixOS/nixpkgs/statuses/"+sha+" 201",
+	)
+
+	// Cycle 2, identical: nothing is written. The two reads that cycle 1's
+	// writes changed answer 200 (they count), the rest 304.
+	res = syncOK(t, w, u)
+	if res[0].Outcome != workflow.Unchanged || len(res[0].Actions) != 0 {
+		t.Errorf("cycle 2: %+v", res[0])
+	}
+	f.wantRequests(
+		"GET /repos/NixOS/nixpkgs/pulls?head=kupdate-bot%3Akupdate%2Fstaging-nixos%2Fupdates&state=all 200",
+		"GET /repos/NixOS/nixpkgs/git/matching-refs/heads/release- 304",
+		"GET /repos/NixOS/nixpkgs/git/matching-refs/heads/staging-nixos- 304",
+		"GET /repos/NixOS/nixpkgs/commits/"+sha+"/status?per_page=100 200",
+	)
+	// From then on every read is a 304: nothing counts against the limit.
+	res = syncOK(t, w, u)
+	if res[0].Outcome != workflow.Unchanged || len(res[0].Actions) != 0 {
+		t.Errorf("cycle 2b: %+v", res[0])
+	}
+	f.wantRequests(
+		"GET /repos/NixOS/nixpkgs/pulls?head=kupdate-bot%3Akupdate%2Fstaging-nixos%2Fupdates&state=all 304",
+		"GET /repos/NixOS/nixpkgs/git/matching-refs/heads/release- 304",
+		"GET /repos/NixOS/nixpkgs/git/matching-refs/heads/staging-nixos- 304",
+		"GET /repos/NixOS/nixpkgs/commits/"+sha+"/status?per_page=100 304",
+	)
+
+	// Cycle 3, days later: a newer point release updates the same PR; its
+	// title keeps the day it was opened.
+	f.clock.Set(epoch.Add(72 * time.Hour))
+	u = f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.65"), bump("linux_6_18", "6.18.2", "6.18.3"))
+	u.Build = passed("linux_6_12", "linux_6_18")
+	u.Pushed = true
+	res = syncOK(t, w, u)
+	if res[0].Outcome != workflow.Updated || res[0].Number != 1 {
+		t.Fatalf("cycle 3: %+v", res[0])
+	}
+	if diff := cmp.Diff([]string{"edit PR #1: body", "set status kupdate/build on " + u.Head[:12] + ": success"}, res[0].Actions); diff != "" {
+		t.Errorf("cycle 3 actions (-want +got):\n%s", diff)
+	}
+	pr, _ = f.sim.PR("NixOS", "nixpkgs", 1)
+	if pr.Title != "Kernel updates for 2026-01-10" || !strings.Contains(pr.Body, "`linux_6_12: 6.12.63 -> 6.12.65`") || pr.HeadSHA != u.Head {
+		t.Errorf("PR #1 after the newer release: %+v", pr)
+	}
+	if n := len(f.sim.PRs("NixOS", "nixpkgs")); n != 1 {
+		t.Errorf("%d PRs, want 1", n)
+	}
+	f.requests()
+
+	// A maintainer closes it: "not this version". The same content again
+	// neither reopens it nor opens another.
+	must(t, f.sim.ClosePR("NixOS", "nixpkgs", 1))
+	res = syncOK(t, w, u)
+	if res[0].Outcome != workflow.Declined || res[0].Number != 1 || len(res[0].Actions) != 0 {
+		t.Errorf("after close: %+v", res[0])
+	}
+	if got := writes(f.sim.Requests()); got != nil {
+		t.Errorf("writes after the close: %v", got)
+	}
+	f.requests()
+
+	// Upstream moves on: a new PR, dated today.
+	u = f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.66"), bump("linux_6_18", "6.18.2", "6.18.3"))
+	res = syncOK(t, w, u)
+	if res[0].Outcome != workflow.Opened || res[0].Number != 2 {
+		t.Fatalf("after upstream moved on: %+v", res[0])
+	}
+	pr, _ = f.sim.PR("NixOS", "nixpkgs", 2)
+	if pr.Title != "Kernel updates for 2026-01-13" || pr.State != "open" {
+		t.Errorf("PR #2: %+v", pr)
+	}
+	if old, _ := f.sim.PR("NixOS", "nixpkgs", 1); old.State != "closed" {
+		t.Errorf("PR #1 was reopened: %+v", old)
+	}
+}
+
+// TestFailingBuild shows a failure in the commit status and in the body,
+// with the log tail folded away.
+func TestFailingBuild(t *testing.T) {
+	f := newFixture(t)
+	w := f.workflow()
+	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"), bump("linux_6_18", "6.18.2", "6.18.3"))
+	u.Build = passed("linux_6_12", "linux_6_18")
+	u.Build.Results[3] = build.Result{
+		Attr: "linux_6_18", Tier: "configfile", Status: build.Failed,
+		Command: []string{"nix-build", "--no-out-link", "-A", "linuxKernel.kernels.linux_6_18.configfile"},
+		Drv:     "/nix/store/8f1c0y2h5m3k9q7r4w6t0z2x1v5b3n7a-linux-config-6.18.3.drv",
+		LogTail: "error: unused option: DRM_LEGACY\n```\nbuilder for '/nix/store/8f1c…-linux-config-6.18.3.drv' failed with exit code 1\n",
+	}
+	syncOK(t, w, u)
+	pr, err := f.sim.PR("NixOS", "nixpkgs", 1)
+	must(t, err)
+	golden(t, "failing-pr.md", f.stable(pr.Body))
+	want := githubtest.Status{Context: "kupdate/build", State: "failure", Description: "3 passed, 1 failed (linux_6_18 configfile)", Creator: "kupdate-bot"}
+	if got := f.sim.Statuses("NixOS", "nixpkgs", u.Head); len(got) != 1 || got[0] != want {
+		t.Errorf("statuses: %+v", got)
+	}
+
+	// The fix lands on the same head's rebuild: status and body follow.
+	u.Build = passed("linux_6_12", "linux_6_18")
+	res := syncOK(t, w, u)
+	if diff := cmp.Diff([]string{"edit PR #1: body", "set status kupdate/build on " + u.Head[:12] + ": success"}, res[0].Actions); diff != "" {
+		t.Errorf("actions (-want +got):\n%s", diff)
+	}
+}
+
+// TestNotBuiltKeepsResults: a cycle that did not build (the branch was
+// unchanged) leaves the results already shown alone.
+func TestNotBuiltKeepsResults(t *testing.T) {
+	f := newFixture(t)
+	w := f.workflow()
+	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+	u.Build = passed("linux_6_12")
+	syncOK(t, w, u)
+	before, _ := f.sim.PR("NixOS", "nixpkgs", 1)
+	u.Build, u.Pushed = build.Report{}, false
+	res := syncOK(t, w, u)
+	after, _ := f.sim.PR("NixOS", "nixpkgs", 1)
+	if res[0].Outcome != workflow.Unchanged || before.Body != after.Body || len(res[0].Actions) != 0 {
+		t.Errorf("unbuilt cycle: %+v", res[0])
+	}
+}
+
+// TestOwnBranchPRs: an init gets its own PR titled with its commit, and a
+// person's edit of the body text is left alone while nothing changes.
+func TestOwnBranchPRs(t *testing.T) {
+	f := newFixture(t, func(c *config.Config) {
+		c.GitHub.Labels = map[string][]string{"staging-nixos": {"6.topic: kernel"}}
+		c.GitHub.Draft = false
+		c.GitHub.Reviewers = []string{"alice", "NixOS/linux-kernel"}
+	})
+	w := f.workflow()
+	init := updater.Change{Kind: updater.Init, Attr: "linux_6_19", Branch: "6.19", To: "6.19", Title: "linux_6_19: init at 6.19",
+		ChangeLog: "https://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-6.19", Build: []string{"linux_6_19"}}
+	u := f.push("kupdate/staging-nixos/linux_6_19-init", init)
+	res := syncOK(t, w, u)
+	pr, err := f.sim.PR("NixOS", "nixpkgs", res[0].Number)
+	must(t, err)
+	if pr.Title != "linux_6_19: init at 6.19" || pr.Draft {
+		t.Errorf("init PR: %+v", pr)
+	}
+	if diff := cmp.Diff([]string{"6.topic: kernel"}, pr.Labels); diff != "" {
+		t.Errorf("configured labels (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"alice"}, pr.RequestedReviewers); diff != "" {
+		t.Errorf("reviewers (-want +got):\n%s", diff)
+	}
+	f.requests()
+	res = syncOK(t, w, u)
+	if len(res[0].Actions) != 0 {
+		t.Errorf("second cycle wrote: %v", res[0].Actions)
+	}
+	f.wantRequests("GET /repos/NixOS/nixpkgs/pulls?head=kupdate-bot%3Akupdate%2Fstaging-nixos%2Flinux_6_19-init&state=all 200")
+}
+
+// TestDiscoveredBackportLabels covers nixpkgs' two processes.
+func TestDiscoveredBackportLabels(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		branches []string
+		base     string
+		want     []string
+	}{
+		{"release branch", nil, "staging-nixos", []string{"backport release-25.11"}},
+		{"staging-nixos stable line", []string{"staging-nixos-25.05", "staging-nixos-25.11"}, "staging-nixos", []string{"backport staging-nixos-25.11"}},
+		{"stable line not yet branched", []string{"staging-nixos-25.05"}, "staging-nixos", []string{"backport release-25.11"}},
+		{"a stable base", []string{"staging-nixos-25.11"}, "staging-nixos-25.11", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			for _, b := range tc.branches {
+				must(t, f.sim.CreateBranch("NixOS", "nixpkgs", b, "master"))
+			}
+			u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+			u.Base = tc.base
+			res := syncOK(t, f.workflow(), u)
+			pr, err := f.sim.PR("NixOS", "nixpkgs", res[0].Number)
+			must(t, err)
+			if diff := cmp.Diff(tc.want, pr.Labels); diff != "" {
+				t.Errorf("labels (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMergeOwnPR: with github.merge, a PR is merged only once it is not a
+// draft, a person approved its current head, and the required checks are
+// green.
+func TestMergeOwnPR(t *testing.T) {
+	f := newFixture(t, func(c *config.Config) { c.GitHub.Merge = true })
+	must(t, f.sim.Protect("NixOS", "nixpkgs", "staging-nixos", githubtest.Protection{RequiredChecks: []string{"kupdate/build", "ofborg-eval"}}))
+	w := f.workflow()
+	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+	u.Build = passed("linux_6_12")
+	syncOK(t, w, u)
+
+	step := func(want workflow.Outcome, reason string) {
+		t.Helper()
+		res := syncOK(t, w, u)
+		if res[0].Merge != want || res[0].Reason != reason {
+			t.Errorf("merge = %q (%s), want %q (%s)", res[0].Merge, res[0].Reason, want, reason)
+		}
+	}
+	step(workflow.Waiting, "a draft: a person marks it ready for review")
+	markReady(t, f, 1)
+	step(workflow.Waiting, "needs a person's approving review of "+u.Head[:12])
+	must(t, f.sim.Review("NixOS", "nixpkgs", 1, "alice", "APPROVED"))
+	step(workflow.Waiting, "waiting for required checks: ofborg-eval")
+	must(t, f.sim.SetStatus("NixOS", "nixpkgs", u.Head, "ofborg-eval", "success"))
+	step(workflow.Merged, "")
+
+	pr, _ := f.sim.PR("NixOS", "nixpkgs", 1)
+	if !pr.Merged || f.sim.BranchSHA("NixOS", "nixpkgs", "staging-nixos") != pr.MergeCommit {
+		t.Errorf("after merge: %+v", pr)
+	}
+	// Merged: the next cycle with the same head leaves it be.
+	res := syncOK(t, w, u)
+	if res[0].Outcome != workflow.AlreadyMerged || len(res[0].Actions) != 0 {
+		t.Errorf("after merge: %+v", res[0])
+	}
+}
+
+func markReady(t *testing.T, f *fixture, n int) {
+	t.Helper()
+	// On GitHub a person marks a draft ready (GraphQL
+	// markPullRequestReadyForReview); kupdate never does.
+	must(t, f.sim.SetDraft("NixOS", "nixpkgs", n, false))
+}
+
+// TestDryRun reads, writes nothing, and says what it would write.
+func TestDryRun(t *testing.T) {
+	f := newFixture(t)
+	f.opts.DryRun = true
+	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+	u.Build = passed("linux_6_12")
+	res := syncOK(t, f.workflow(), u)
+	if diff := cmp.Diff([]string{
+		"open draft PR kupdate-bot:kupdate/staging-nixos/updates -> staging-nixos: Kernel updates for 2026-01-10",
+		"label PR #0: backport release-25.11",
+		"set status kupdate/build on " + u.Head[:12] + ": success",
+	}, res[0].Actions); diff != "" {
+		t.Errorf("dry-run actions (-want +got):\n%s", diff)
+	}
+	if res[0].Title != "Kernel updates for 2026-01-10" || !strings.Contains(res[0].Body, workflow.Disclosure) {
+		t.Errorf("dry-run text: %+v", res[0])
+	}
+	if got := writes(f.sim.Requests()); got != nil {
+		t.Errorf("a dry run wrote: %v", got)
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	f := newFixture(t)
+	f.opts.Getenv = func(string) string { return "" }
+	_, err := workflow.New(f.cfg, f.opts)
+	if err == nil || !strings.Contains(err.Error(), "environment variable KUPDATE_TEST_GITHUB_TOKEN (github.token_env) is empty or unset") {
+		t.Errorf("no token: %v", err)
+	}
+	f.opts.DryRun = true
+	if _, err := workflow.New(f.cfg, f.opts); err != nil {
+		t.Errorf("a dry run without a token: %v", err)
+	}
+	f.opts.DryRun = false
+	f.opts.Getenv = func(string) string { return "ghp_wrong" }
+	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+	_, err = f.workflow().Sync(context.Background(), []workflow.BranchUpdate{u})
+	if err == nil || !strings.Contains(err.Error(), "GitHub answered 401 Unauthorized: Bad credentials (check the token in $KUPDATE_TEST_GITHUB_TOKEN (github.token_env): it is wrong or expired)") {
+		t.Errorf("wrong token: %v", err)
+	}
+	if strings.Contains(err.Error(), "ghp_wrong") {
+		t.Errorf("the token leaked into an error: %v", err)
+	}
+}
