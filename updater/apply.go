@@ -117,17 +117,19 @@ func (t *Tree) applyInit(files map[string][]byte, c Change) error {
 	files[KernelsJSONPath] = dumpJSON(root, false)
 
 	attr := Attr(c.Branch)
+	// Sections are edited bottom-up, so that the line an error names is the
+	// line in the file as it was.
 	lk := &nixEditor{name: LinuxKernelsPath, src: files[LinuxKernelsPath]}
-	if err := lk.initKernel(c.Branch); err != nil {
-		return err
-	}
-	if err := lk.initVanilla(c.Branch); err != nil {
-		return err
-	}
 	if latest, _, _ := nameSeries(t.latest); kernelorg.CompareSeries(latest, c.Branch) < 0 {
 		if err := lk.setAlias("linux_latest", attr); err != nil {
 			return err
 		}
+	}
+	if err := lk.initVanilla(c.Branch); err != nil {
+		return err
+	}
+	if err := lk.initKernel(c.Branch); err != nil {
+		return err
 	}
 	files[LinuxKernelsPath] = lk.src
 
@@ -156,32 +158,7 @@ func (t *Tree) applyRemove(files map[string][]byte, c Change) error {
 	if hardened {
 		names = append(names, attr+"_hardened")
 	}
-	for _, n := range names {
-		if err := lk.dropBinding("kernels", n, true); err != nil {
-			return err
-		}
-		if err := lk.addThrow("kernels", n, c.Branch, date, true, eolMsg, false); err != nil {
-			return err
-		}
-	}
-	if err := lk.dropBinding("vanillaPackages", attr, true); err != nil {
-		return err
-	}
-	if err := lk.addThrow("vanillaPackages", attr, c.Branch, date, true,
-		"linux "+c.Branch+" was removed because it reached its end of life upstream", true); err != nil {
-		return err
-	}
-	for _, n := range names {
-		dropped, err := lk.dropBindingIfAny("packages", n)
-		if err != nil {
-			return err
-		}
-		if dropped {
-			if err := lk.addThrow("packages", n, c.Branch, date, true, eolMsg, false); err != nil {
-				return err
-			}
-		}
-	}
+	// bottom-up, as in applyInit
 	rest := slices.DeleteFunc(t.Series(), func(s string) bool { return s == c.Branch })
 	if t.latest == attr {
 		if len(rest) == 0 {
@@ -203,6 +180,32 @@ func (t *Tree) applyRemove(files map[string][]byte, c Change) error {
 			return fmt.Errorf("%s:%d: linux_default points at %s and kernels-org.json marks no other branch as longterm to take its place: move linux_default first", KernelsJSONPath, e.Line, attr)
 		}
 		if err := lk.setAlias("linux_default", Attr(target)); err != nil {
+			return err
+		}
+	}
+	for _, n := range names {
+		dropped, err := lk.dropBindingIfAny("packages", n)
+		if err != nil {
+			return err
+		}
+		if dropped {
+			if err := lk.addThrow("packages", n, c.Branch, date, true, eolMsg, false); err != nil {
+				return err
+			}
+		}
+	}
+	if err := lk.dropBinding("vanillaPackages", attr, true); err != nil {
+		return err
+	}
+	if err := lk.addThrow("vanillaPackages", attr, c.Branch, date, true,
+		"linux "+c.Branch+" was removed because it reached its end of life upstream", true); err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := lk.dropBinding("kernels", n, true); err != nil {
+			return err
+		}
+		if err := lk.addThrow("kernels", n, c.Branch, date, true, eolMsg, false); err != nil {
 			return err
 		}
 	}
@@ -289,7 +292,7 @@ func (t *Tree) applyHardened(files map[string][]byte, c Change, init bool) error
 		if _, ok := t.hardenedAttrs[d]; !ok {
 			return fmt.Errorf("%s has no %s to drop", LinuxKernelsPath, dn)
 		}
-		for _, sec := range []string{"kernels", "packages"} {
+		for _, sec := range []string{"packages", "kernels"} { // bottom-up
 			dropped, err := lk.dropBindingIfAny(sec, dn)
 			if err != nil {
 				return err

@@ -3,9 +3,11 @@ package updater
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/nix-community/go-nix/pkg/nixbase32"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -191,4 +193,13 @@ func (g *ghSim) source() *GitHubHardened {
 	s := NewGitHubHardened(g.URL+"/", "kupdate-test")
 	s.HTTP = g.Client()
 	return s
+}
+
+func nixHashOf(b []byte) string {
+	return strings.TrimPrefix(kernelorgNix(b), "sha256:")
+}
+
+func kernelorgNix(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + nixbase32.EncodeToString(sum[:])
 }

@@ -162,7 +162,7 @@ func (e *nixEditor) addHardened(branch string) error {
 		"kernels":  name + " = hardenedKernelFor kernels." + Attr(branch) + " { };\n",
 		"packages": name + " = recurseIntoAttrs (packagesFor kernels." + name + ");\n",
 	}
-	for _, sec := range []string{"kernels", "packages"} {
+	for _, sec := range []string{"packages", "kernels"} { // bottom-up
 		t, err := e.scan()
 		if err != nil {
 			return err
