@@ -82,7 +82,8 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"version and build info", runVersion},
+		"version":  {"version and build info", runVersion},
+		"releases": {"what kernel.org offers, with verified hashes", runReleases},
 	}
 }
 
