@@ -5,8 +5,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"errors"
 	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,7 +139,7 @@ func TestServerErrors(t *testing.T) {
 		t.Errorf("labels (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{
-		"POST /repos/NixOS/nixpkgs/pulls",          // 502, but applied
+		"POST /repos/NixOS/nixpkgs/pulls",           // 502, but applied
 		"POST /repos/NixOS/nixpkgs/issues/1/labels", // 500
 		"POST /repos/NixOS/nixpkgs/issues/1/labels",
 	}, writes(f.sim.Requests())); diff != "" {

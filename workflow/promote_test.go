@@ -170,4 +170,3 @@ func TestPromotionMergeOff(t *testing.T) {
 		t.Errorf("stable promotion PR: %+v", pr)
 	}
 }
-
