@@ -45,6 +45,9 @@ type KernelOrg struct {
 	Timeout     Duration `toml:"timeout"` // bound on one poll, retries included
 	// MaxSnapshotBytes caps the download of one rc snapshot tarball.
 	MaxSnapshotBytes int64 `toml:"max_snapshot_bytes"`
+	// SnapshotTimeout bounds the download of one rc snapshot (~250 MB that
+	// git.kernel.org generates on the fly), retries included.
+	SnapshotTimeout Duration `toml:"snapshot_timeout"`
 }
 
 // Nixpkgs is the tree kupdate edits.
@@ -156,6 +159,7 @@ func Default() Config {
 			Fingerprint:      "B8868C80BA62A1FFFAF5FDA9632D3A06589DA6B1",
 			Timeout:          Duration(5 * time.Minute),
 			MaxSnapshotBytes: 512 << 20,
+			SnapshotTimeout:  Duration(30 * time.Minute),
 		},
 		Nixpkgs: Nixpkgs{
 			Remote: "https://github.com/NixOS/nixpkgs.git",
@@ -294,6 +298,9 @@ func (c *Config) validate() error {
 	}
 	if c.KernelOrg.MaxSnapshotBytes <= 0 {
 		return bad("kernelorg.max_snapshot_bytes", "must be positive")
+	}
+	if c.KernelOrg.SnapshotTimeout <= 0 {
+		return bad("kernelorg.snapshot_timeout", "must be positive")
 	}
 	if !isFingerprint(c.KernelOrg.Fingerprint) {
 		return bad("kernelorg.fingerprint", "want the signing key's primary fingerprint as 40 hex digits without spaces (e.g. \"B8868C80BA62A1FFFAF5FDA9632D3A06589DA6B1\"), got %q", c.KernelOrg.Fingerprint)

@@ -37,6 +37,7 @@ const AutosignerFingerprint = "B8868C80BA62A1FFFAF5FDA9632D3A06589DA6B1"
 // Defaults for the zero values of Options.
 const (
 	DefaultTimeout          = 5 * time.Minute
+	DefaultSnapshotTimeout  = 30 * time.Minute
 	DefaultMaxAttempts      = 4
 	DefaultRetryBackoff     = 2 * time.Second
 	DefaultMaxSnapshotBytes = 512 << 20
@@ -66,11 +67,14 @@ type Options struct {
 
 	HTTPClient *http.Client // nil: a client with Go's default transport
 	UserAgent  string       // "" means DefaultUserAgent; name kupdate and its version
-	// Timeout bounds one fetch, all of its retries included: a Releases
-	// call, one sha256sums.asc, or one rc snapshot download. 0 = DefaultTimeout.
-	Timeout      time.Duration
-	MaxAttempts  int           // attempts per fetch; 0 = DefaultMaxAttempts
-	RetryBackoff time.Duration // wait before the 2nd attempt, doubling after; 0 = DefaultRetryBackoff
+	// Timeout bounds one fetch of releases.json or of a sha256sums.asc, all
+	// of its retries included. 0 = DefaultTimeout.
+	Timeout time.Duration
+	// SnapshotTimeout bounds one rc snapshot download and unpacking, retries
+	// included. 0 = DefaultSnapshotTimeout.
+	SnapshotTimeout time.Duration
+	MaxAttempts     int           // attempts per fetch; 0 = DefaultMaxAttempts
+	RetryBackoff    time.Duration // wait before the 2nd attempt, doubling after; 0 = DefaultRetryBackoff
 
 	// MaxSnapshotBytes caps one rc snapshot download (compressed); the
 	// unpacked tree may be at most 8 times that. 0 = DefaultMaxSnapshotBytes.
@@ -88,7 +92,7 @@ type Stats struct {
 	Requests      int64 // HTTP requests sent, retries included
 	NotModified   int64 // requests answered 304 Not Modified (no body)
 	Retries       int64 // attempts that were repeated after a transient failure
-	Bytes         int64 // response body bytes read, all files
+	Bytes         int64 // response body bytes read (after any transparent gzip decoding), all files
 	SnapshotBytes int64 // of Bytes, those of rc snapshot tarballs
 	Snapshots     int64 // rc snapshots downloaded and hashed
 }
@@ -102,6 +106,7 @@ type Client struct {
 	hc          *http.Client
 	ua          string
 	timeout     time.Duration
+	snapTimeout time.Duration
 	attempts    int
 	backoff     time.Duration
 	maxSnapshot int64
@@ -165,6 +170,7 @@ func New(opts Options) (*Client, error) {
 		hc:          opts.HTTPClient,
 		ua:          opts.UserAgent,
 		timeout:     opts.Timeout,
+		snapTimeout: opts.SnapshotTimeout,
 		attempts:    opts.MaxAttempts,
 		backoff:     opts.RetryBackoff,
 		maxSnapshot: opts.MaxSnapshotBytes,
@@ -182,6 +188,9 @@ func New(opts Options) (*Client, error) {
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
+	}
+	if c.snapTimeout <= 0 {
+		c.snapTimeout = DefaultSnapshotTimeout
 	}
 	if c.attempts <= 0 {
 		c.attempts = DefaultMaxAttempts
@@ -259,9 +268,14 @@ var errTooLarge = errors.New("response body over the size limit")
 // fetch GETs u, conditionally when val is not empty, and hands a 200's body
 // to consume, which must read what it needs. Transient failures (network
 // errors, truncated bodies, 408, 425, 429, 5xx) are retried with doubling
-// backoff, all within c.timeout; a body over limit is not. Errors name u.
+// backoff, all within the timeout (the snapshot one for a snapshot); a body
+// over limit is not retried. Errors name u.
 func (c *Client) fetch(ctx context.Context, u string, val validators, limit int64, snapshot bool, consume func(io.Reader) error) (fetched, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	timeout, setting := c.timeout, "kernelorg.timeout"
+	if snapshot {
+		timeout, setting = c.snapTimeout, "kernelorg.snapshot_timeout"
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	wait := c.backoff
 	for attempt := 1; ; attempt++ {
@@ -272,7 +286,7 @@ func (c *Client) fetch(ctx context.Context, u string, val validators, limit int6
 		var ae *attemptError
 		transient := errors.As(err, &ae) && ae.transient
 		if ctx.Err() != nil {
-			return fetched{}, fmt.Errorf("GET %s: no complete answer within %s (kernelorg.timeout) after %d attempt(s): %w", u, c.timeout, attempt, err)
+			return fetched{}, fmt.Errorf("GET %s: no complete answer within %s (%s) after %d attempt(s): %w", u, timeout, setting, attempt, err)
 		}
 		if !transient {
 			return fetched{}, fmt.Errorf("GET %s: %w", u, err)
@@ -290,7 +304,7 @@ func (c *Client) fetch(ctx context.Context, u string, val validators, limit int6
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fetched{}, fmt.Errorf("GET %s: no complete answer within %s (kernelorg.timeout) after %d attempt(s): %w", u, c.timeout, attempt, err)
+			return fetched{}, fmt.Errorf("GET %s: no complete answer within %s (%s) after %d attempt(s): %w", u, timeout, setting, attempt, err)
 		case <-t.C:
 		}
 		c.retries.Add(1)

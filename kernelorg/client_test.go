@@ -381,6 +381,15 @@ func TestPersistentFailureIsBounded(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("err = %v\nwant it to start %s", err, want)
 	}
+
+	// The same for an rc snapshot, under its own bound.
+	slow.SetFault(kernelorgtest.TarballPath("6.19-rc4"), kernelorgtest.Fault{Delay: time.Hour})
+	c = newClient(t, slow, func(o *Options) { o.SnapshotTimeout = 100 * time.Millisecond })
+	_, err = c.Hash(context.Background(), MustParseVersion("6.19-rc4"))
+	want = "linux 6.19-rc4: snapshot: GET " + slow.URL + "/torvalds/t/linux-6.19-rc4.tar.gz: no complete answer within 100ms (kernelorg.snapshot_timeout) after 1 attempt(s): "
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v\nwant it to start %s", err, want)
+	}
 }
 
 func TestReleasesFaults(t *testing.T) {

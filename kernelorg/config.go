@@ -19,6 +19,7 @@ func OptionsFromConfig(cfg *config.Config) (Options, error) {
 		GitURL:           k.GitURL,
 		Fingerprint:      k.Fingerprint,
 		Timeout:          k.Timeout.D(),
+		SnapshotTimeout:  k.SnapshotTimeout.D(),
 		MaxSnapshotBytes: k.MaxSnapshotBytes,
 	}
 	if k.Keyring != "" {

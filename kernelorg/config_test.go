@@ -1,0 +1,85 @@
+package kernelorg
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+)
+
+func TestOptionsFromConfig(t *testing.T) {
+	srv := newServer(t, jan2026...)
+	dir := t.TempDir()
+	keyring := filepath.Join(dir, "keyring.asc")
+	if err := os.WriteFile(keyring, srv.Keyring(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.KernelOrg.URL, cfg.KernelOrg.GitURL = srv.URL, srv.URL
+	cfg.KernelOrg.Keyring, cfg.KernelOrg.Fingerprint = keyring, srv.Fingerprint()
+	cfg.Nixpkgs.CacheDir = filepath.Join(dir, "cache")
+	o, err := OptionsFromConfig(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.URL != srv.URL || o.GitURL != srv.URL || string(o.Keyring) != string(srv.Keyring()) || o.Fingerprint != srv.Fingerprint() ||
+		o.Timeout != 5*time.Minute || o.SnapshotTimeout != 30*time.Minute || o.MaxSnapshotBytes != 512<<20 || o.CacheDir != filepath.Join(dir, "cache", "kernelorg") {
+		t.Errorf("OptionsFromConfig = %+v", o)
+	}
+	c, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := c.Hash(context.Background(), MustParseVersion("6.19-rc4")); err != nil {
+		t.Fatal(err)
+	} else if b, err := os.ReadFile(filepath.Join(dir, "cache", "kernelorg", "rc-hashes", "linux-6.19-rc4.nar-sha256")); err != nil || string(b) != h+"\n" {
+		t.Errorf("cache file: %q, %v", b, err)
+	}
+
+	// The defaults: the embedded key, pinned.
+	def := config.Default()
+	def.Nixpkgs.CacheDir = dir
+	o, err = OptionsFromConfig(&def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Keyring != nil || o.Fingerprint != AutosignerFingerprint {
+		t.Errorf("default options: keyring %d bytes, fingerprint %s", len(o.Keyring), o.Fingerprint)
+	}
+	if _, err := New(o); err != nil {
+		t.Errorf("New(default options): %v", err)
+	}
+
+	cfg.KernelOrg.Keyring = filepath.Join(dir, "missing.asc")
+	if _, err := OptionsFromConfig(&cfg); err == nil || !strings.HasPrefix(err.Error(), "kernelorg.keyring: open ") {
+		t.Errorf("missing keyring: %v", err)
+	}
+}
+
+// A corrupt cache file is not trusted: the snapshot is hashed again and the
+// file rewritten.
+func TestSnapshotCacheCorrupt(t *testing.T) {
+	srv := newServer(t, jan2026...)
+	cache := t.TempDir()
+	f := filepath.Join(cache, "rc-hashes", "linux-6.19-rc4.nar-sha256")
+	os.MkdirAll(filepath.Dir(f), 0o755)
+	os.WriteFile(f, []byte("sha256:not-a-hash\n"), 0o644)
+	c := newClient(t, srv, func(o *Options) { o.CacheDir = cache })
+	want := kernelorgtest.NARHash("6.19-rc4")
+	if h, err := c.Hash(context.Background(), MustParseVersion("6.19-rc4")); err != nil || h != want {
+		t.Fatalf("Hash = %s, %v", h, err)
+	}
+	if b, _ := os.ReadFile(f); string(b) != want+"\n" {
+		t.Errorf("cache file = %q", b)
+	}
+	// Nothing is left of the unpacked tree.
+	ents, _ := os.ReadDir(cache)
+	if len(ents) != 1 || ents[0].Name() != "rc-hashes" {
+		t.Errorf("cache dir holds %v", ents)
+	}
+}
