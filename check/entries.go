@@ -6,15 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/kupdate/kupdate/updater"
 )
 
-// Paths of the files the check reads, relative to the nixpkgs root.
+// Paths of the files the check reads, relative to the nixpkgs root: the
+// updater's.
 const (
-	KernelsOrgJSON  = "pkgs/os-specific/linux/kernel/kernels-org.json"
-	LinuxKernelsNix = "pkgs/top-level/linux-kernels.nix"
-	AliasesNix      = "pkgs/top-level/aliases.nix"
-	HardenedPatches = "pkgs/os-specific/linux/kernel/hardened/patches.json"
-	kernelDirPrefix = "pkgs/os-specific/linux/kernel/"
+	KernelsOrgJSON  = updater.KernelsJSONPath
+	LinuxKernelsNix = updater.LinuxKernelsPath
+	AliasesNix      = updater.AliasesPath
+	HardenedPatches = updater.PatchesJSONPath
+	HardenedKey     = updater.HardenedKeyPath
 )
 
 // member is one top-level key of a JSON object file and where it starts.
