@@ -261,3 +261,54 @@ func TestParseNixFromMemory(t *testing.T) {
 		t.Errorf("ParseNix: %v", err)
 	}
 }
+
+func TestApplyToDirRollsBackAFailedChange(t *testing.T) {
+	needNix(t)
+	dir := copyTree(t)
+	gitInit(t, dir)
+	tr := loadTree(t, dir)
+	h := "sha256:0h6r5w7755gd8ys18zi9rgw95wrd2yalbq0h88ihv3ggki01z78q"
+	changes := []Change{
+		// evaluates fine
+		{Kind: Bump, Attr: "linux_6_1", Branch: "6.1", From: "6.1.159", To: "6.1.160", Hash: h, LTS: true, Title: "linux_6_1: 6.1.159 -> 6.1.160", Build: []string{"linux_6_1"}},
+		// applies, but names an attribute that does not evaluate: rolled back
+		{Kind: Bump, Attr: "linux_6_6", Branch: "6.6", From: "6.6.119", To: "6.6.120", Hash: h, LTS: true, Title: "linux_6_6: 6.6.119 -> 6.6.120", Build: []string{"linux_6_6_missing"}},
+		// builds on the tree without the rolled-back change
+		{Kind: Bump, Attr: "linux_6_12", Branch: "6.12", From: "6.12.64", To: "6.12.65", Hash: h, LTS: true, Title: "linux_6_12: 6.12.64 -> 6.12.65", Build: []string{"linux_6_12"}},
+	}
+	var committed []string
+	outs := ApplyToDir(context.Background(), dir, tr, changes, ApplyOptions{After: func(ctx context.Context, c Change, files map[string][]byte) error {
+		committed = append(committed, c.Title)
+		return nil
+	}})
+	var errs []string
+	for _, o := range outs {
+		if o.Err != nil {
+			errs = append(errs, o.Change.Title)
+			if !strings.Contains(o.Err.Error(), "linux_6_6_missing") {
+				t.Errorf("error does not name the attribute: %v", o.Err)
+			}
+		}
+	}
+	if d := cmp.Diff([]string{"linux_6_6: 6.6.119 -> 6.6.120"}, errs); d != "" {
+		t.Errorf("failed (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"linux_6_1: 6.1.159 -> 6.1.160", "linux_6_12: 6.12.64 -> 6.12.65"}, committed); d != "" {
+		t.Errorf("committed (-want +got):\n%s", d)
+	}
+	disk, err := Load(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for branch, want := range map[string]string{"6.1": "6.1.160", "6.6": "6.6.119", "6.12": "6.12.65"} {
+		if e, _ := disk.Entry(branch); e.Version.String() != want {
+			t.Errorf("on disk %s = %s, want %s", branch, e.Version, want)
+		}
+		if e, _ := tr.Entry(branch); e.Version.String() != want {
+			t.Errorf("in the tree %s = %s, want %s", branch, e.Version, want)
+		}
+	}
+	if st := gitStatus(t, dir); !cmp.Equal(st, []string{" M " + KernelsJSONPath}) {
+		t.Errorf("git status: %v", st)
+	}
+}

@@ -84,6 +84,8 @@ func commands() map[string]command {
 	return map[string]command{
 		"version":  {"version and build info", runVersion},
 		"releases": {"what kernel.org offers, with verified hashes", runReleases},
+		"plan":     {"print the changes a nixpkgs checkout needs; writes nothing", runPlan},
+		"update":   {"apply the plan to a nixpkgs checkout, validated change by change", runUpdate},
 	}
 }
 

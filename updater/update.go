@@ -1,0 +1,68 @@
+package updater
+
+import (
+	"context"
+	"fmt"
+)
+
+// Outcome is what became of one change applied to a checkout.
+type Outcome struct {
+	Change Change
+	Files  map[string][]byte // what was written (nil when it failed)
+	Err    error             // why it was rolled back, nil when it stuck
+}
+
+// ApplyOptions adjusts ApplyToDir.
+type ApplyOptions struct {
+	Validate   ValidateOptions
+	NoValidate bool // skip Validate (no Nix on this machine); the JSON is still re-read
+	// After runs once a change is written and validated, e.g. to commit it.
+	// Its error rolls the change back like a failed validation.
+	After func(ctx context.Context, c Change, files map[string][]byte) error
+}
+
+// ApplyToDir applies changes in order to the checkout at dir, one at a
+// time: each is applied to t, written (WriteFiles) and validated. A change
+// that fails is rolled back — its files restored on disk and in t — and the
+// next change builds on the tree without it: one failing change never
+// blocks the others. t ends as the tree on disk.
+func ApplyToDir(ctx context.Context, dir string, t *Tree, changes []Change, o ApplyOptions) []Outcome {
+	var out []Outcome
+	for _, c := range changes {
+		if err := ctx.Err(); err != nil {
+			out = append(out, Outcome{Change: c, Err: err})
+			continue
+		}
+		before := t.Clone()
+		files, err := t.Apply(c)
+		if err != nil {
+			out = append(out, Outcome{Change: c, Err: err})
+			continue
+		}
+		if err := WriteFiles(dir, files); err != nil {
+			*t = *before
+			out = append(out, Outcome{Change: c, Err: err})
+			continue
+		}
+		if !o.NoValidate {
+			err = ValidateWith(ctx, dir, c, o.Validate)
+		}
+		if err == nil && o.After != nil {
+			err = o.After(ctx, c, files)
+		}
+		if err != nil {
+			restore := map[string][]byte{}
+			for p := range files {
+				restore[p] = before.File(p)
+			}
+			if rerr := WriteFiles(dir, restore); rerr != nil {
+				err = fmt.Errorf("%w; and restoring the files failed too: %v (check the checkout with git status)", err, rerr)
+			}
+			*t = *before
+			out = append(out, Outcome{Change: c, Err: err})
+			continue
+		}
+		out = append(out, Outcome{Change: c, Files: files})
+	}
+	return out
+}
