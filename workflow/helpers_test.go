@@ -46,7 +46,7 @@ func (c *clock) Set(t time.Time) {
 // release-25.11) and the fork kupdate-bot/nixpkgs that kupdate pushes to,
 // both real bare repositories behind the simulator.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	sim   *githubtest.Server
 	cfg   *config.Config
 	clock *clock
@@ -54,7 +54,7 @@ type fixture struct {
 	opts  workflow.Options
 }
 
-func newFixture(t *testing.T, configure ...func(*config.Config)) *fixture {
+func newFixture(t testing.TB, configure ...func(*config.Config)) *fixture {
 	t.Helper()
 	clk := &clock{t: epoch}
 	sim, err := githubtest.New(githubtest.Options{Root: t.TempDir(), Clock: clk.Now})
@@ -239,7 +239,7 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-func syncOK(t *testing.T, w *workflow.Workflow, us ...workflow.BranchUpdate) []workflow.PRResult {
+func syncOK(t testing.TB, w *workflow.Workflow, us ...workflow.BranchUpdate) []workflow.PRResult {
 	t.Helper()
 	res, err := w.Sync(context.Background(), us)
 	must(t, err)

@@ -25,7 +25,7 @@ func promote(t *testing.T, w *workflow.Workflow) workflow.PromoteResult {
 }
 
 // stagingAhead puts a merged kernel PR's worth of work on staging-nixos.
-func stagingAhead(t *testing.T, f *fixture) string {
+func stagingAhead(t testing.TB, f *fixture) string {
 	t.Helper()
 	sha, err := f.sim.Commit("NixOS", "nixpkgs", "staging-nixos", map[string]string{"pkgs/os-specific/linux/kernel/kernels-org.json": "{}\n"}, "Merge pull request #1 from kupdate-bot/kupdate/staging-nixos/updates")
 	must(t, err)
