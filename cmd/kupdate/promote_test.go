@@ -21,9 +21,15 @@ func TestPromoteCommand(t *testing.T) {
 	t.Cleanup(sim.Close)
 	for _, step := range []error{
 		sim.CreateRepo("NixOS", "nixpkgs", "master"),
-		func() error { _, err := sim.Commit("NixOS", "nixpkgs", "master", map[string]string{"a": "1\n"}, "init"); return err }(),
+		func() error {
+			_, err := sim.Commit("NixOS", "nixpkgs", "master", map[string]string{"a": "1\n"}, "init")
+			return err
+		}(),
 		sim.CreateBranch("NixOS", "nixpkgs", "staging-nixos", "master"),
-		func() error { _, err := sim.Commit("NixOS", "nixpkgs", "staging-nixos", map[string]string{"a": "2\n"}, "kernel bumps"); return err }(),
+		func() error {
+			_, err := sim.Commit("NixOS", "nixpkgs", "staging-nixos", map[string]string{"a": "2\n"}, "kernel bumps")
+			return err
+		}(),
 	} {
 		if step != nil {
 			t.Fatal(step)
