@@ -175,9 +175,9 @@ func unpackTarGz(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 // same way: absolute names, "..", links (symbolic or hard) leaving the tree,
 // entries under a symlink, duplicates, device files and fifos. pax global
 // headers (git archive's commit id) are skipped. The archive must hold
-// exactly one top-level directory, whose name is returned; regular file
-// contents may total at most maxUnpacked bytes. Only the owner-executable
-// bit of a file's mode is kept: it is all a NAR records.
+// exactly one top-level directory, whose name is returned; file contents
+// plus 512 bytes per entry may total at most maxUnpacked bytes. Only the
+// owner-executable bit of a file's mode is kept: it is all a NAR records.
 func unpackTar(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 	root, err := os.OpenRoot(dst)
 	if err != nil {
@@ -200,6 +200,11 @@ func unpackTar(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 		}
 		if h.Typeflag == tar.TypeXGlobalHeader {
 			continue
+		}
+		// Every entry counts a header block, so a stream of empty
+		// directories cannot grow without bound either.
+		if total += 512; total > maxUnpacked {
+			return "", fmt.Errorf("tar entry %q: the unpacked tree exceeds %d bytes (%d × kernelorg.max_snapshot_bytes)", h.Name, maxUnpacked, unpackedFactor)
 		}
 		name, err := entryName(h.Name)
 		if err != nil {

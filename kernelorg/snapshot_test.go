@@ -181,8 +181,9 @@ func TestUnpackRejects(t *testing.T) {
 		{"file under a file", []tarEntry{reg("top/a"), reg("top/a/b")}, `tar entry "top/a/b": its directory cannot be made (is a file in the way?): mkdirat top/a: file exists`},
 		{"dir over a file", []tarEntry{reg("top/a"), dir("top/a/")}, `tar entry "top/a/": a directory where a file is already unpacked: mkdirat top/a: file exists`},
 		{"empty", nil, "the archive is empty: want exactly one top-level directory"},
+		{"too many entries", []tarEntry{dir("top/"), dir("top/a/"), dir("top/b/"), dir("top/c/"), dir("top/d/"), dir("top/e/"), dir("top/f/"), dir("top/g/"), dir("top/h/"), dir("top/i/")}, `tar entry "top/i/": the unpacked tree exceeds 5000 bytes (8 × kernelorg.max_snapshot_bytes)`},
 		{"only a global header", []tarEntry{{name: "pax_global_header", typ: tar.TypeXGlobalHeader, data: "c"}}, "the archive is empty: want exactly one top-level directory"},
-		{"too large", []tarEntry{dir("top/"), {name: "top/big", typ: tar.TypeReg, data: strings.Repeat("x", 2000)}}, `tar entry "top/big": the unpacked tree exceeds 1000 bytes (8 × kernelorg.max_snapshot_bytes)`},
+		{"too large", []tarEntry{dir("top/"), {name: "top/big", typ: tar.TypeReg, data: strings.Repeat("x", 5000)}}, `tar entry "top/big": the unpacked tree exceeds 5000 bytes (8 × kernelorg.max_snapshot_bytes)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,7 +192,7 @@ func TestUnpackRejects(t *testing.T) {
 			if err := os.Mkdir(dst, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			_, err := unpackTar(bytes.NewReader(makeTar(t, false, tt.entries...)), dst, 1000)
+			_, err := unpackTar(bytes.NewReader(makeTar(t, false, tt.entries...)), dst, 5000)
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("unpackTar: %v\nwant %s", err, tt.want)
 			}

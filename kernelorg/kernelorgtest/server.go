@@ -198,7 +198,7 @@ func (sp Spec) normalize() (Spec, error) {
 // isRelease reports whether v names a CDN tarball (not an rc, not linux-next).
 func isRelease(v string) bool { return releaseRE.MatchString(v) }
 
-// IsRC reports whether v names an rc snapshot.
+// isRC reports whether v names an rc snapshot.
 func isRC(v string) bool { return rcRE.MatchString(v) }
 
 func major(v string) string { m, _, _ := strings.Cut(v, "."); return m }
