@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -18,6 +19,7 @@ type nixText struct {
 	src   []byte
 	code  []bool  // byte is code: not inside a string literal or a comment
 	depth []int32 // bracket depth of the byte; a bracket has its outer depth
+	nl    []int   // offsets of the newlines, for line numbers
 }
 
 type lexState struct {
@@ -27,6 +29,11 @@ type lexState struct {
 
 func scanNix(name string, src []byte) (*nixText, error) {
 	t := &nixText{name: name, src: src, code: make([]bool, len(src)), depth: make([]int32, len(src))}
+	for i, c := range src {
+		if c == '\n' {
+			t.nl = append(t.nl, i)
+		}
+	}
 	stack := []lexState{{kind: 'c', interp: -1}}
 	var d int32
 	n := len(src)
@@ -134,10 +141,8 @@ func isIdentByte(c byte) bool {
 
 // line is the 1-based line number of byte offset off.
 func (t *nixText) line(off int) int {
-	if off > len(t.src) {
-		off = len(t.src)
-	}
-	return bytes.Count(t.src[:off], []byte("\n")) + 1
+	n, _ := slices.BinarySearch(t.nl, off)
+	return n + 1
 }
 
 func (t *nixText) lineStart(off int) int {
