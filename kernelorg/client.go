@@ -275,6 +275,7 @@ func (c *Client) fetch(ctx context.Context, u string, val validators, limit int6
 	if snapshot {
 		timeout, setting = c.snapTimeout, "kernelorg.snapshot_timeout"
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	wait := c.backoff
@@ -285,6 +286,9 @@ func (c *Client) fetch(ctx context.Context, u string, val validators, limit int6
 		}
 		var ae *attemptError
 		transient := errors.As(err, &ae) && ae.transient
+		if parent.Err() != nil {
+			return fetched{}, fmt.Errorf("GET %s: %w", u, parent.Err())
+		}
 		if ctx.Err() != nil {
 			return fetched{}, fmt.Errorf("GET %s: no complete answer within %s (%s) after %d attempt(s): %w", u, timeout, setting, attempt, err)
 		}
@@ -304,6 +308,9 @@ func (c *Client) fetch(ctx context.Context, u string, val validators, limit int6
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			if parent.Err() != nil {
+				return fetched{}, fmt.Errorf("GET %s: %w", u, parent.Err())
+			}
 			return fetched{}, fmt.Errorf("GET %s: no complete answer within %s (%s) after %d attempt(s): %w", u, timeout, setting, attempt, err)
 		case <-t.C:
 		}

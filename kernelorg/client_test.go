@@ -495,3 +495,26 @@ func TestHashSnapshotFaults(t *testing.T) {
 		})
 	}
 }
+
+// A caller that gives up gets its own cancellation back, and a checksum
+// file it abandoned is fetched again rather than remembered as failed.
+func TestCallerCancels(t *testing.T) {
+	srv := newServer(t, jan2026...)
+	c := newClient(t, srv)
+	sums := kernelorgtest.ChecksumsPath("6.12.64")
+	srv.SetFault(sums, kernelorgtest.Fault{Delay: time.Hour, Times: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for srv.Requests(sums) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err := c.Hash(ctx, MustParseVersion("6.12.64"))
+	if want := "linux 6.12.64: GET " + srv.URL + sums + ": context canceled"; err == nil || err.Error() != want || !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+	if h, err := c.Hash(context.Background(), MustParseVersion("6.12.64")); err != nil || h != kernelorgtest.FlatHash("6.12.64") {
+		t.Errorf("after the cancellation: %s, %v", h, err)
+	}
+}
