@@ -146,7 +146,8 @@ func TestNixBuildsEveryChange(t *testing.T) {
 			touched[f] = true
 		}
 		for _, a := range c.Build {
-			for _, attr := range []string{"linuxKernel.kernels." + a, "linuxKernel.kernels." + a + ".configfile"} {
+			// the tiers of [build.commands]: configfile, kernel, test
+			for _, attr := range []string{"linuxKernel.kernels." + a + ".configfile", "linuxKernel.kernels." + a, "nixosTests.kernel-generic." + a} {
 				if out, err := nixBuild(t, dir, env, attr); err != nil {
 					t.Fatalf("%s: nix-build -A %s: %v\n%s", c.Title, attr, err, out)
 				}

@@ -17,8 +17,11 @@ let
       ];
     };
 
+  isHardened = name: builtins.match ".*_hardened" name != null;
+
   kernels =
     pkgs.linuxKernel.vanillaPackages
+    // lib.filterAttrs (name: _: isHardened name) pkgs.linuxKernel.packages
     // {
       inherit (pkgs.linuxKernel.packages)
         linux_testing
