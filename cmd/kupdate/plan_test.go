@@ -110,7 +110,11 @@ func TestPlanJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	goldenFile(t, "plan.json", stdout)
+	head := gitRevParse(t, tree)
+	if !strings.Contains(stdout, `"base": "`+head+`"`) {
+		t.Errorf("base is not the checkout's HEAD %s", head)
+	}
+	goldenFile(t, "plan.json", strings.Replace(stdout, head, "<HEAD>", 1))
 	// The schema, exactly: other tools read it.
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
@@ -148,7 +152,7 @@ func TestPlanText(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	goldenFile(t, "plan.txt", stdout)
+	goldenFile(t, "plan.txt", strings.Replace(stdout, "base "+gitRevParse(t, tree)+"\n", "base <HEAD>\n", 1))
 }
 
 func TestPlanFailures(t *testing.T) {
@@ -210,4 +214,15 @@ func TestUpdateNoCommit(t *testing.T) {
 	if code != 0 || stdout != "nothing to do\nheld: 6.6: 6.6.125 not yet signed on kernel.org\n" {
 		t.Errorf("second run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+}
+
+func gitRevParse(t *testing.T, dir string) string {
+	t.Helper()
+	cmd := exec.Command("git", "rev-parse", "HEAD")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
 }
