@@ -82,6 +82,9 @@ func orderOf(c Change) int {
 // failing later. t itself is not modified. One failing change never blocks
 // the others.
 func (p *Planner) Plan(ctx context.Context, releases []kernelorg.Release, t *Tree) (*Plan, error) {
+	if p.Hasher == nil {
+		return nil, errors.New("updater: Planner.Hasher is nil: give it a kernel.org client")
+	}
 	plan := &Plan{}
 	cands := p.candidates(releases, t, plan)
 	slices.SortStableFunc(cands, func(a, b Change) int {

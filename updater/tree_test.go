@@ -256,7 +256,19 @@ func TestParseNixFromMemory(t *testing.T) {
 	if err := ParseNix(context.Background(), "x.nix", []byte("{ a = 1; }")); err != nil {
 		t.Error(err)
 	}
-	err := ParseNix(context.Background(), "pkgs/top-level/x.nix", []byte("{ a = 1; "))
+	tr := loadTree(t, copyTree(t))
+	files, err := tr.Apply(Change{Kind: Init, Branch: "7.0", To: "7.0", Hash: "sha256:0h6r5w7755gd8ys18zi9rgw95wrd2yalbq0h88ihv3ggki01z78q", Title: "linux_7_0: init at 7.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckFiles(context.Background(), files); err != nil {
+		t.Error(err)
+	}
+	files[AliasesPath] = append(files[AliasesPath], "}"...)
+	if err := CheckFiles(context.Background(), files); err == nil || !strings.Contains(err.Error(), "pkgs/top-level/aliases.nix does not parse") {
+		t.Errorf("CheckFiles with a broken aliases.nix: %v", err)
+	}
+	err = ParseNix(context.Background(), "pkgs/top-level/x.nix", []byte("{ a = 1; "))
 	if err == nil || !strings.Contains(err.Error(), "pkgs/top-level/x.nix does not parse") || !strings.Contains(err.Error(), "syntax error") {
 		t.Errorf("ParseNix: %v", err)
 	}

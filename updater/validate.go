@@ -71,6 +71,28 @@ func ValidateWith(ctx context.Context, dir string, c Change, o ValidateOptions) 
 	return nil
 }
 
+// CheckFiles is the part of Validate that needs no checkout: every .nix
+// file of files (path -> content, as Apply returns them) passes
+// `nix-instantiate --parse` from memory, every JSON file reads back. For
+// trees edited without a worktree (gitops writes blobs directly).
+func CheckFiles(ctx context.Context, files map[string][]byte) error {
+	for _, p := range ChangedFiles(files) {
+		var err error
+		switch {
+		case strings.HasSuffix(p, ".nix"):
+			err = ParseNix(ctx, p, files[p])
+		case p == PatchesJSONPath:
+			_, _, err = parsePatches(files[p])
+		case p == KernelsJSONPath:
+			_, _, err = parseKernels(files[p])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // EvalChecks are the Nix expressions (over `p`, the tree's package set) that
 // must evaluate after c: the .drvPath of each attribute it builds, the
 // versions of linux_latest and linux_default, and a new kernel's aliases.
