@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -204,3 +205,32 @@ func TestETagCacheAcrossProcesses(t *testing.T) {
 }
 
 func asAPIError(err error, target **workflow.APIError) bool { return errors.As(err, target) }
+
+// TestDeadlineWins: a wait GitHub asks for that would outlast the cycle's
+// deadline is not waited, and a slow answer is cut off by the deadline.
+func TestDeadlineWins(t *testing.T) {
+	f := newFixture(t)
+	w := f.workflow()
+	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+
+	f.sim.AddFault(githubtest.Fault{Method: "GET", Path: "/repos/NixOS/nixpkgs/pulls", Status: 429, RetryAfter: 120})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := w.Sync(ctx, []workflow.BranchUpdate{u})
+	want := "list PRs from kupdate-bot:kupdate/staging-nixos/updates: GitHub answered 429 Too Many Requests: You have exceeded a secondary rate limit. Please wait a few minutes before you try again. (GitHub asks to wait 2m0s, past the cycle's deadline; the next cycle continues)"
+	if err == nil || err.Error() != want {
+		t.Errorf("Retry-After past the deadline: %v", err)
+	}
+
+	w = f.workflow() // a fresh client: go-github remembers the secondary limit
+	f.sim.AddFault(githubtest.Fault{Method: "GET", Path: "/repos/NixOS/nixpkgs/pulls", Delay: time.Hour})
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err = w.Sync(ctx, []workflow.BranchUpdate{u})
+	if err == nil || !strings.Contains(err.Error(), "context deadline exceeded") || !strings.Contains(err.Error(), "the cycle was cancelled or ran out of time") {
+		t.Errorf("slow answer past the deadline: %v", err)
+	}
+	if n := len(f.sim.PRs("NixOS", "nixpkgs")); n != 0 {
+		t.Errorf("%d PRs opened by cut-off cycles", n)
+	}
+}

@@ -16,8 +16,9 @@ type PromoteResult struct {
 	Ahead    int // commits From has that To lacks
 	Number   int // the promotion PR; 0 when none (or, in a dry run, would be opened)
 	URL      string
-	// Outcome: UpToDate, Opened, Open (merging off), Waiting, NoChecks,
-	// Failing, Merged or Enqueued.
+	// Outcome: UpToDate, Opened, Open (merging off), Declined (closed by a
+	// maintainer at this head), Waiting, NoChecks, Failing, Merged or
+	// Enqueued.
 	Outcome Outcome
 	Reason  string
 	Actions []string
@@ -100,13 +101,38 @@ func (w *Workflow) promoteOne(ctx context.Context, p config.Pair, res *PromoteRe
 		res.Outcome = UpToDate
 		return nil
 	}
-	prs, err := w.findPRs(ctx, w.owner, p.From, p.To, "open")
+	prs, err := w.findPRs(ctx, w.owner, p.From, p.To, "all")
 	if err != nil {
 		return err
 	}
-	var pr *github.PullRequest
-	if len(prs) > 0 {
-		pr = prs[0]
+	var pr, latest *github.PullRequest
+	for _, x := range prs {
+		if x.GetState() == "open" && (pr == nil || x.GetNumber() > pr.GetNumber()) {
+			pr = x
+		}
+		if latest == nil || x.GetNumber() > latest.GetNumber() {
+			latest = x
+		}
+	}
+	if pr == nil && latest != nil && latest.MergedAt == nil {
+		// A maintainer closed the last promotion unmerged: not again for
+		// the same head; a new PR when the staging branch moves on.
+		var b *github.Branch
+		err := w.read(ctx, "read branch "+p.From, func(ctx context.Context) error {
+			var err error
+			b, _, err = w.gh.Repositories.GetBranch(ctx, w.owner, w.repo, p.From, 1)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if b.GetCommit().GetSHA() == latest.GetHead().GetSHA() {
+			res.Number, res.URL, res.Outcome = latest.GetNumber(), latest.GetHTMLURL(), Declined
+			res.Reason = fmt.Sprintf("#%d was closed unmerged at this head of %s; kupdate opens a new PR when it moves on", latest.GetNumber(), p.From)
+			return nil
+		}
+	}
+	if pr != nil {
 		res.Number, res.URL, res.Outcome = pr.GetNumber(), pr.GetHTMLURL(), Open
 	} else {
 		// Not a draft: its commits were each reviewed and merged already,

@@ -57,7 +57,7 @@ func TestPromotion(t *testing.T) {
 	}
 	f.wantRequests(
 		"GET /repos/NixOS/nixpkgs/compare/master...staging-nixos?per_page=1 200",
-		"GET /repos/NixOS/nixpkgs/pulls?base=master&head=NixOS%3Astaging-nixos&state=open 200",
+		"GET /repos/NixOS/nixpkgs/pulls?base=master&head=NixOS%3Astaging-nixos&state=all 200",
 		"POST /repos/NixOS/nixpkgs/pulls 201",
 		"GET /repos/NixOS/nixpkgs/commits/"+head+"/status?per_page=100 200",
 		"GET /repos/NixOS/nixpkgs/commits/"+head+"/check-runs?per_page=100 200",
@@ -85,7 +85,7 @@ func TestPromotion(t *testing.T) {
 	}
 	f.wantRequests(
 		"GET /repos/NixOS/nixpkgs/compare/master...staging-nixos?per_page=1 304",
-		"GET /repos/NixOS/nixpkgs/pulls?base=master&head=NixOS%3Astaging-nixos&state=open 304",
+		"GET /repos/NixOS/nixpkgs/pulls?base=master&head=NixOS%3Astaging-nixos&state=all 304",
 		"GET /repos/NixOS/nixpkgs/commits/"+head+"/status?per_page=100 304",
 		"GET /repos/NixOS/nixpkgs/commits/"+head+"/check-runs?per_page=100 200",
 		"GET /repos/NixOS/nixpkgs/branches/master 200",
@@ -168,5 +168,26 @@ func TestPromotionMergeOff(t *testing.T) {
 	pr, _ := f.sim.PR("NixOS", "nixpkgs", 2)
 	if pr.Title != "staging-nixos-25.11 merge for 2026-01-10" || !strings.Contains(pr.Body, "promote.merge is off") {
 		t.Errorf("stable promotion PR: %+v", pr)
+	}
+}
+
+// TestPromotionClosedByMaintainer: a promotion PR closed unmerged is not
+// opened again for the same head of staging-nixos.
+func TestPromotionClosedByMaintainer(t *testing.T) {
+	f := newFixture(t)
+	w := f.workflow()
+	stagingAhead(t, f)
+	if res := promote(t, w); res.Outcome != workflow.Opened || res.Number != 1 {
+		t.Fatalf("first: %+v", res)
+	}
+	must(t, f.sim.ClosePR("NixOS", "nixpkgs", 1))
+	res := promote(t, w)
+	if res.Outcome != workflow.Declined || res.Number != 1 || len(res.Actions) != 0 {
+		t.Errorf("after the close: %+v", res)
+	}
+	_, err := f.sim.Commit("NixOS", "nixpkgs", "staging-nixos", map[string]string{"b": "1\n"}, "more staging work")
+	must(t, err)
+	if res := promote(t, w); res.Outcome != workflow.Opened || res.Number != 2 {
+		t.Errorf("after staging moved on: %+v", res)
 	}
 }

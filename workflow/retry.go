@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/go-github/v92/github"
@@ -99,6 +101,10 @@ func (w *Workflow) explain(op string, err error, hint422 string) error {
 		e.Message = err.Error()
 		e.Hint = "GitHub could not be reached; kupdate retried, and the next cycle tries again"
 	}
+	var we *waitError
+	if errors.As(err, &we) {
+		e.Hint = fmt.Sprintf("GitHub asks to wait %s, %s; the next cycle continues", we.wait.Round(time.Second), we.why)
+	}
 	return e
 }
 
@@ -144,7 +150,7 @@ func retryable(err error) bool {
 	if errors.As(err, &ae) {
 		return ae.Status >= 500
 	}
-	return strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "EOF")
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // pause waits before another attempt: until a rate limit resets (as GitHub
@@ -158,7 +164,9 @@ func (w *Workflow) pause(ctx context.Context, err error, attempt int) error {
 	case errors.As(err, &rl):
 		d = time.Until(rl.Rate.Reset.Time) + time.Second
 	case errors.As(err, &ab):
-		d = ab.GetRetryAfter()
+		// A little past Retry-After: go-github itself refuses requests until
+		// then, counting from when it read the answer.
+		d = ab.GetRetryAfter() + 250*time.Millisecond
 		if ab.RetryAfter == nil {
 			d = time.Minute // GitHub's advice when it gives no Retry-After
 		}
@@ -170,10 +178,10 @@ func (w *Workflow) pause(ctx context.Context, err error, attempt int) error {
 		d = 0
 	}
 	if d > w.maxWait {
-		return fmt.Errorf("GitHub asks to wait %s, longer than kupdate waits within a cycle (%s): %w", d.Round(time.Second), w.maxWait, err)
+		return &waitError{wait: d, why: fmt.Sprintf("longer than kupdate waits within a cycle (%s)", w.maxWait), err: err}
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		return fmt.Errorf("GitHub asks to wait %s, past the cycle's deadline: %w", d.Round(time.Second), err)
+		return &waitError{wait: d, why: "past the cycle's deadline", err: err}
 	}
 	w.log.Info("github: waiting before retrying", "wait", d.Round(time.Millisecond), "attempt", attempt, "reason", shortReason(err))
 	t := time.NewTimer(d)
@@ -185,6 +193,18 @@ func (w *Workflow) pause(ctx context.Context, err error, attempt int) error {
 		return ctx.Err()
 	}
 }
+
+// waitError is a wait GitHub asked for that kupdate does not make.
+type waitError struct {
+	wait time.Duration
+	why  string
+	err  error
+}
+
+func (e *waitError) Error() string {
+	return fmt.Sprintf("GitHub asks to wait %s, %s: %v", e.wait.Round(time.Second), e.why, e.err)
+}
+func (e *waitError) Unwrap() error { return e.err }
 
 func shortReason(err error) string {
 	var rl *github.RateLimitError
@@ -261,7 +281,12 @@ func (w *Workflow) converge(ctx context.Context, step func(context.Context) erro
 			return err
 		}
 		if perr := w.pause(ctx, we.cause, attempt); perr != nil {
-			return fmt.Errorf("%w; giving up: %v", err, perr)
+			op := "write"
+			var ae *APIError
+			if errors.As(we.err, &ae) {
+				op = ae.Op
+			}
+			return w.explain(op, perr, "")
 		}
 	}
 }

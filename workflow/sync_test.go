@@ -288,7 +288,7 @@ func TestDryRun(t *testing.T) {
 	res := syncOK(t, f.workflow(), u)
 	if diff := cmp.Diff([]string{
 		"open draft PR kupdate-bot:kupdate/staging-nixos/updates -> staging-nixos: Kernel updates for 2026-01-10",
-		"label PR #0: backport release-25.11",
+		"label the new PR: backport release-25.11",
 		"set status kupdate/build on " + u.Head[:12] + ": success",
 	}, res[0].Actions); diff != "" {
 		t.Errorf("dry-run actions (-want +got):\n%s", diff)

@@ -370,13 +370,13 @@ func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, re
 	if err != nil {
 		return err
 	}
-	n := 0
+	n, ref := 0, "the new PR" // a dry run opens nothing
 	if pr != nil {
 		n = pr.GetNumber()
-		res.Number, res.URL = n, pr.GetHTMLURL()
+		res.Number, res.URL, ref = n, pr.GetHTMLURL(), fmt.Sprintf("PR #%d", n)
 	}
 	if len(labels) > 0 {
-		if err := w.write(ctx, acts, fmt.Sprintf("label PR #%d: %s", n, strings.Join(labels, ", ")), "", func(ctx context.Context) error {
+		if err := w.write(ctx, acts, fmt.Sprintf("label %s: %s", ref, strings.Join(labels, ", ")), "", func(ctx context.Context) error {
 			_, _, err := w.gh.Issues.AddLabelsToIssue(ctx, w.owner, w.repo, n, labels)
 			return err
 		}); err != nil {
@@ -385,7 +385,7 @@ func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, re
 	}
 	if len(w.reviewers)+len(w.teams) > 0 {
 		who := strings.Join(append(append([]string{}, w.reviewers...), w.teams...), ", ")
-		if err := w.write(ctx, acts, fmt.Sprintf("request reviews on PR #%d from %s", n, who),
+		if err := w.write(ctx, acts, fmt.Sprintf("request reviews on %s from %s", ref, who),
 			"check github.reviewers: each must be a collaborator (or a team, org/team) of the repository",
 			func(ctx context.Context) error {
 				_, _, err := w.gh.PullRequests.RequestReviewers(ctx, w.owner, w.repo, n, github.ReviewersRequest{Reviewers: w.reviewers, TeamReviewers: w.teams})
