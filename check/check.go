@@ -62,7 +62,7 @@ func (c *Checker) Check(ctx context.Context, base, head string) (*Report, error)
 		return nil, err
 	}
 	r := &run{
-		ctx: ctx, log: log, c: c, incompleteInit: map[string]bool{},
+		ctx: ctx, log: log, c: c, incompleteInit: map[string]bool{}, rejected: map[string]bool{},
 		report: &Report{Base: baseSHA, MergeBase: mb, Head: headSHA, Commits: len(commits)},
 	}
 	log.Info("checking kernel changes", "merge_base", short(mb), "head", short(headSHA), "commits", len(commits))
@@ -126,6 +126,7 @@ type run struct {
 	baseTreeErr error
 
 	incompleteInit map[string]bool // added branches already reported as incomplete
+	rejected       map[string]bool // added branches that must not be added at all
 
 	hardenedRels []updater.HardenedRelease // linux-hardened's releases, fetched on demand
 }
@@ -241,6 +242,9 @@ func (r *run) entry(ch entryChange, withLTS bool) {
 	if ch.Old == nil && !r.addable(e, v) {
 		ok = false
 	}
+	if r.rejected[br] {
+		return // its hash and lts do not matter: the entry must go
+	}
 	if !r.upstreamEntry(e, v, withLTS) {
 		ok = false
 	}
@@ -260,6 +264,7 @@ func (r *run) addable(e *entry, v kernelorg.Version) bool {
 	}
 	if w, ok := r.removedInBase(updater.Attr(e.Branch)); ok {
 		r.finding(KernelsOrgJSON, e.Line, RuleReadded, "%q was removed from this tree before (its throw is at %s); kupdate never adds a removed branch back (nixpkgs#258569): drop the entry", e.Branch, w)
+		r.rejected[e.Branch] = true
 		return false
 	}
 	idx := r.index()
@@ -269,12 +274,14 @@ func (r *run) addable(e *entry, v kernelorg.Version) bool {
 	if rel, ok := idx.series[e.Branch]; ok {
 		if rel.EOL {
 			r.finding(KernelsOrgJSON, e.Line, RuleEOL, "%q is end of life on kernel.org (its last release is %s); nixpkgs removes EOL branches, never adds them: drop the entry", e.Branch, rel.Version)
+			r.rejected[e.Branch] = true
 			return false
 		}
 		return true
 	}
 	if kernelorg.CompareSeries(e.Branch, idx.newestSeries) < 0 {
 		r.finding(KernelsOrgJSON, e.Line, RuleEOL, "%q is no longer listed on kernel.org (end of life); nixpkgs never adds an EOL branch: drop the entry", e.Branch)
+		r.rejected[e.Branch] = true
 		return false
 	}
 	return true // newer than anything listed: the version check says whether it is real

@@ -37,6 +37,7 @@ var (
 		{Version: "6.19"},
 		{Version: "6.18.7"},
 		{Version: "6.17.13", EOL: true},
+		{Version: "6.8.12", EOL: true},
 		{Version: "6.12.66", Moniker: "longterm"},
 		{Version: "6.6.120", Moniker: "longterm"},
 		{Version: "6.1.160", Moniker: "longterm"},
@@ -149,15 +150,41 @@ func bump(branch, from, to string, lts bool) updater.Change {
 
 const kj = KernelsOrgJSON
 
+// appendEntry is an edit that appends a kernels-org.json entry by hand.
+func appendEntry(branch, version, hash string, lts bool) func(map[string][]byte) {
+	return func(files map[string][]byte) {
+		s := strings.TrimSuffix(string(files[kj]), "    }\n}\n")
+		s += fmt.Sprintf("    },\n    %q: {\n        \"version\": %q,\n        \"hash\": %q,\n        \"lts\": %t\n    }\n}\n", branch, version, hash, lts)
+		files[kj] = []byte(s)
+	}
+}
+
+// restore is an edit that puts a file back as the sample tree has it.
+func restore(t *testing.T, path string) func(map[string][]byte) {
+	return func(files map[string][]byte) {
+		b, err := os.ReadFile(filepath.Join(sampleTree, filepath.FromSlash(path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[path] = b
+	}
+}
+
 func TestCheck(t *testing.T) {
-	_, client := newKernelOrg(t)
 	fh := kernelorgtest.FlatHash
+	const (
+		lk = LinuxKernelsNix
+		al = AliasesNix
+	)
+	init619 := updater.Change{Kind: updater.Init, Attr: "linux_6_19", Branch: "6.19", To: "6.19", Hash: fh("6.19")}
 
 	for _, tc := range []struct {
-		name     string
-		pr       func(t *testing.T, p *prRepo)
-		want     []string // Finding.String() of each finding, in order
-		verified int
+		name       string
+		kernelOrg  func(sim *kernelorgtest.Server)
+		pr         func(t *testing.T, p *prRepo)
+		want       []string // Finding.String() of each finding, in order; "%s" = the head commit
+		unverified []string
+		verified   int
 	}{
 		{
 			name: "correct bumps",
@@ -210,8 +237,208 @@ func TestCheck(t *testing.T) {
 				kj + `:27: "6.12" goes backwards: 6.12.63 is older than 6.12.64 at the base; a kernel update never downgrades (a typo in the version?)`,
 			},
 		},
+		{
+			name: "lts that kernel.org does not list",
+			pr:   func(t *testing.T, p *prRepo) { p.apply("", bump("6.18", "6.18.5", "6.18.7", true), nil) },
+			want: []string{
+				kj + `:32: "6.18" has "lts": true but kernel.org does not list 6.18 as longterm; set "lts": false`,
+			},
+		},
+		{
+			name: "re-added branch the base removed",
+			pr: func(t *testing.T, p *prRepo) {
+				p.edit("linux_6_17: init at 6.17.13", appendEntry("6.17", "6.17.13", fh("6.17.13"), false))
+			},
+			want: []string{
+				kj + `:37: "6.17" was removed from this tree before (its throw is at pkgs/top-level/linux-kernels.nix:165); kupdate never adds a removed branch back (nixpkgs#258569): drop the entry`,
+			},
+		},
+		{
+			name: "added branch that kernel.org marks EOL",
+			pr: func(t *testing.T, p *prRepo) {
+				p.edit("linux_6_8: init at 6.8.12", appendEntry("6.8", "6.8.12", fh("6.8.12"), false))
+			},
+			want: []string{
+				kj + `:37: "6.8" is end of life on kernel.org (its last release is 6.8.12); nixpkgs removes EOL branches, never adds them: drop the entry`,
+			},
+		},
+		{
+			name: "added branch that kernel.org no longer lists",
+			pr: func(t *testing.T, p *prRepo) {
+				p.edit("linux_6_7: init at 6.7.12", appendEntry("6.7", "6.7.12", fh("6.7.12"), false))
+			},
+			want: []string{
+				kj + `:37: "6.7" is no longer listed on kernel.org (end of life); nixpkgs never adds an EOL branch: drop the entry`,
+			},
+		},
+		{
+			name:     "complete init",
+			pr:       func(t *testing.T, p *prRepo) { p.apply("", init619, nil) },
+			verified: 1,
+		},
+		{
+			name: "init missing its aliases",
+			pr:   func(t *testing.T, p *prRepo) { p.apply("", init619, restore(t, al)) },
+			want: []string{
+				kj + ":37: \"6.19\" is added without everything its init needs: pkgs/top-level/aliases.nix lacks `linux_6_19 = linuxKernel.kernels.linux_6_19;` and `linuxPackages_6_19 = linuxKernel.packages.linux_6_19;` (kupdate update writes them; nixpkgs squashes them into the `linux_6_19: init at ...` commit)",
+			},
+		},
+		{
+			name: "init missing everything but the JSON entry",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", init619, func(files map[string][]byte) { restore(t, al)(files); restore(t, lk)(files) })
+			},
+			want: []string{
+				kj + ":37: \"6.19\" is added without everything its init needs: pkgs/top-level/linux-kernels.nix lacks `kernels.linux_6_19 = callPackage ../os-specific/linux/kernel/mainline.nix { branch = \"6.19\"; kernelPatches = [ ... ]; };`, `vanillaPackages.linux_6_19 = recurseIntoAttrs (packagesFor kernels.linux_6_19);` and `packageAliases.linux_latest = packages.linux_6_19;`; pkgs/top-level/aliases.nix lacks `linux_6_19 = linuxKernel.kernels.linux_6_19;` and `linuxPackages_6_19 = linuxKernel.packages.linux_6_19;` (kupdate update writes them; nixpkgs squashes them into the `linux_6_19: init at ...` commit)",
+			},
+		},
+		{
+			name: "init split over two commits",
+			pr: func(t *testing.T, p *prRepo) {
+				var full map[string][]byte
+				p.apply("", init619, func(files map[string][]byte) {
+					full = maps.Clone(files)
+					restore(t, al)(files)
+					restore(t, lk)(files)
+				})
+				p.edit("linux-kernels, aliases: add 6.19", func(files map[string][]byte) { maps.Copy(files, full) })
+			},
+			want: []string{
+				kj + `:37: commit %s~1 "linux_6_19: init at 6.19": adds "6.19" to kernels-org.json without the pkgs/top-level/linux-kernels.nix and pkgs/top-level/aliases.nix parts of the init; nixpkgs squashes them into this commit`,
+			},
+			verified: 1,
+		},
+		{
+			name: "reformatted JSON",
+			pr: func(t *testing.T, p *prRepo) {
+				p.edit("kernels-org.json: reformat", func(files map[string][]byte) {
+					files[kj] = []byte(strings.ReplaceAll(string(files[kj]), "    ", "  "))
+				})
+			},
+			want: []string{
+				kj + `:2: not formatted as kupdate writes it (Python's json.dump(indent=4) and a final newline): line 2 is "  \"testing\": {", want "    \"testing\": {"; run kupdate update or reformat`,
+			},
+		},
+		{
+			name: "JSON without its final newline",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", bump("6.12", "6.12.64", "6.12.66", true), func(files map[string][]byte) {
+					files[kj] = []byte(strings.TrimSuffix(string(files[kj]), "\n"))
+				})
+			},
+			want: []string{
+				kj + `:37: not formatted as kupdate writes it (Python's json.dump(indent=4) and a final newline): the file must end with exactly one newline; run kupdate update or reformat`,
+			},
+		},
+		{
+			name: "invalid JSON",
+			pr: func(t *testing.T, p *prRepo) {
+				p.edit("linux_6_12: 6.12.64 -> 6.12.66", replace(t, kj, `"6.12.64",`, `"6.12.66"`))
+			},
+			want: []string{
+				kj + `:29: not valid JSON: invalid character '"' after object key:value pair; fix the file (kupdate update writes it correctly)`,
+			},
+		},
+		{
+			name: "reordered entries",
+			pr: func(t *testing.T, p *prRepo) {
+				p.edit("kernels-org.json: sort", func(files map[string][]byte) {
+					s := string(files[kj])
+					e612 := s[strings.Index(s, `    "6.12"`):strings.Index(s, `    "6.18"`)]
+					s = strings.Replace(s, e612, "", 1)
+					files[kj] = []byte(strings.Replace(s, `    "6.1": {`, e612+`    "6.1": {`, 1))
+				})
+			},
+			want: []string{
+				kj + `:12: "6.1" now comes after "6.12", unlike at the base; kernels-org.json keeps insertion order (a bump rewrites an entry in place): restore the base's order`,
+			},
+		},
+		{
+			name: "complete removal",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", updater.Change{Kind: updater.Remove, Attr: "linux_5_10", Branch: "5.10", From: "5.10.247", LTS: true}, nil)
+			},
+			verified: 1,
+		},
+		{
+			name: "removal without its throws",
+			pr: func(t *testing.T, p *prRepo) {
+				p.edit("linux_5_10: remove", func(files map[string][]byte) {
+					s := string(files[kj])
+					i, j := strings.Index(s, `    "5.10"`), strings.Index(s, `    "6.6"`)
+					files[kj] = []byte(s[:i] + s[j:])
+				})
+			},
+			want: []string{
+				kj + ":17: \"5.10\" is removed without its throws: pkgs/top-level/linux-kernels.nix lacks `kernels.linux_5_10 = throw \"linux 5.10 was removed ...\";` and `vanillaPackages.linux_5_10 = throw \"linux 5.10 was removed ...\";`; pkgs/top-level/aliases.nix lacks `linux_5_10 = throw \"linux 5.10 was removed ...\"; # Added YYYY-MM-DD` and `linuxPackages_5_10 = throw \"linux 5.10 was removed ...\"; # Added YYYY-MM-DD` (those of linux-kernels.nix go in the allowAliases parts; kupdate update writes them all in the `linux_5_10: remove` commit)",
+				lk + `:61: kernels.linux_5_10 is still here while "5.10" is removed from ` + kj + `; delete it (the throw goes in the allowAliases part)`,
+				lk + `:198: vanillaPackages.linux_5_10 is still here while "5.10" is removed from ` + kj + `; delete it (the throw goes in the allowAliases part)`,
+			},
+		},
+		{
+			name: "mistitled commit",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("linux_6_12: 6.12.64 -> 6.12.65", bump("6.12", "6.12.64", "6.12.66", true), nil)
+			},
+			want: []string{
+				kj + `:27: commit %s "linux_6_12: 6.12.64 -> 6.12.65": the title does not say what the commit does; it changes "6.12" from 6.12.64 to 6.12.66: title it "linux_6_12: 6.12.64 -> 6.12.66"`,
+			},
+		},
+		{
+			name: "pull request title on a commit",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("Kernel updates for 2026-01-10", bump("6.12", "6.12.64", "6.12.66", true), nil)
+			},
+			want: []string{
+				kj + `:27: commit %s "Kernel updates for 2026-01-10": "Kernel updates for ..." is a pull request title; each commit is titled after the one branch it changes: "linux_6_12: 6.12.64 -> 6.12.66"`,
+			},
+		},
+		{
+			name: "two branches in one commit",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("linux_6_12: 6.12.64 -> 6.12.66", bump("6.12", "6.12.64", "6.12.66", true), func(files map[string][]byte) {
+					tree, err := updater.LoadFiles(files)
+					if err != nil {
+						t.Fatal(err)
+					}
+					c := bump("6.6", "6.6.119", "6.6.120", true)
+					c.Title = updater.Title(c)
+					changed, err := tree.Apply(c)
+					if err != nil {
+						t.Fatal(err)
+					}
+					maps.Copy(files, changed)
+				})
+			},
+			want: []string{
+				kj + `:22: commit %s "linux_6_12: 6.12.64 -> 6.12.66": changes "6.6" from 6.6.119 to 6.6.120, changes "6.12" from 6.12.64 to 6.12.66; nixpkgs wants one commit per branch: split it into "linux_6_6: 6.6.119 -> 6.6.120" and "linux_6_12: 6.12.64 -> 6.12.66"`,
+			},
+			verified: 2,
+		},
+		{
+			name:      "kernel.org unreachable",
+			kernelOrg: func(sim *kernelorgtest.Server) { sim.SetFault("/releases.json", kernelorgtest.Fault{Status: 503}) },
+			pr:        func(t *testing.T, p *prRepo) { p.apply("", bump("6.12", "6.12.64", "6.12.66", true), nil) },
+			unverified: []string{
+				kj + `:27: "6.12" 6.12.66: could not verify against kernel.org: kernel.org releases: GET %u/releases.json: HTTP 503 Service Unavailable (gave up after 1 attempts; kernel.org may be down, the next cycle tries again)`,
+			},
+		},
+		{
+			name: "checksum not published yet",
+			kernelOrg: func(sim *kernelorgtest.Server) {
+				sim.SetFault(kernelorgtest.ChecksumsPath("6.18.7"), kernelorgtest.Fault{OmitFiles: []string{"linux-6.18.7.tar.xz"}})
+			},
+			pr: func(t *testing.T, p *prRepo) { p.apply("", bump("6.18", "6.18.5", "6.18.7", false), nil) },
+			unverified: []string{
+				kj + `:32: "6.18" 6.18.7: kernel.org lists the release but kernel.org's signed checksum list has no linux-6.18.7.tar.xz yet; re-run the check later`,
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			sim, client := newKernelOrg(t)
+			if tc.kernelOrg != nil {
+				tc.kernelOrg(sim)
+			}
 			p := newPRRepo(t)
 			tc.pr(t, p)
 			head := p.run("rev-parse", "HEAD")
@@ -226,19 +453,33 @@ func TestCheck(t *testing.T) {
 			}
 			want := make([]string, len(tc.want))
 			for i, w := range tc.want {
-				if strings.Contains(w, "commit %s") {
-					w = fmt.Sprintf(w, short(head))
-				}
+				w = strings.ReplaceAll(w, "commit %s~1", "commit "+short(p.run("rev-parse", "HEAD~1")))
+				w = strings.ReplaceAll(w, "commit %s", "commit "+short(head))
 				want[i] = w
 			}
 			if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
-				t.Errorf("findings (-want +got):\n%s", d)
+				t.Errorf("findings (-want +got):\n%s\ngot:\n%s", d, strings.Join(got, "\n"))
 			}
-			if len(rep.Unverified) > 0 {
-				t.Errorf("unverified: %v", rep.Unverified)
+			got = nil
+			for _, f := range rep.Unverified {
+				got = append(got, f.String())
 			}
-			if len(tc.want) == 0 && rep.Conclusion != Pass || len(tc.want) > 0 && rep.Conclusion != Fail {
-				t.Errorf("conclusion %s with %d findings", rep.Conclusion, len(rep.Findings))
+			want = nil
+			for _, w := range tc.unverified {
+				want = append(want, strings.ReplaceAll(w, "%u", sim.URL))
+			}
+			if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("unverified (-want +got):\n%s", d)
+			}
+			wantC := Pass
+			switch {
+			case len(tc.want) > 0:
+				wantC = Fail
+			case len(tc.unverified) > 0:
+				wantC = Incomplete
+			}
+			if rep.Conclusion != wantC {
+				t.Errorf("conclusion %s, want %s", rep.Conclusion, wantC)
 			}
 			if tc.verified > 0 && len(rep.Verified) != tc.verified {
 				t.Errorf("verified %d entries, want %d: %+v", len(rep.Verified), tc.verified, rep.Verified)

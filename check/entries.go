@@ -44,13 +44,23 @@ func members(b []byte) ([]member, error) {
 	fail := func(err error) error {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			// Offset is where the offending byte starts.
-			return &syntaxError{Line: 1 + bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n")), Msg: se.Error()}
+			// Offset counts the bytes read up to and including the offending one.
+			if int(se.Offset) >= len(b) {
+				return &syntaxError{Line: lineAt(b, len(b)), Msg: "unexpected end of file"}
+			}
+			off := max(int(se.Offset)-1, 0)
+			return &syntaxError{Line: 1 + bytes.Count(b[:off], []byte("\n")), Msg: se.Error()}
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return &syntaxError{Line: lineAt(b, len(b)), Msg: "unexpected end of file"}
 		}
 		return &syntaxError{Line: lineAt(b, int(dec.InputOffset())), Msg: err.Error()}
+	}
+	// Validate the whole document first: only then are syntax error offsets
+	// absolute (a Decoder's are relative to the value it was reading).
+	var whole json.RawMessage
+	if err := json.Unmarshal(b, &whole); err != nil {
+		return nil, fail(err)
 	}
 	tok, err := dec.Token()
 	if err != nil {

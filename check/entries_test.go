@@ -48,7 +48,7 @@ func TestMembersSyntaxError(t *testing.T) {
 		{"{\n  \"a\": 1,\n  \"b\": 2,\n}\n", "line 4: invalid character '}' looking for beginning of object key string"},
 		{"{\n  \"a\": 1\n", "line 2: unexpected end of file"},
 		{"[1]\n", "line 1: want a JSON object"},
-		{"{}\n{}\n", "line 2: trailing data after the JSON object"},
+		{"{}\n{}\n", "line 2: invalid character '{' after top-level value"},
 	} {
 		_, err := members([]byte(tc.in))
 		if err == nil || err.Error() != tc.want {

@@ -263,7 +263,7 @@ func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) {
 				m.add(AliasesNix, fmt.Sprintf("%s = linuxKernel.packages.%s;", pkgs, attr))
 			}
 			if len(m.files) > 0 {
-				r.finding(HardenedPatches, ch.New.Line, RuleInit, "hardened %q is added without everything its init needs; missing %s (kupdate update writes them)", ch.Branch, m.String())
+				r.finding(HardenedPatches, ch.New.Line, RuleInit, "hardened %q is added without everything its init needs: %s (kupdate update writes them)", ch.Branch, m.String())
 			}
 		case ch.New == nil:
 			if b, ok := ks.Kernels[attr]; ok {
@@ -278,7 +278,7 @@ func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) {
 				}
 			}
 			if len(m.files) > 0 {
-				r.finding(HardenedPatches, 0, RuleRemove, "hardened %q is dropped without its throws; missing %s", ch.Branch, m.String())
+				r.finding(HardenedPatches, 0, RuleRemove, "hardened %q is dropped without its throws: %s", ch.Branch, m.String())
 			}
 		}
 	}

@@ -69,7 +69,7 @@ func (r *run) order(base, head []entry) {
 			return
 		}
 		if p < last {
-			r.finding(KernelsOrgJSON, e.Line, RuleOrder, "%q is moved before %q; kernels-org.json keeps insertion order (a bump rewrites an entry in place): restore the base's order", e.Branch, lastBranch)
+			r.finding(KernelsOrgJSON, e.Line, RuleOrder, "%q now comes after %q, unlike at the base; kernels-org.json keeps insertion order (a bump rewrites an entry in place): restore the base's order", e.Branch, lastBranch)
 			return
 		}
 		last, lastBranch = p, e.Branch
@@ -124,10 +124,14 @@ func (r *run) structure() {
 		}
 	}
 	for _, ch := range added {
-		r.initComplete(ch.New, ks, ch.Branch == newest)
+		if !r.rejected[ch.Branch] {
+			r.initComplete(ch.New, ks, ch.Branch == newest)
+		}
 	}
 	for _, ch := range removed {
-		r.removalComplete(ch.Old, ks)
+		if r.removalComplete(ch.Old, ks) {
+			r.report.Verified = append(r.report.Verified, Verified{File: KernelsOrgJSON, Line: r.removedLine(ch.Branch), Branch: ch.Branch, From: ch.Old.Version})
+		}
 	}
 }
 
@@ -150,9 +154,21 @@ func (m *missing) add(file, item string) {
 func (m *missing) String() string {
 	var parts []string
 	for _, f := range m.files {
-		parts = append(parts, fmt.Sprintf("in %s: %s", f, strings.Join(m.items[f], " ")))
+		items := make([]string, len(m.items[f]))
+		for i, it := range m.items[f] {
+			items[i] = "`" + it + "`"
+		}
+		parts = append(parts, fmt.Sprintf("%s lacks %s", f, joinAnd(items)))
 	}
-	return strings.Join(parts, "; and ")
+	return strings.Join(parts, "; ")
+}
+
+// joinAnd joins "a", "b", "c" as "a, b and c".
+func joinAnd(ss []string) string {
+	if len(ss) <= 1 {
+		return strings.Join(ss, "")
+	}
+	return strings.Join(ss[:len(ss)-1], ", ") + " and " + ss[len(ss)-1]
 }
 
 // initComplete checks an added branch: its kernels entry, its
@@ -181,14 +197,15 @@ func (r *run) initComplete(e *entry, ks *updater.KernelSections, newest bool) {
 	}
 	if len(m.files) > 0 {
 		r.incompleteInit[e.Branch] = true
-		r.finding(KernelsOrgJSON, e.Line, RuleInit, "%q is added without everything its init needs; missing %s (kupdate update writes them; nixpkgs squashes them into the `%s: init at ...` commit)", e.Branch, m.String(), attr)
+		r.finding(KernelsOrgJSON, e.Line, RuleInit, "%q is added without everything its init needs: %s (kupdate update writes them; nixpkgs squashes them into the `%s: init at ...` commit)", e.Branch, m.String(), attr)
 	}
 }
 
 // removalComplete checks a removed branch: its entries gone from kernels and
 // vanillaPackages, throws in their allowAliases parts and in aliases.nix,
-// and no packageAlias still pointing at it.
-func (r *run) removalComplete(e *entry, ks *updater.KernelSections) {
+// and no packageAlias still pointing at it. It reports whether all is well.
+func (r *run) removalComplete(e *entry, ks *updater.KernelSections) bool {
+	n := len(r.report.Findings)
 	attr := updater.Attr(e.Branch)
 	pkgs := strings.Replace(attr, "linux_", "linuxPackages_", 1)
 	line := r.removedLine(e.Branch)
@@ -205,7 +222,7 @@ func (r *run) removalComplete(e *entry, ks *updater.KernelSections) {
 			r.finding(b.File, b.Line, RuleRemove, "%s.%s is still here while %q is removed from %s; delete it (the throw goes in the allowAliases part)", s.name, attr, e.Branch, KernelsOrgJSON)
 		}
 		if b, ok := s.throws[attr]; !isThrow(b, ok) {
-			m.add(LinuxKernelsNix, fmt.Sprintf("%s.%s = throw \"linux %s was removed ...\"; (in its allowAliases part)", s.name, attr, e.Branch))
+			m.add(LinuxKernelsNix, fmt.Sprintf("%s.%s = throw \"linux %s was removed ...\";", s.name, attr, e.Branch))
 		}
 	}
 	for _, name := range []string{attr, pkgs} {
@@ -214,13 +231,14 @@ func (r *run) removalComplete(e *entry, ks *updater.KernelSections) {
 		}
 	}
 	if len(m.files) > 0 {
-		r.finding(KernelsOrgJSON, line, RuleRemove, "%q is removed without its throws; missing %s (kupdate update writes them in the `%s: remove` commit)", e.Branch, m.String(), attr)
+		r.finding(KernelsOrgJSON, line, RuleRemove, "%q is removed without its throws: %s (those of linux-kernels.nix go in the allowAliases parts; kupdate update writes them all in the `%s: remove` commit)", e.Branch, m.String(), attr)
 	}
 	for _, name := range []string{"linux_latest", "linux_default"} {
 		if b, ok := ks.PackageAliases[name]; ok && b.Value == "packages."+attr {
 			r.finding(b.File, b.Line, RuleRemove, "packageAliases.%s still points at packages.%s, which is removed; point it at another branch", name, attr)
 		}
 	}
+	return len(r.report.Findings) == n
 }
 
 // removedLine is where a removed entry was, in the head file: the line of

@@ -107,7 +107,7 @@ func (r *run) commitTitle(c Commit, ks []entryChange, hs []hardenedChange) {
 	}
 	w := want[0]
 	if w.matches(c.Title) {
-		if len(ks) == 1 && ks[0].Old == nil && !r.incompleteInit[ks[0].Branch] &&
+		if len(ks) == 1 && ks[0].Old == nil && !r.incompleteInit[ks[0].Branch] && !r.rejected[ks[0].Branch] &&
 			(!slices.Contains(c.Files, LinuxKernelsNix) || !slices.Contains(c.Files, AliasesNix)) {
 			report("adds %q to kernels-org.json without the %s and %s parts of the init; nixpkgs squashes them into this commit", ks[0].Branch, LinuxKernelsNix, AliasesNix)
 		}
