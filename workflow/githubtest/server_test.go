@@ -287,3 +287,55 @@ func TestBaseURLLayouts(t *testing.T) {
 		}
 	}
 }
+
+func TestCommentsBranchesAndMergeability(t *testing.T) {
+	s, gh := setup(t)
+	ctx := context.Background()
+	must(t, s.Protect("NixOS", "nixpkgs", "staging-nixos", Protection{RequiredChecks: []string{"ofborg-eval"}}))
+	pr, _, err := gh.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{
+		Title: github.Ptr("t"), Head: "kupdate-bot:kupdate/staging-nixos", Base: "staging-nixos",
+	})
+	must(t, err)
+	got, _, err := gh.PullRequests.Get(ctx, "NixOS", "nixpkgs", pr.GetNumber())
+	must(t, err)
+	if !got.GetMergeable() || got.GetMergeableState() != "blocked" {
+		t.Errorf("with a required check missing: mergeable %v, state %q", got.GetMergeable(), got.GetMergeableState())
+	}
+	must(t, s.SetStatus("NixOS", "nixpkgs", got.GetHead().GetSHA(), "ofborg-eval", "success"))
+	got, _, err = gh.PullRequests.Get(ctx, "NixOS", "nixpkgs", pr.GetNumber())
+	must(t, err)
+	if got.GetMergeableState() != "clean" {
+		t.Errorf("green: state %q", got.GetMergeableState())
+	}
+	// A conflicting change on the base makes it dirty.
+	_, err = s.Commit("NixOS", "nixpkgs", "staging-nixos", map[string]string{"kernels-org.json": "[]\n"}, "conflict")
+	must(t, err)
+	got, _, err = gh.PullRequests.Get(ctx, "NixOS", "nixpkgs", pr.GetNumber())
+	must(t, err)
+	if got.GetMergeable() || got.GetMergeableState() != "dirty" {
+		t.Errorf("conflicting: mergeable %v, state %q", got.GetMergeable(), got.GetMergeableState())
+	}
+
+	_, _, err = gh.Issues.CreateComment(ctx, "NixOS", "nixpkgs", pr.GetNumber(), github.IssueCommentRequest{Body: "hello"})
+	must(t, err)
+	cs, _, err := gh.Issues.ListComments(ctx, "NixOS", "nixpkgs", pr.GetNumber(), nil)
+	must(t, err)
+	if len(cs) != 1 || cs[0].GetBody() != "hello" || cs[0].GetUser().GetLogin() != "kupdate" {
+		t.Errorf("comments: %v", cs)
+	}
+
+	bs, _, err := gh.Repositories.ListBranches(ctx, "NixOS", "nixpkgs", nil)
+	must(t, err)
+	var names []string
+	for _, b := range bs {
+		names = append(names, b.GetName()+" "+strconv.FormatBool(b.GetProtected()))
+	}
+	if diff := cmp.Diff([]string{"master false", "staging-nixos true"}, names); diff != "" {
+		t.Errorf("branches (-want +got):\n%s", diff)
+	}
+	refs, _, err := gh.Git.ListMatchingRefs(ctx, "NixOS", "nixpkgs", "heads/stag")
+	must(t, err)
+	if len(refs) != 1 || refs[0].GetRef() != "refs/heads/staging-nixos" {
+		t.Errorf("matching refs: %v", refs)
+	}
+}
