@@ -42,6 +42,7 @@ func (s *Server) routes() {
 	s.route("GET /repos/{owner}/{repo}/git/matching-refs/{ref...}", s.matchingRefs)
 	s.route("GET /repos/{owner}/{repo}/compare/{basehead...}", s.compare)
 	s.route("GET /repos/{owner}/{repo}/rules/branches/{branch...}", s.branchRules)
+	s.route("GET /repos/{owner}/{repo}/releases", s.listReleases)
 	s.route("POST /app/installations/{id}/access_tokens", s.installationToken)
 	s.route("POST /graphql", s.graphql)
 }

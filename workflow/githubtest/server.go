@@ -119,6 +119,7 @@ type Server struct {
 	tokens   map[string]string // personal access token -> login
 	apps     map[int64]*app
 	instTok  map[string]*installationToken
+	releases map[string][]*release // "owner/name" -> releases, oldest first (releases.go)
 }
 
 type rateState struct {
@@ -247,6 +248,9 @@ func (s *Server) now() time.Time { return s.clock().UTC().Truncate(time.Second) 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		s.api(w, r)
+		return
+	}
+	if s.serveReleaseAsset(w, r) {
 		return
 	}
 	s.git.ServeHTTP(w, r)
