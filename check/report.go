@@ -156,3 +156,35 @@ func (v Verified) describe() string {
 		return fmt.Sprintf("%q %s -> %s", v.Branch, v.From, v.To)
 	}
 }
+
+// Markdown is the report for a check run's summary.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** — kupdate check of %s..%s (%s)\n", r.Summary(), short(r.MergeBase), short(r.Head), plural(r.Commits, "commit"))
+	if len(r.Findings) > 0 {
+		b.WriteString("\n### Findings\n\n")
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "- `%s`: %s\n", f.where(), f.Message)
+		}
+	}
+	if len(r.Unverified) > 0 {
+		b.WriteString("\n### Could not verify\n\nThese were not checked: the check is not a pass until they are.\n\n")
+		for _, f := range r.Unverified {
+			fmt.Fprintf(&b, "- `%s`: %s\n", f.where(), f.Message)
+		}
+	}
+	if len(r.Verified) > 0 {
+		b.WriteString("\n### Verified against kernel.org\n\n| branch | change | hash |\n|---|---|---|\n")
+		for _, v := range r.Verified {
+			fmt.Fprintf(&b, "| %s | %s | `%s` |\n", v.Branch, strings.TrimPrefix(v.describe(), fmt.Sprintf("%q ", v.Branch)), v.Hash)
+		}
+	}
+	return b.String()
+}
+
+func (f Finding) where() string {
+	if f.Line > 0 {
+		return fmt.Sprintf("%s:%d", f.File, f.Line)
+	}
+	return f.File
+}

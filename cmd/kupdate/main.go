@@ -83,6 +83,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version":  {"version and build info", runVersion},
+		"check":    {"verify the kernel changes of a PR (or --base/--head) against kernel.org", runCheck},
 		"promote":  {"the staging-nixos -> master step alone (--dry-run: show, write nothing)", runPromote},
 		"releases": {"what kernel.org offers, with verified hashes", runReleases},
 		"plan":     {"print the changes a nixpkgs checkout needs; writes nothing", runPlan},

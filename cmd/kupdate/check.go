@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/kupdate/kupdate/check"
+	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/workflow"
+)
+
+// runCheck is `kupdate check (--pr N | --base REV --head REV) [--report]`:
+// it verifies the kernel changes of a pull request (or of any two
+// revisions) against kernel.org. Exit 0: verified; 3: findings; 1: the
+// check could not verify everything (never a pass).
+func runCheck(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "check")
+	pr := fs.Int("pr", 0, "check pull request `N` of [github] owner/repo, fetched from GitHub")
+	base := fs.String("base", "", "base revision (with --head): the diff starts where head branched off it")
+	head := fs.String("head", "", "head revision (with --base)")
+	nixpkgs := fs.String("nixpkgs", "", "the nixpkgs repository (default nixpkgs.path; with --base/--head, else the current directory; with --pr, else a cache repository of kupdate's)")
+	report := fs.Bool("report", false, "post the result to GitHub: a check run (GitHub App) or a commit status (token) named "+workflow.CheckName)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *pr < 0:
+		return usageErrorf("--pr %d: want a pull request number", *pr)
+	case *pr > 0 && (*base != "" || *head != ""):
+		return usageErrorf("give --pr N or --base REV --head REV, not both")
+	case *pr == 0 && (*base == "" || *head == ""):
+		return usageErrorf("give --pr N, or both --base REV and --head REV")
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	upstream, err := newKernelOrg(e)
+	if err != nil {
+		return err
+	}
+	hardened := updater.NewGitHubHardened(cfg.GitHub.APIURL, "kupdate/"+buildVersion())
+	hardened.Token = e.getenv(cfg.GitHub.TokenEnv) // optional: a higher rate limit
+
+	var w *workflow.Workflow
+	if *pr > 0 || *report {
+		if w, err = newWorkflow(e, false); err != nil {
+			return err
+		}
+	}
+	dir := *nixpkgs
+	if dir == "" {
+		dir = cfg.Nixpkgs.Path
+	}
+	var repo *check.Repo
+	from, to := *base, *head
+	if *pr > 0 {
+		rev, err := w.PRRevisions(ctx, *pr)
+		if err != nil {
+			return err
+		}
+		shallow := dir == ""
+		if shallow {
+			cache, err := cfg.CacheDir()
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			if repo, err = check.OpenCache(ctx, filepath.Join(cache, "check.git")); err != nil {
+				return err
+			}
+		} else {
+			repo = &check.Repo{Dir: dir}
+		}
+		p := check.PR{Number: rev.Number, MergeBase: rev.MergeBase, Head: rev.HeadSHA, Commits: rev.Commits, FetchURL: rev.FetchURL, FetchRef: rev.FetchRef}
+		if err := repo.FetchPR(ctx, p, shallow); err != nil {
+			return reportError(ctx, e, w, *report, rev.HeadSHA, err)
+		}
+		from, to = rev.MergeBase, rev.HeadSHA
+	} else {
+		if dir == "" {
+			dir = "."
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return usageErrorf("--nixpkgs %s: not a directory", dir)
+		}
+		repo = &check.Repo{Dir: dir}
+	}
+
+	ck := &check.Checker{Repo: repo, Upstream: upstream, Hardened: hardened, Log: e.log}
+	rep, err := ck.Check(ctx, from, to)
+	if err != nil {
+		sha := to
+		if resolved, rerr := repo.Resolve(ctx, to); rerr == nil {
+			sha = resolved
+		}
+		return reportError(ctx, e, w, *report, sha, err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := rep.WriteText(e.stdout); err != nil {
+		return err
+	}
+	if *report {
+		acts, err := w.ReportCheckAnnotated(ctx, checkReport(rep))
+		if err != nil {
+			return fmt.Errorf("reporting to GitHub: %w", err)
+		}
+		for _, a := range acts {
+			e.log.Info("reported", "action", a)
+		}
+	}
+	switch rep.Conclusion {
+	case check.Fail:
+		return &exitError{code: exitFindings, err: errors.New("")}
+	case check.Incomplete:
+		return fmt.Errorf("could not verify everything against kernel.org (%d items above): the check did not pass; run it again", len(rep.Unverified))
+	}
+	return nil
+}
+
+// reportError ends a check that could not run: with --report GitHub shows
+// it as an error, never as missing or green.
+func reportError(ctx context.Context, e *env, w *workflow.Workflow, report bool, sha string, err error) error {
+	if report && w != nil && sha != "" {
+		c := workflow.CheckReport{
+			Check:   workflow.Check{Name: workflow.CheckName, SHA: sha, State: workflow.Failure, Title: "kupdate check could not run", Summary: "kupdate check could not run:\n\n```\n" + err.Error() + "\n```\n"},
+			Errored: true,
+		}
+		if _, rerr := w.ReportCheckAnnotated(ctx, c); rerr != nil {
+			e.log.Error("could not report the failure to GitHub", "err", rerr)
+		}
+	}
+	return fmt.Errorf("the check could not run: %w", err)
+}
+
+// checkReport maps a report to what GitHub shows: findings as failure
+// annotations, what could not be verified as warnings.
+func checkReport(rep *check.Report) workflow.CheckReport {
+	c := workflow.CheckReport{Check: workflow.Check{Name: workflow.CheckName, SHA: rep.Head, Title: rep.Summary(), Summary: rep.Markdown()}}
+	switch rep.Conclusion {
+	case check.Pass:
+		c.State = workflow.Success
+	case check.Fail:
+		c.State = workflow.Failure
+	default:
+		c.State, c.Errored = workflow.Failure, true
+	}
+	for _, f := range rep.Findings {
+		c.Annotations = append(c.Annotations, workflow.Annotation{Path: f.File, Line: f.Line, Level: "failure", Title: "kupdate check: " + string(f.Rule), Message: f.Message})
+	}
+	for _, f := range rep.Unverified {
+		c.Annotations = append(c.Annotations, workflow.Annotation{Path: f.File, Line: f.Line, Level: "warning", Title: "kupdate check: not verified", Message: f.Message})
+	}
+	return c
+}

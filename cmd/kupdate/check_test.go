@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io/fs"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kupdate/kupdate/check"
+	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/workflow/githubtest"
+)
+
+const (
+	checkToken = "ghp_check_test_token"
+	kernelsOrg = "pkgs/os-specific/linux/kernel/kernels-org.json"
+)
+
+// checkSetup is kernel.org and GitHub simulators, and a config.toml that
+// points kupdate at both. GitHub has NixOS/nixpkgs (the sample tree on
+// staging-nixos) and a contributor's fork.
+type checkSetup struct {
+	t        *testing.T
+	ko       *kernelorgtest.Server
+	gh       *githubtest.Server
+	cfg      string
+	cacheDir string
+	appKey   string // private key file when the config uses GitHub App auth
+}
+
+func newCheckSetup(t *testing.T, app bool) *checkSetup {
+	t.Helper()
+	ko, err := kernelorgtest.New(kernelorgtest.Spec{Version: "6.12.65", Moniker: "longterm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ko.Close)
+	if err := ko.SetReleases(kernelorgtest.Spec{Version: "6.19"}, kernelorgtest.Spec{Version: "6.18.7"},
+		kernelorgtest.Spec{Version: "6.12.66", Moniker: "longterm"}); err != nil {
+		t.Fatal(err)
+	}
+	gh, err := githubtest.New(githubtest.Options{Root: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gh.Close)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(gh.CreateRepo("NixOS", "nixpkgs", "master"))
+	files := map[string]string{}
+	must(fs.WalkDir(os.DirFS("../../testdata/nixpkgs"), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join("../../testdata/nixpkgs", p))
+		files[p] = string(b)
+		return err
+	}))
+	_, err = gh.Commit("NixOS", "nixpkgs", "master", files, "sample tree")
+	must(err)
+	must(gh.CreateBranch("NixOS", "nixpkgs", "staging-nixos", "master"))
+	must(gh.ForkRepo("NixOS", "nixpkgs", "contributor"))
+	gh.AddToken(checkToken, "kupdate-bot")
+
+	dir := t.TempDir()
+	s := &checkSetup{t: t, ko: ko, gh: gh, cacheDir: filepath.Join(dir, "cache")}
+	keyring := filepath.Join(dir, "keyring.asc")
+	must(os.WriteFile(keyring, ko.Keyring(), 0o644))
+	github := fmt.Sprintf("api_url = %q\ntoken_env = \"KUPDATE_TEST_TOKEN\"\n", gh.APIURL())
+	if app {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		must(err)
+		s.appKey = filepath.Join(dir, "app.pem")
+		must(os.WriteFile(s.appKey, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600))
+		gh.AddApp(42, 7, "kupdate", &key.PublicKey)
+		github += fmt.Sprintf("app_id = 42\ninstallation_id = 7\nprivate_key_file = %q\n", s.appKey)
+	}
+	cfg := fmt.Sprintf("[kernelorg]\nurl = %q\ngit_url = %q\nkeyring = %q\nfingerprint = %q\ntimeout = \"30s\"\n\n[nixpkgs]\ncache_dir = %q\n\n[github]\n%s",
+		ko.URL, ko.URL, keyring, ko.Fingerprint(), s.cacheDir, github)
+	s.cfg = filepath.Join(dir, "config.toml")
+	must(os.WriteFile(s.cfg, []byte(cfg), 0o644))
+	return s
+}
+
+func (s *checkSetup) kupdate(args ...string) (code int, stdout, stderr string) {
+	s.t.Helper()
+	var out, errb bytes.Buffer
+	getenv := func(k string) string {
+		if k == "KUPDATE_TEST_TOKEN" {
+			return checkToken
+		}
+		return ""
+	}
+	code = run(context.Background(), append([]string{"--config", s.cfg}, args...), &out, &errb, getenv)
+	return code, out.String(), errb.String()
+}
+
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=Contributor", "GIT_AUTHOR_EMAIL=c@example.org", "GIT_COMMITTER_NAME=Contributor", "GIT_COMMITTER_EMAIL=c@example.org",
+		"GIT_AUTHOR_DATE=2026-01-10T12:00:00Z", "GIT_COMMITTER_DATE=2026-01-10T12:00:00Z")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// contribute clones the fork, commits a bump of 6.12 to 6.12.66 with hash
+// (what kupdate would write, but for the hash) and pushes it as branch.
+func (s *checkSetup) contribute(branch, title, hash string) (work, head string) {
+	t := s.t
+	t.Helper()
+	work = filepath.Join(t.TempDir(), "work")
+	gitIn(t, filepath.Dir(work), "clone", "--quiet", "--branch", "staging-nixos", s.gh.GitURL("contributor", "nixpkgs"), work)
+	files := map[string][]byte{}
+	for _, p := range []string{updater.KernelsJSONPath, updater.LinuxKernelsPath, updater.AliasesPath} {
+		b, err := os.ReadFile(filepath.Join(work, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[p] = b
+	}
+	tree, err := updater.LoadFiles(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := updater.Change{Kind: updater.Bump, Attr: "linux_6_12", Branch: "6.12", From: "6.12.64", To: "6.12.66", Hash: hash, LTS: true, Title: title}
+	changed, err := tree.Apply(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(files, changed)
+	if err := os.WriteFile(filepath.Join(work, kernelsOrg), files[kernelsOrg], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, work, "checkout", "--quiet", "-b", branch)
+	gitIn(t, work, "commit", "--quiet", "-am", title)
+	gitIn(t, work, "push", "--quiet", "origin", branch)
+	return work, gitIn(t, work, "rev-parse", "HEAD")
+}
+
+// openPR opens a PR from the fork's branch against staging-nixos, through
+// the REST API as a contributor's browser would.
+func (s *checkSetup) openPR(branch string) int {
+	t := s.t
+	t.Helper()
+	body := fmt.Sprintf(`{"title": "Kernel updates for 2026-01-10", "head": "contributor:%s", "base": "staging-nixos"}`, branch)
+	req, _ := http.NewRequest(http.MethodPost, s.gh.APIURL()+"repos/NixOS/nixpkgs/pulls", strings.NewReader(body))
+	req.Header.Set("Authorization", "token "+checkToken)
+	resp, err := s.gh.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var pr struct{ Number int }
+	if err := json.NewDecoder(resp.Body).Decode(&pr); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("opening the PR: %s, %v", resp.Status, err)
+	}
+	s.gh.ResetRequests()
+	return pr.Number
+}
+
+func TestCheckLocal(t *testing.T) {
+	s := newCheckSetup(t, false)
+	work, _ := s.contribute("bump", "linux_6_12: 6.12.64 -> 6.12.66", kernelorgtest.FlatHash("6.12.66"))
+
+	code, stdout, stderr := s.kupdate("check", "--nixpkgs", work, "--base", "origin/staging-nixos", "--head", "bump")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0\n%s%s", code, stdout, stderr)
+	}
+	base := gitIn(t, work, "rev-parse", "origin/staging-nixos")
+	head := gitIn(t, work, "rev-parse", "bump")
+	want := fmt.Sprintf("kupdate check %s..%s (1 commit): pass: 1 kernel change verified against kernel.org\nok %s:27: \"6.12\" 6.12.64 -> 6.12.66\n", base[:12], head[:12], kernelsOrg)
+	if stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
+	}
+
+	// A wrong hash: exit 3 and the finding, with file and line.
+	gitIn(t, work, "checkout", "--quiet", "-b", "wrong", "origin/staging-nixos")
+	b, _ := os.ReadFile(filepath.Join(work, kernelsOrg))
+	b = bytes.Replace(b, []byte(`"6.12.64"`), []byte(`"6.12.66"`), 1)
+	if err := os.WriteFile(filepath.Join(work, kernelsOrg), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, work, "commit", "--quiet", "-am", "linux_6_12: 6.12.64 -> 6.12.66")
+	code, stdout, stderr = s.kupdate("check", "--nixpkgs", work, "--base", "origin/staging-nixos", "--head", "wrong", "--json")
+	if code != exitFindings {
+		t.Fatalf("exit %d, want 3\n%s%s", code, stdout, stderr)
+	}
+	var rep check.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	wantF := []check.Finding{{File: kernelsOrg, Line: 27, Rule: check.RuleHash, Message: `"6.12" hash sha256:18j9ivimvlm1afzfiw03n3r35qv91nbjhh2gi3z8w5416sir9bfi does not match kernel.org's signed checksum for linux-6.12.66.tar.xz (` + kernelorgtest.FlatHash("6.12.66") + `); run kupdate update or fix the hash`}}
+	if d := cmp.Diff(wantF, rep.Findings); d != "" || rep.Conclusion != check.Fail {
+		t.Errorf("conclusion %s, findings (-want +got):\n%s", rep.Conclusion, d)
+	}
+
+	// kernel.org fails (a 404 is not retried, so the test does not wait
+	// through the client's backoff): exit 1, said so, never a pass.
+	s.ko.SetFault("/releases.json", kernelorgtest.Fault{Status: 404})
+	code, stdout, stderr = s.kupdate("check", "--nixpkgs", work, "--base", "origin/staging-nixos", "--head", "bump")
+	if code != exitFailure || !strings.Contains(stdout, ": incomplete: could not verify 1 item against kernel.org\n") ||
+		!strings.Contains(stderr, "kupdate check: could not verify everything against kernel.org (1 items above): the check did not pass; run it again\n") {
+		t.Errorf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
+	for _, args := range [][]string{
+		{"check"},
+		{"check", "--pr", "1", "--base", "a", "--head", "b"},
+		{"check", "--base", "a"},
+	} {
+		if code, _, _ := s.kupdate(args...); code != exitUsage {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
+	}
+	if code, _, stderr := s.kupdate("check", "--nixpkgs", work, "--base", "nosuch", "--head", "bump"); code != exitFailure ||
+		!strings.Contains(stderr, `kupdate check: the check could not run: revision "nosuch" is not a commit`) {
+		t.Errorf("unknown revision: exit %d, stderr %s", code, stderr)
+	}
+}
+
+func TestCheckPRReportsStatus(t *testing.T) {
+	s := newCheckSetup(t, false)
+	_, head := s.contribute("bump", "linux_6_12: 6.12.64 -> 6.12.66", kernelorgtest.FlatHash("6.12.65"))
+	n := s.openPR("bump")
+
+	code, stdout, stderr := s.kupdate("check", "--pr", fmt.Sprint(n), "--report")
+	if code != exitFindings {
+		t.Fatalf("exit %d, want 3\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, kernelsOrg+`:27: "6.12" hash `+kernelorgtest.FlatHash("6.12.65")+` does not match kernel.org's signed checksum for linux-6.12.66.tar.xz`) {
+		t.Errorf("stdout lacks the finding:\n%s", stdout)
+	}
+	want := []githubtest.Status{{Context: "kupdate/check", State: "failure", Description: "1 finding", Creator: "kupdate-bot"}}
+	if d := cmp.Diff(want, s.gh.Statuses("NixOS", "nixpkgs", head)); d != "" {
+		t.Errorf("statuses (-want +got):\n%s", d)
+	}
+	var reqs []string
+	for _, r := range s.gh.Requests() {
+		reqs = append(reqs, fmt.Sprintf("%s %d", r, r.Status))
+	}
+	wantReqs := []string{
+		fmt.Sprintf("GET /repos/NixOS/nixpkgs/pulls/%d 200", n),
+		"GET /repos/NixOS/nixpkgs/compare/staging-nixos...contributor%3Abump?per_page=1 200",
+		"GET /repos/NixOS/nixpkgs/commits/" + head + "/status?per_page=100 200",
+		"POST /repos/NixOS/nixpkgs/statuses/" + head + " 201",
+	}
+	if d := cmp.Diff(wantReqs, reqs); d != "" {
+		t.Errorf("API requests (-want +got):\n%s", d)
+	}
+	// The PR was fetched shallow into kupdate's own cache repository.
+	cache := filepath.Join(s.cacheDir, "check.git")
+	if got := gitIn(t, cache, "rev-parse", check.PRRef(n)); got != head {
+		t.Errorf("cache has %s for the PR, want %s", got, head)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "shallow")); err != nil {
+		t.Errorf("the cache repository is not shallow: %v", err)
+	}
+
+	// The contributor fixes the hash: the same PR now passes.
+	work := filepath.Join(t.TempDir(), "fix")
+	gitIn(t, filepath.Dir(work), "clone", "--quiet", "--branch", "bump", s.gh.GitURL("contributor", "nixpkgs"), work)
+	b, _ := os.ReadFile(filepath.Join(work, kernelsOrg))
+	b = bytes.Replace(b, []byte(kernelorgtest.FlatHash("6.12.65")), []byte(kernelorgtest.FlatHash("6.12.66")), 1)
+	if err := os.WriteFile(filepath.Join(work, kernelsOrg), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, work, "commit", "--quiet", "--amend", "-a", "--no-edit")
+	gitIn(t, work, "push", "--quiet", "--force", "origin", "bump")
+	fixed := gitIn(t, work, "rev-parse", "HEAD")
+	code, stdout, stderr = s.kupdate("check", "--pr", fmt.Sprint(n), "--report")
+	if code != exitOK {
+		t.Fatalf("after the fix: exit %d\n%s%s", code, stdout, stderr)
+	}
+	want = []githubtest.Status{{Context: "kupdate/check", State: "success", Description: "1 kernel change verified against kernel.org", Creator: "kupdate-bot"}}
+	if d := cmp.Diff(want, s.gh.Statuses("NixOS", "nixpkgs", fixed)); d != "" {
+		t.Errorf("statuses after the fix (-want +got):\n%s", d)
+	}
+
+	// kernel.org fails: the status says error, not success.
+	s.ko.SetFault("/releases.json", kernelorgtest.Fault{Status: 404})
+	if code, _, _ := s.kupdate("check", "--pr", fmt.Sprint(n), "--report"); code != exitFailure {
+		t.Errorf("kernel.org failing: exit %d, want 1", code)
+	}
+	st := s.gh.Statuses("NixOS", "nixpkgs", fixed)
+	if got := st[len(st)-1]; got.State != "error" || got.Description != "could not verify 1 item against kernel.org" {
+		t.Errorf("status with kernel.org failing: %+v", got)
+	}
+}
+
+func TestCheckPRReportsCheckRun(t *testing.T) {
+	s := newCheckSetup(t, true)
+	_, head := s.contribute("bump", "Kernel updates for 2026-01-10", kernelorgtest.FlatHash("6.12.66"))
+	n := s.openPR("bump")
+
+	code, stdout, stderr := s.kupdate("check", "--pr", fmt.Sprint(n), "--report")
+	if code != exitFindings {
+		t.Fatalf("exit %d, want 3\n%s%s", code, stdout, stderr)
+	}
+	runs := s.gh.CheckRuns("NixOS", "nixpkgs", head)
+	if len(runs) != 1 {
+		t.Fatalf("check runs: %+v", runs)
+	}
+	r := runs[0]
+	wantSummary := fmt.Sprintf("**1 finding** — kupdate check of %s..%s (1 commit)\n\n### Findings\n\n- `%s:27`: commit %s \"Kernel updates for 2026-01-10\": \"Kernel updates for ...\" is a pull request title; each commit is titled after the one branch it changes: \"linux_6_12: 6.12.64 -> 6.12.66\"\n\n### Verified against kernel.org\n\n| branch | change | hash |\n|---|---|---|\n| 6.12 | 6.12.64 -> 6.12.66 | `%s` |\n",
+		s.gh.BranchSHA("NixOS", "nixpkgs", "staging-nixos")[:12], head[:12], kernelsOrg, head[:12], kernelorgtest.FlatHash("6.12.66"))
+	if r.Name != "kupdate/check" || r.Status != "completed" || r.Conclusion != "failure" || r.Title != "1 finding" || r.App != "kupdate[bot]" {
+		t.Errorf("check run: %+v", r)
+	}
+	if d := cmp.Diff(wantSummary, r.Summary); d != "" {
+		t.Errorf("summary (-want +got):\n%s", d)
+	}
+	if got := s.gh.Statuses("NixOS", "nixpkgs", head); got != nil {
+		t.Errorf("an App reports a check run, not a status: %+v", got)
+	}
+	// Running again with nothing new writes nothing.
+	s.gh.ResetRequests()
+	if code, _, _ := s.kupdate("check", "--pr", fmt.Sprint(n), "--report"); code != exitFindings {
+		t.Errorf("second run: exit %d", code)
+	}
+	for _, req := range s.gh.Requests() {
+		if req.Method != http.MethodGet && !strings.Contains(req.Path, "access_tokens") {
+			t.Errorf("second run wrote %s", req)
+		}
+	}
+}
