@@ -40,8 +40,11 @@ func benchChild(step string) error {
 		return err
 	}
 	defer r.Close()
-	if step == "clone" {
+	switch step {
+	case "clone":
 		return nil
+	case "export":
+		return r.Export(ctx, r.Base(), filepath.Join(dir, "tree"))
 	}
 	plan := []gitops.Commit{
 		bumpCommit("linux_6_12", "6.12", "6.12.63", "6.12.64", json1),
@@ -79,6 +82,14 @@ rm -f "$GIT_INDEX_FILE"
 git push -q --force-with-lease="refs/heads/kupdate/$BASE/updates:" "$BENCH_FORK" "$parent:refs/heads/kupdate/$BASE/updates"
 `
 
+// cliExport is the export with the git CLI: fetch, then the base's files
+// into a directory.
+const cliExport = `set -e
+git fetch -q --depth 1 "$BENCH_UPSTREAM" "+refs/heads/$BASE:refs/heads/$BASE"
+mkdir tree
+git archive "refs/heads/$BASE" | tar -x -C tree
+`
+
 // run runs cmd and returns its peak RSS in MiB.
 func run(b *testing.B, cmd *exec.Cmd) float64 {
 	b.Helper()
@@ -111,7 +122,9 @@ func diskUsage(b *testing.B, dir string) int64 {
 //
 //   - clone: the first cycle's shallow, single-branch, bare clone;
 //   - cycle: a later cycle on the kept clone, after upstream changed 200
-//     files: fetch the base, build 2 commits, push them to the fork.
+//     files: fetch the base, build 2 commits, push them to the fork;
+//   - export: the same fetch, then the base's 40,000 files written into a
+//     directory for Nix (Repo.Export; git archive | tar -x).
 //
 // Each step runs in a child process; peak-MiB is its peak RSS. Run:
 //
@@ -148,7 +161,7 @@ func BenchmarkGit(b *testing.B) {
 	// remote whose refs do not reach the base: "shallow update not allowed").
 	gitCmd(b, root, "--git-dir=fork.git", "update-ref", "refs/heads/"+base, gitCmd(b, upstream, "rev-parse", base))
 
-	for _, step := range []string{"clone", "cycle"} {
+	for _, step := range []string{"clone", "cycle", "export"} {
 		for _, tool := range []string{"go-git", "git-cli"} {
 			b.Run(step+"/"+tool, func(b *testing.B) {
 				var peak float64
@@ -156,7 +169,7 @@ func BenchmarkGit(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
 					dir := filepath.Join(b.TempDir(), "clone")
-					if step == "cycle" {
+					if step != "clone" {
 						if out, err := exec.Command("cp", "-a", kept[tool], dir).CombinedOutput(); err != nil {
 							b.Fatalf("cp: %v %s", err, out)
 						}
@@ -188,6 +201,9 @@ func benchCmd(tool, step, dir, upURL, forkURL string) *exec.Cmd {
 		cmd.Env = append(os.Environ(), childEnv+"="+step)
 	case step == "clone":
 		cmd = exec.Command("git", "clone", "-q", "--bare", "--depth", "1", "--single-branch", "--branch", base, upURL, dir)
+	case step == "export":
+		cmd = exec.Command("sh", "-c", cliExport)
+		cmd.Dir = dir
 	default:
 		cmd = exec.Command("sh", "-c", cliCycle)
 		cmd.Dir = dir

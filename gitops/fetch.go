@@ -97,9 +97,16 @@ func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, want
 	case req.Capabilities.Supports(capability.Sideband):
 		pack = sideband.NewDemuxer(sideband.Sideband, resp)
 	}
-	if thin {
+	switch {
+	case thin:
 		err = r.storeThinPack(pack)
-	} else {
+	case !r.local:
+		// A whole snapshot into kupdate's own clone: index it in one pass,
+		// then reopen the storage, which caches the list of packs.
+		if err = storePack(r.dir, pack); err == nil {
+			err = r.reopen()
+		}
+	default:
 		err = packfile.UpdateObjectStorage(r.storage, pack)
 	}
 	if err != nil && !errors.Is(err, packfile.ErrEmptyPackfile) {

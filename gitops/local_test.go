@@ -338,3 +338,59 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestExport(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, "file")
+	r := w.open(day1)
+	built := build(t, r, plan1())
+	dir := filepath.Join(t.TempDir(), "tree")
+	listing := func() string {
+		var files []string
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && d.Name() != ".kupdate-export" {
+				rel, _ := filepath.Rel(dir, p)
+				files = append(files, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+		return strings.Join(files, "\n")
+	}
+	check := func(commit plumbing.Hash) {
+		t.Helper()
+		if got, want := listing(), gitCmd(t, w.cache, "ls-tree", "-r", "--name-only", commit.String()); got != want {
+			t.Errorf("export of %s lists\n%s\nwant\n%s", commit, got, want)
+		}
+		for _, f := range []string{kernelsOrg, aliases, kernelsNix} {
+			got, gerr := os.ReadFile(filepath.Join(dir, f))
+			want, err := r.ReadFile(ctx, commit, f)
+			if (err != nil) != (gerr != nil) || string(got) != string(want) {
+				t.Errorf("export of %s: %s differs (%v, %v)", commit, f, err, gerr)
+			}
+		}
+	}
+	for _, c := range []plumbing.Hash{r.Base(), built[0].Head(), built[1].Head(), r.Base()} {
+		if err := r.Export(ctx, c, dir); err != nil {
+			t.Fatal(err)
+		}
+		check(c)
+	}
+	// A new file, a removal, and an export cut short (no marker): redone whole.
+	c := plan1()[0]
+	c.Files = map[string][]byte{"pkgs/new/dir/file.nix": []byte("{ }\n"), aliases: nil}
+	b, err := r.Build(ctx, r.Base(), gitops.Branch{Name: "kupdate/x", Base: base, Commits: []gitops.Commit{c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Export(ctx, b.Head(), dir); err != nil {
+		t.Fatal(err)
+	}
+	check(b.Head())
+	os.Remove(filepath.Join(dir, ".kupdate-export"))
+	writeFile(t, filepath.Join(dir, "stray"), "left by an interrupted run\n")
+	if err := r.Export(ctx, built[1].Head(), dir); err != nil {
+		t.Fatal(err)
+	}
+	check(built[1].Head())
+}

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -85,6 +87,22 @@ func newRepo(dir string, repo *git.Repository, opts Options) (*Repo, error) {
 		return nil, fmt.Errorf("repository %s: not on the filesystem", dir)
 	}
 	return &Repo{dir: dir, repo: repo, storage: st, id: opts.Identity, now: opts.Now, log: opts.Logger}, nil
+}
+
+// reopen opens the managed clone's storage afresh, after files were added
+// to it behind go-git's back.
+func (r *Repo) reopen() error {
+	r.storage.Close()
+	repo, err := openBare(r.dir)
+	if err != nil {
+		return err
+	}
+	st, ok := repo.Storer.(*filesystem.Storage)
+	if !ok {
+		return fmt.Errorf("repository %s: not on the filesystem", r.dir)
+	}
+	r.repo, r.storage = repo, st
+	return nil
 }
 
 // Base is the commit kupdate builds on: the base branch's tip as fetched by
@@ -171,7 +189,7 @@ func OpenManaged(ctx context.Context, dir string, upstream Remote, base string, 
 			return nil, err
 		}
 	} else {
-		repo, err := git.PlainOpen(dir)
+		repo, err := openBare(dir)
 		if err != nil {
 			// A clone kupdate made but cannot open (a disk full, a crash):
 			// start over rather than fail every cycle.
@@ -204,7 +222,10 @@ func cloneManaged(ctx context.Context, dir string, upstream Remote, base string,
 		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
 	}
 	defer os.RemoveAll(tmp) // gone once renamed; cleans up a failure
-	repo, err := git.PlainInit(tmp, true)
+	if _, err := git.PlainInit(tmp, true); err != nil {
+		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
+	}
+	repo, err := openBare(tmp)
 	if err != nil {
 		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
 	}
@@ -234,8 +255,7 @@ func cloneManaged(ctx context.Context, dir string, upstream Remote, base string,
 		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
 	}
 	opts.Logger.Info("cloned", "remote", redact(upstream.URL), "branch", base, "dir", dir, "took", time.Since(start).Round(time.Millisecond))
-	repo, err = git.PlainOpen(dir)
-	if err != nil {
+	if repo, err = openBare(dir); err != nil {
 		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
 	}
 	return newRepo(dir, repo, opts)
@@ -270,6 +290,21 @@ func (r *Repo) syncBase(ctx context.Context, upstream Remote, base string) (plum
 func (r *Repo) hasCommit(h plumbing.Hash) bool {
 	_, err := object.GetCommit(r.storage, h)
 	return err == nil
+}
+
+// objectCache bounds go-git's cache of decoded objects in a managed clone
+// (its default is 96 MiB); kupdate reads few objects twice.
+const objectCache = 16 * cache.MiByte
+
+// openBare opens the managed clone at dir. Only kupdate writes there, so
+// go-git may cache the list of packs and keep them open.
+func openBare(dir string) (*git.Repository, error) {
+	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil {
+		return nil, fmt.Errorf("not a git repository: %w", err)
+	}
+	st := filesystem.NewStorageWithOptions(osfs.New(dir), cache.NewObjectLRU(objectCache),
+		filesystem.Options{ExclusiveAccess: true, KeepDescriptors: true})
+	return git.Open(st, nil)
 }
 
 // OpenLocal opens a maintainer's checkout at dir. Base() is its HEAD commit.
