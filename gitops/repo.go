@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
@@ -299,10 +298,12 @@ const objectCache = 16 * cache.MiByte
 // openBare opens the managed clone at dir. Only kupdate writes there, so
 // go-git may cache the list of packs and keep them open.
 func openBare(dir string) (*git.Repository, error) {
-	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil {
-		return nil, fmt.Errorf("not a git repository: %w", err)
+	plain, err := git.PlainOpen(dir)
+	if err != nil {
+		return nil, err
 	}
-	st := filesystem.NewStorageWithOptions(osfs.New(dir), cache.NewObjectLRU(objectCache),
+	fs := plain.Storer.(*filesystem.Storage).Filesystem()
+	st := filesystem.NewStorageWithOptions(fs, cache.NewObjectLRU(objectCache),
 		filesystem.Options{ExclusiveAccess: true, KeepDescriptors: true})
 	return git.Open(st, nil)
 }
