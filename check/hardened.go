@@ -118,7 +118,16 @@ func (r *run) hardened() {
 	r.format(HardenedPatches, headB)
 	changes := diffHardened(base, head)
 	for _, ch := range changes {
-		if ch.New != nil {
+		attr := updater.Attr(ch.Branch) + "_hardened"
+		if ch.Old == nil {
+			if w, ok := r.removedInBase(attr); ok {
+				r.finding(HardenedPatches, ch.New.Line, RuleReadded, "hardened %q was removed from this tree before (%s is a throw at %s); kupdate never adds a removed kernel back: drop the entry", ch.Branch, attr, w)
+				r.rejected[attr] = true
+			}
+		}
+	}
+	for _, ch := range changes {
+		if ch.New != nil && !r.rejected[updater.Attr(ch.Branch)+"_hardened"] {
 			r.hardenedEntry(ch.New)
 		}
 	}
@@ -235,6 +244,7 @@ func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) {
 		switch {
 		case !inTree[h.Branch]:
 			r.finding(HardenedPatches, h.Line, RuleHardened, "hardened %q has no %q in %s; a hardened kernel goes with its branch", h.Branch, h.Branch, KernelsOrgJSON)
+		case r.rejected[updater.Attr(h.Branch)+"_hardened"]:
 		case h.Branch == newest || h.Branch == newestLTS:
 		case added[h.Branch] || !lts(h.Branch):
 			r.finding(HardenedPatches, h.Line, RuleHardened, "hardened %q is neither the latest stable (%s) nor the latest LTS (%s) hardened kernel; nixpkgs keeps only those two: drop it (%s_hardened becomes a throw)", h.Branch, newest, orNone(newestLTS), updater.Attr(h.Branch))
@@ -249,6 +259,7 @@ func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) {
 		pkgs := strings.Replace(attr, "linux_", "linuxPackages_", 1)
 		var m missing
 		switch {
+		case ch.Old == nil && r.rejected[attr]:
 		case ch.Old == nil:
 			if b := ks.Kernels[attr]; !strings.HasPrefix(b.Value, "hardenedKernelFor kernels."+updater.Attr(ch.Branch)+" ") {
 				m.add(LinuxKernelsNix, fmt.Sprintf("kernels.%s = hardenedKernelFor kernels.%s { };", attr, updater.Attr(ch.Branch)))

@@ -1,0 +1,210 @@
+package check
+
+import (
+	"context"
+	"crypto/sha256"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/kupdate/kupdate/kernelorg"
+	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/workflow/githubtest"
+	"github.com/nix-community/go-nix/pkg/nixbase32"
+)
+
+func hardenedPatchBytes(tag string) []byte {
+	return []byte("linux-hardened " + tag + "\n--- a/Makefile\n+++ b/Makefile\n")
+}
+
+func nix32(b []byte) string {
+	s := sha256.Sum256(b)
+	return nixbase32.EncodeToString(s[:])
+}
+
+// newHardenedSource publishes linux-hardened releases on a GitHub simulator.
+func newHardenedSource(t *testing.T, tags ...string) (*githubtest.Server, *updater.GitHubHardened) {
+	t.Helper()
+	gh, err := githubtest.New(githubtest.Options{Root: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gh.Close)
+	if err := gh.CreateRepo("anthraxx", "linux-hardened", "master"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range tags {
+		err := gh.PublishRelease("anthraxx", "linux-hardened", githubtest.Release{Tag: tag, Assets: []githubtest.Asset{
+			{Name: "linux-hardened-" + tag + ".patch", Data: hardenedPatchBytes(tag)},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := updater.NewGitHubHardened(gh.APIURL(), "kupdate-test")
+	src.HTTP = gh.Client()
+	return gh, src
+}
+
+// hardenedBump is the change kupdate makes for a new linux-hardened release.
+func hardenedBump(branch, from, version, extra string) updater.Change {
+	tag := "v" + version + extra
+	name := "linux-hardened-" + tag + ".patch"
+	return updater.Change{
+		Kind: updater.HardenedBump, Attr: updater.Attr(branch) + "_hardened", Branch: branch,
+		From: from, To: version + extra, Hash: kernelorgtest.FlatHash(version),
+		Patch: &updater.HardenedPatch{
+			Version: kernelorg.MustParseVersion(version), Extra: extra, Name: name,
+			URL:          "https://github.com/anthraxx/linux-hardened/releases/download/" + tag + "/" + name,
+			SHA256:       nix32(hardenedPatchBytes(tag)),
+			KernelSHA256: strings.TrimPrefix(kernelorgtest.FlatHash(version), "sha256:"),
+		},
+	}
+}
+
+func TestCheckHardened(t *testing.T) {
+	const hp = HardenedPatches
+	fh := func(v string) string { return strings.TrimPrefix(kernelorgtest.FlatHash(v), "sha256:") }
+	bump612 := hardenedBump("6.12", "6.12.63-hardened1", "6.12.66", "-hardened1")
+	init619 := updater.Change{Kind: updater.Init, Attr: "linux_6_19", Branch: "6.19", To: "6.19", Hash: kernelorgtest.FlatHash("6.19")}
+	hardenedInit619 := func(drops []string) updater.Change {
+		c := hardenedBump("6.19", "", "6.19", "-hardened1")
+		c.Kind, c.Drops = updater.HardenedInit, drops
+		return c
+	}
+
+	for _, tc := range []struct {
+		name       string
+		noSource   bool
+		pr         func(t *testing.T, p *prRepo)
+		want       []string
+		unverified []string
+	}{
+		{
+			name: "correct hardened bump",
+			pr:   func(t *testing.T, p *prRepo) { p.apply("", bump612, nil) },
+		},
+		{
+			name: "wrong patch hash",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", bump612, replace(t, hp, nix32(hardenedPatchBytes("v6.12.66-hardened1")), nix32([]byte("other"))))
+			},
+			want: []string{
+				hp + `:2: hardened "6.12" patch sha256 ` + nix32([]byte("other")) + ` does not match the release asset linux-hardened-v6.12.66-hardened1.patch (` + nix32(hardenedPatchBytes("v6.12.66-hardened1")) + `); run kupdate update or fix the hash`,
+			},
+		},
+		{
+			name: "wrong kernel hash",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", bump612, replace(t, hp, fh("6.12.66"), fh("6.12.65")))
+			},
+			want: []string{
+				hp + `:2: hardened "6.12" sha256 ` + fh("6.12.65") + ` does not match kernel.org's signed checksum for linux-6.12.66.tar.xz (` + fh("6.12.66") + `); run kupdate update or fix the hash`,
+			},
+		},
+		{
+			name: "release that linux-hardened does not have",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.66-hardened2", bump612, func(files map[string][]byte) {
+					files[hp] = []byte(strings.ReplaceAll(strings.ReplaceAll(string(files[hp]), "v6.12.66-hardened1", "v6.12.66-hardened2"), `"extra": "-hardened1",
+            "name": "linux-hardened-v6.12.66`, `"extra": "-hardened2",
+            "name": "linux-hardened-v6.12.66`))
+				})
+			},
+			want: []string{
+				hp + `:2: hardened "6.12": linux-hardened has no release v6.12.66-hardened2; fix the version or extra`,
+			},
+		},
+		{
+			name: "mistitled hardened bump",
+			pr:   func(t *testing.T, p *prRepo) { p.apply("linux_6_12_hardened: 6.12.63 -> 6.12.66", bump612, nil) },
+			want: []string{
+				hp + `:2: commit %s "linux_6_12_hardened: 6.12.63 -> 6.12.66": the title does not say what the commit does; it changes hardened "6.12" from 6.12.63-hardened1 to 6.12.66-hardened1: title it "linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.66-hardened1"`,
+			},
+		},
+		{
+			name: "re-added hardened kernel",
+			pr: func(t *testing.T, p *prRepo) {
+				p.edit("linux_6_6_hardened: init at 6.6.120-hardened1", func(files map[string][]byte) {
+					s := string(files[hp])
+					files[hp] = []byte(strings.TrimSuffix(s, "    }\n}\n") + "    },\n    \"6.6\": {\n        \"patch\": {\n            \"extra\": \"-hardened1\",\n            \"name\": \"linux-hardened-v6.6.120-hardened1.patch\",\n            \"sha256\": \""+nix32(nil)+"\",\n            \"url\": \"https://github.com/anthraxx/linux-hardened/releases/download/v6.6.120-hardened1/linux-hardened-v6.6.120-hardened1.patch\"\n        },\n        \"sha256\": \""+fh("6.6.120")+"\",\n        \"version\": \"6.6.120\"\n    }\n}\n")
+				})
+			},
+			want: []string{
+				hp + `:22: hardened "6.6" was removed from this tree before (linux_6_6_hardened is a throw at pkgs/top-level/linux-kernels.nix:170); kupdate never adds a removed kernel back: drop the entry`,
+			},
+		},
+		{
+			name: "hardened init that drops the previous stable",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", init619, nil)
+				p.apply("", hardenedInit619([]string{"6.18"}), nil)
+			},
+		},
+		{
+			name: "hardened init that keeps the previous stable",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", init619, nil)
+				p.apply("", hardenedInit619(nil), nil)
+			},
+			want: []string{
+				hp + `:12: hardened "6.18" is neither the latest stable (6.19) nor the latest LTS (6.12) hardened kernel; nixpkgs keeps only those two: drop it (linux_6_18_hardened becomes a throw)`,
+			},
+		},
+		{
+			name:     "no linux-hardened source",
+			noSource: true,
+			pr:       func(t *testing.T, p *prRepo) { p.apply("", bump612, nil) },
+			unverified: []string{
+				hp + `:2: hardened "6.12" v6.12.66-hardened1: the patch hash is not verified: no linux-hardened source is configured`,
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, client := newKernelOrg(t)
+			gh, src := newHardenedSource(t, "v6.12.63-hardened1", "v6.12.66-hardened1", "v6.19-hardened1")
+			p := newPRRepo(t)
+			tc.pr(t, p)
+			head := p.run("rev-parse", "HEAD")
+			ck := &Checker{Repo: &Repo{Dir: p.dir}, Upstream: client, Hardened: src}
+			if tc.noSource {
+				ck.Hardened = nil
+			}
+			gh.ResetRequests()
+			rep, err := ck.Check(context.Background(), "main", "pr")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, gotU []string
+			for _, f := range rep.Findings {
+				got = append(got, f.String())
+			}
+			for _, f := range rep.Unverified {
+				gotU = append(gotU, f.String())
+			}
+			for i := range tc.want {
+				tc.want[i] = strings.ReplaceAll(tc.want[i], "commit %s", "commit "+short(head))
+			}
+			if d := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("findings (-want +got):\n%s\ngot:\n%s", d, strings.Join(got, "\n"))
+			}
+			if d := cmp.Diff(tc.unverified, gotU, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("unverified (-want +got):\n%s", d)
+			}
+			if tc.name == "correct hardened bump" {
+				var reqs []string
+				for _, r := range gh.Requests() {
+					reqs = append(reqs, r.String())
+				}
+				if d := cmp.Diff([]string{"GET /repos/anthraxx/linux-hardened/releases?per_page=100"}, reqs); d != "" {
+					t.Errorf("linux-hardened API requests (-want +got):\n%s", d)
+				}
+				if rep.Conclusion != Pass {
+					t.Errorf("conclusion %s", rep.Conclusion)
+				}
+			}
+		})
+	}
+}
