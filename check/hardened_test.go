@@ -129,7 +129,7 @@ func TestCheckHardened(t *testing.T) {
 			pr: func(t *testing.T, p *prRepo) {
 				p.edit("linux_6_6_hardened: init at 6.6.120-hardened1", func(files map[string][]byte) {
 					s := string(files[hp])
-					files[hp] = []byte(strings.TrimSuffix(s, "    }\n}\n") + "    },\n    \"6.6\": {\n        \"patch\": {\n            \"extra\": \"-hardened1\",\n            \"name\": \"linux-hardened-v6.6.120-hardened1.patch\",\n            \"sha256\": \""+nix32(nil)+"\",\n            \"url\": \"https://github.com/anthraxx/linux-hardened/releases/download/v6.6.120-hardened1/linux-hardened-v6.6.120-hardened1.patch\"\n        },\n        \"sha256\": \""+fh("6.6.120")+"\",\n        \"version\": \"6.6.120\"\n    }\n}\n")
+					files[hp] = []byte(strings.TrimSuffix(s, "    }\n}\n") + "    },\n    \"6.6\": {\n        \"patch\": {\n            \"extra\": \"-hardened1\",\n            \"name\": \"linux-hardened-v6.6.120-hardened1.patch\",\n            \"sha256\": \"" + nix32(nil) + "\",\n            \"url\": \"https://github.com/anthraxx/linux-hardened/releases/download/v6.6.120-hardened1/linux-hardened-v6.6.120-hardened1.patch\"\n        },\n        \"sha256\": \"" + fh("6.6.120") + "\",\n        \"version\": \"6.6.120\"\n    }\n}\n")
 				})
 			},
 			want: []string{
