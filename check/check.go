@@ -298,6 +298,12 @@ func (r *run) upstreamEntry(e *entry, v kernelorg.Version, withLTS bool) bool {
 		return false
 	}
 	rel, listed := idx.versions[v]
+	if !listed && v.IsRC() && !idx.newest.IsZero() && idx.newest.Less(v) {
+		// No snapshot can exist for an rc newer than anything kernel.org
+		// lists; do not download to find out (git.kernel.org answers 404).
+		r.finding(f, line, RuleVersion, "%q %s is not a kernel.org release: it is newer than anything kernel.org lists (the newest is %s); fix the version", br, v, idx.newest)
+		return false
+	}
 	want, err := r.c.Upstream.Hash(r.ctx, v)
 	switch {
 	case errors.Is(err, kernelorg.ErrNotYet) && listed:
@@ -378,6 +384,7 @@ type releaseIndex struct {
 	versions     map[kernelorg.Version]kernelorg.Release
 	series       map[string]kernelorg.Release // newest release of each listed series (not testing)
 	newestSeries string
+	newest       kernelorg.Version // the newest version listed, rc or not
 }
 
 // index fetches releases.json once per check; nil when that failed.
@@ -394,6 +401,9 @@ func (r *run) index() *releaseIndex {
 	idx := &releaseIndex{versions: map[kernelorg.Version]kernelorg.Release{}, series: map[string]kernelorg.Release{}}
 	for _, rel := range rels {
 		idx.versions[rel.Version] = rel
+		if idx.newest.Less(rel.Version) {
+			idx.newest = rel.Version
+		}
 		if rel.Version.IsRC() {
 			continue
 		}

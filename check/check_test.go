@@ -231,6 +231,26 @@ func TestCheck(t *testing.T) {
 			},
 		},
 		{
+			name: "rc newer than anything kernel.org lists",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", bump("testing", "6.19-rc4", "6.19-rc5", false), replace(t, kj, `"6.19-rc5"`, `"6.20-rc5"`))
+			},
+			want: []string{
+				kj + `:2: "testing" 6.20-rc5 is not a kernel.org release: it is newer than anything kernel.org lists (the newest is 6.19); fix the version`,
+				kj + `:2: commit %s "linux_testing: 6.19-rc4 -> 6.19-rc5": the title does not say what the commit does; it changes "testing" from 6.19-rc4 to 6.20-rc5: title it "linux_testing: 6.19-rc4 -> 6.20-rc5"`,
+			},
+		},
+		{
+			name: "release under testing",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", bump("testing", "6.19-rc4", "6.19-rc5", false), replace(t, kj, `"6.19-rc5"`, `"6.19"`))
+			},
+			want: []string{
+				kj + `:2: "testing" holds 6.19, which is not a release candidate; "testing" holds the current rc (a release goes under "6.19")`,
+				kj + `:2: commit %s "linux_testing: 6.19-rc4 -> 6.19-rc5": the title does not say what the commit does; it changes "testing" from 6.19-rc4 to 6.19: title it "linux_testing: 6.19-rc4 -> 6.19"`,
+			},
+		},
+		{
 			name: "downgrade",
 			pr:   func(t *testing.T, p *prRepo) { p.apply("", bump("6.12", "6.12.64", "6.12.63", true), nil) },
 			want: []string{
