@@ -1,0 +1,325 @@
+// Package cycle is kupdate's whole cycle, the data flow of design.md: poll
+// kernel.org, plan against the nixpkgs tree at the base branch, apply each
+// change (validated), build the candidates with Nix, commit on deterministic
+// branches, push them to the fork, bring their pull requests up to date and,
+// when enabled, promote the staging branch.
+//
+// Every change is isolated: one that does not apply or validate is reported
+// and left out of its branch (nothing is committed for it), and the others
+// go on. A change whose build fails is still committed, pushed and proposed:
+// the PR (a draft by default) shows the failure and its log tail, and the
+// kupdate/build status is failure.
+//
+// Branches are processed one after the other, each through build, push and
+// PR. A cycle is idempotent: a second one with nothing new upstream makes no
+// commit, no push and no GitHub write (gitops sees the same commits on the
+// fork; the build result of the same content is reused from the cache
+// directory; workflow writes only what differs). A cycle cut short at any
+// point is completed by the next one, to the same end state.
+//
+// The package implements server.Cycler for `kupdate serve`, and backs
+// `kupdate run` and `kupdate status`. It never takes the cache-directory
+// lock itself: its callers do.
+package cycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/kupdate/kupdate/build"
+	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/gitops"
+	"github.com/kupdate/kupdate/kernelorg"
+	"github.com/kupdate/kupdate/server"
+	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/workflow"
+)
+
+// Step is a boundary of the cycle that Options.AfterStep sees.
+type Step string
+
+const (
+	StepPlanned  Step = "planned"  // the plan is made (branch "")
+	StepBuilt    Step = "built"    // a branch's candidates were built (or the build was reused)
+	StepPushed   Step = "pushed"   // a branch was pushed, found up to date, or refused
+	StepSynced   Step = "synced"   // a branch's PR was brought up to date
+	StepPromoted Step = "promoted" // the promotion step ran (branch "")
+)
+
+// Options are what New needs beyond the configuration. Only the zero value's
+// defaults are needed in production; tests and `kupdate demo` inject the
+// simulators' transports, clocks and a build environment.
+type Options struct {
+	// DryRun reads kernel.org, the nixpkgs remote, the fork and GitHub and
+	// reports exactly what a cycle would do, writing nothing: no push, no
+	// GitHub write, no build, no state file, nothing in a checkout's
+	// worktree, index or refs.
+	DryRun  bool
+	NoBuild bool     // skip validation by evaluation and the builds
+	Only    []string // limit the cycle to changes of these attributes (linux_6_12)
+	// Nixpkgs is a local checkout to start from (its HEAD commit); "" means
+	// nixpkgs.path, and when that is empty too, the managed clone of
+	// nixpkgs.remote in the cache directory. The checkout's worktree, index
+	// and refs are never touched; its object store receives kupdate's
+	// (unreferenced) commit objects.
+	Nixpkgs string
+
+	Log    *slog.Logger        // nil discards
+	Getenv func(string) string // secrets (git.token_env, github.token_env); nil means os.Getenv
+	// Now stamps commits, PR titles, removals' "# Added" dates and the
+	// state; nil means time.Now.
+	Now       func() time.Time
+	UserAgent string // for kernel.org and the hardened source; "" = kernelorg's default
+
+	// KernelOrg is the kernel.org client; nil builds one from [kernelorg]
+	// with UpstreamTransport. One client should serve every cycle.
+	KernelOrg         *kernelorg.Client
+	UpstreamTransport http.RoundTripper // nil: http.DefaultTransport
+	// GitHub configures the workflow; Getenv, Log, Clock, Transport,
+	// CacheDir and DryRun are filled in from these Options when unset.
+	GitHub          workflow.Options
+	GitHubTransport http.RoundTripper // nil: http.DefaultTransport
+	// Hardened is where linux-hardened releases come from, for trees with
+	// hardened kernels; nil means GitHub's anthraxx/linux-hardened at
+	// github.api_url.
+	Hardened updater.HardenedSource
+
+	// BuildEnv is added to the environment of Nix (validation and builds),
+	// e.g. KUPDATE_KERNEL_MIRROR=<url> for the sample tree.
+	BuildEnv []string
+	// Progress sees every build.Progress event (a CLI prints them);
+	// ProgressEvery is how often while a tier runs (0: at start and end only).
+	Progress      func(build.Progress)
+	ProgressEvery time.Duration
+	// Metrics records changes and builds; nil records nothing.
+	Metrics *server.Metrics
+	// AfterStep is called at each step boundary; the cycle checks its
+	// context right after. Tests cancel there to cut a cycle short.
+	AfterStep func(step Step, branch string)
+}
+
+// Cycle runs kupdate's cycle for one configuration. Its methods may be called
+// from several goroutines, but Run, Cycle and Promote must not overlap (the
+// server and `kupdate run` serialise them with the lock).
+type Cycle struct {
+	cfg      *config.Config
+	o        Options
+	log      *slog.Logger
+	now      func() time.Time
+	cacheDir string
+	local    string // the checkout, "" for the managed clone
+	ko       *kernelorg.Client
+	wf       *workflow.Workflow
+	runner   *build.Runner
+	hardened updater.HardenedSource
+	getenv   func(string) string
+
+	mu   sync.Mutex
+	last *State // the last finished cycle's state, for Branches
+}
+
+var attrRE = regexp.MustCompile(`^linux_[0-9a-z_]+$`)
+
+// New prepares a cycle for cfg. Its errors are configuration errors: a
+// keyring that does not read, a credential that is missing, an --only that is
+// not an attribute, a checkout that is not a directory.
+func New(cfg *config.Config, o Options) (*Cycle, error) {
+	c := &Cycle{cfg: cfg, o: o, log: o.Log, now: o.Now, getenv: o.Getenv}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.getenv == nil {
+		c.getenv = os.Getenv
+	}
+	for _, a := range o.Only {
+		if !attrRE.MatchString(a) {
+			return nil, fmt.Errorf("--only %q: not a kernel attribute (want e.g. linux_6_12, linux_testing, linux_6_12_hardened)", a)
+		}
+	}
+	dir, err := cfg.CacheDir()
+	if err != nil {
+		return nil, err
+	}
+	c.cacheDir = dir
+	c.local = o.Nixpkgs
+	if c.local == "" {
+		c.local = cfg.Nixpkgs.Path
+	}
+	if c.local != "" {
+		if st, err := os.Stat(c.local); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("nixpkgs checkout %s: not a directory (check --nixpkgs or nixpkgs.path)", c.local)
+		}
+	}
+
+	c.ko = o.KernelOrg
+	if c.ko == nil {
+		ko, err := kernelorg.OptionsFromConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		ko.Logger = c.log
+		ko.UserAgent = o.UserAgent
+		if o.UpstreamTransport != nil {
+			ko.HTTPClient = &http.Client{Transport: o.UpstreamTransport}
+		}
+		if c.ko, err = kernelorg.New(ko); err != nil {
+			return nil, err
+		}
+	}
+
+	wo := o.GitHub
+	if wo.Getenv == nil {
+		wo.Getenv = c.getenv
+	}
+	if wo.Log == nil {
+		wo.Log = c.log
+	}
+	if wo.Clock == nil {
+		wo.Clock = c.now
+	}
+	if wo.Transport == nil {
+		wo.Transport = o.GitHubTransport
+	}
+	if wo.CacheDir == "" {
+		wo.CacheDir = filepath.Join(dir, "github-etags")
+	}
+	wo.DryRun = o.DryRun
+	if c.wf, err = workflow.New(cfg, wo); err != nil {
+		return nil, err
+	}
+
+	c.hardened = o.Hardened
+	if c.hardened == nil {
+		gh := updater.NewGitHubHardened(cfg.GitHub.APIURL, o.UserAgent)
+		if o.GitHubTransport != nil {
+			gh.HTTP = &http.Client{Transport: o.GitHubTransport}
+		}
+		if cfg.GitHub.TokenEnv != "" {
+			gh.Token = c.getenv(cfg.GitHub.TokenEnv) // optional: raises GitHub's rate limit
+		}
+		c.hardened = gh
+	}
+
+	bopts := []build.Option{build.WithLogger(c.log), build.WithEnv(o.BuildEnv...)}
+	if o.Progress != nil {
+		bopts = append(bopts, build.WithProgress(o.Progress, o.ProgressEvery))
+	}
+	c.runner = build.New(cfg.Build, bopts...)
+
+	if st, err := ReadState(dir); err == nil {
+		c.last = st
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		c.log.Warn("the last cycle's state is unreadable; starting without it", "err", err)
+	}
+	return c, nil
+}
+
+// Paths inside the cache directory.
+const (
+	cloneDir   = "nixpkgs.git" // the managed clone
+	exportDir  = "tree"        // the tree Nix evaluates and builds
+	stateFile  = "state.json"  // the last cycle, for status
+	buildsFile = "builds.json" // build results by content
+)
+
+// Cycle runs one whole cycle for the server: an error when anything failed,
+// ctx's error when it was cut short.
+func (c *Cycle) Cycle(ctx context.Context) error {
+	rep, err := c.Run(ctx)
+	if err != nil {
+		return err
+	}
+	return rep.Err()
+}
+
+// Promote runs the promotion step alone (promote.pairs, whether or not
+// promote.enabled puts it in the cycle).
+func (c *Cycle) Promote(ctx context.Context) error {
+	res, err := c.wf.Promote(ctx)
+	for _, r := range res {
+		c.log.Info("promotion", "from", r.From, "to", r.To, "outcome", r.Outcome, "pr", r.Number, "reason", r.Reason)
+	}
+	return err
+}
+
+// Branches is the state of each kernel branch as of the last finished cycle
+// (or the state file a previous process left).
+func (c *Cycle) Branches() []server.BranchStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil {
+		return nil
+	}
+	return slices.Clone(c.last.Branches)
+}
+
+// repo opens the tree the cycle starts from.
+func (c *Cycle) repo(ctx context.Context) (*gitops.Repo, error) {
+	opts := gitops.Options{
+		Identity: gitops.Identity{Name: c.cfg.Git.AuthorName, Email: c.cfg.Git.AuthorEmail},
+		Now:      c.now,
+		Logger:   c.log,
+	}
+	if c.local != "" {
+		return gitops.OpenLocal(ctx, c.local, opts)
+	}
+	return gitops.OpenManaged(ctx, filepath.Join(c.cacheDir, cloneDir), gitops.Remote{URL: c.cfg.Nixpkgs.Remote}, c.cfg.Nixpkgs.Base, opts)
+}
+
+// fork is where branches are pushed: nixpkgs.fork, else nixpkgs.remote,
+// with the token of git.token_env when it is set.
+func (c *Cycle) fork() gitops.Remote {
+	r := gitops.Remote{URL: c.cfg.Nixpkgs.Fork}
+	if r.URL == "" {
+		r.URL = c.cfg.Nixpkgs.Remote
+	}
+	if c.cfg.Git.TokenEnv != "" {
+		if tok := c.getenv(c.cfg.Git.TokenEnv); tok != "" {
+			r.Auth = gitops.TokenAuth(tok)
+		}
+	}
+	return r
+}
+
+// loadTree reads the files kupdate knows at commit.
+func loadTree(ctx context.Context, repo *gitops.Repo, commit plumbing.Hash) (*updater.Tree, error) {
+	files := map[string][]byte{}
+	for _, p := range []string{updater.KernelsJSONPath, updater.LinuxKernelsPath, updater.AliasesPath, updater.PatchesJSONPath, updater.HardenedKeyPath} {
+		b, err := repo.ReadFile(ctx, commit, p)
+		switch {
+		case err == nil:
+			files[p] = b
+		case errors.Is(err, object.ErrFileNotFound) && (p == updater.PatchesJSONPath || p == updater.HardenedKeyPath):
+		default:
+			return nil, err
+		}
+	}
+	t, err := updater.LoadFiles(files)
+	if err != nil {
+		return nil, fmt.Errorf("the nixpkgs tree at %s: %w", commit.String()[:12], err)
+	}
+	return t, nil
+}
+
+func (c *Cycle) after(ctx context.Context, s Step, branch string) error {
+	if c.o.AfterStep != nil {
+		c.o.AfterStep(s, branch)
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,95 @@
+package cycle_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kupdate/kupdate/cycle"
+)
+
+func summary(t *testing.T, f *fixture, rep *cycle.Report) string {
+	t.Helper()
+	var b bytes.Buffer
+	must(t, rep.WriteSummary(&b))
+	return f.stable(b.String())
+}
+
+// TestRunAndRunAgain is the whole cycle against the simulators and the
+// sample tree with real git and Nix: the rolling PR and the init's PR are
+// opened as drafts with the backport label, one commit per change, built
+// and reported; a second cycle with nothing new writes nothing anywhere.
+func TestRunAndRunAgain(t *testing.T) {
+	f := newFixture(t)
+	c := f.cycle()
+	rep, err := c.Run(context.Background())
+	if err != nil {
+		t.Fatalf("cycle stopped: %v\n%s", err, f.logs)
+	}
+	if err := rep.Err(); err != nil {
+		t.Fatalf("cycle failed: %v\n%s", err, f.logs)
+	}
+	golden(t, "run.txt", summary(t, f, rep))
+
+	prs := f.gh.PRs("NixOS", "nixpkgs")
+	type pr struct {
+		Number            int
+		Title, Head, Base string
+		HeadOwner, State  string
+		Draft             bool
+		Labels            []string
+	}
+	var got []pr
+	for _, p := range prs {
+		got = append(got, pr{p.Number, p.Title, p.Head, p.Base, p.HeadOwner, p.State, p.Draft, p.Labels})
+	}
+	want := []pr{
+		{1, "Kernel updates for 2026-01-10", rolling, "staging-nixos", "kupdate-bot", "open", true, []string{"backport release-25.11"}},
+		{2, "linux_6_19: init at 6.19", initBr, "staging-nixos", "kupdate-bot", "open", true, []string{"backport release-25.11"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("PRs (-want +got):\n%s", diff)
+	}
+	repo := f.gh.RepoDir("kupdate-bot", "nixpkgs")
+	if got := gitOut(t, repo, "log", "--format=%s", "staging-nixos.."+rolling); got != "linux_6_18: 6.18.5 -> 6.18.6\nlinux_6_12: 6.12.64 -> 6.12.65" {
+		t.Errorf("commits on %s:\n%s", rolling, got)
+	}
+	if got := gitOut(t, repo, "log", "--format=%s", "staging-nixos.."+initBr); got != "linux_6_19: init at 6.19" {
+		t.Errorf("commits on %s:\n%s", initBr, got)
+	}
+	for _, p := range prs {
+		st := f.gh.Statuses("NixOS", "nixpkgs", p.HeadSHA)
+		if len(st) != 1 || st[0].Context != "kupdate/build" || st[0].State != "success" {
+			t.Errorf("PR #%d statuses: %+v", p.Number, st)
+		}
+		if !strings.Contains(p.Body, "✅ passed") || strings.Contains(p.Body, "Not built") {
+			t.Errorf("PR #%d body has no build results:\n%s", p.Number, p.Body)
+		}
+	}
+	if rows := c.Branches(); len(rows) == 0 {
+		t.Error("Branches() is empty after a cycle")
+	}
+
+	// Again, nothing new upstream: no commit, no push, no GitHub write, and
+	// nothing rebuilt.
+	before := f.world()
+	pushes, gitReqs := f.receives.Load(), f.gitReqs.Load()
+	f.gh.ResetRequests()
+	rep2 := f.run()
+	if w := f.writes(); w != nil {
+		t.Errorf("GitHub writes on the second cycle: %v", w)
+	}
+	if n := f.receives.Load() - pushes; n != 0 {
+		t.Errorf("%d pushes on the second cycle", n)
+	}
+	if n := f.gitReqs.Load() - gitReqs; n > 2 {
+		t.Errorf("%d git requests to the fork on the second cycle; want at most one ref listing per branch", n)
+	}
+	if diff := cmp.Diff(before, f.world()); diff != "" {
+		t.Errorf("the second cycle changed the world (-before +after):\n%s", diff)
+	}
+	golden(t, "run-again.txt", summary(t, f, rep2))
+}

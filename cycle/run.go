@@ -1,0 +1,567 @@
+package cycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/kupdate/kupdate/build"
+	"github.com/kupdate/kupdate/gitops"
+	"github.com/kupdate/kupdate/kernelorg"
+	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/workflow"
+)
+
+// Report is what one cycle did, or in a dry run would do.
+type Report struct {
+	Start, End time.Time
+	DryRun     bool
+	BaseBranch string // nixpkgs.base: the branch PRs target
+	Base       string // the commit the branches start from
+	Source     string // where the tree came from: "checkout DIR" or "managed clone of URL"
+	Only       []string
+
+	Changes  []*ChangeResult // every planned change, in plan order
+	Branches []*BranchResult // the branches made of them, in order
+	Held     []updater.Note  // changes that wait (Err nil) or failed before planning
+	Skipped  []updater.Note  // releases and branches left alone on purpose
+
+	Promotions []workflow.PromoteResult // promote.enabled only
+	PromoteErr error
+
+	releases []kernelorg.Release
+	tree     *updater.Tree
+}
+
+// ChangeResult is one planned change.
+type ChangeResult struct {
+	Change updater.Change
+	// Err says why the change was left out of its branch: it did not apply,
+	// parse or evaluate. Nothing was committed for it.
+	Err error
+	// Wait says why the change waits for a later cycle (it builds on another
+	// change that is not merged yet). Nothing was committed for it.
+	Wait   string
+	Branch *BranchResult // nil when it is in no branch
+}
+
+// BranchResult is one branch kupdate built, pushed and proposed.
+type BranchResult struct {
+	Name    string
+	Changes []updater.Change // its commits, in order
+	Commits []string         // the commit ids kupdate built
+	Diffs   []string         // dry run: each commit's unified diff
+	Push    gitops.Outcome   // "" when it was never pushed (an error came first)
+	Head    string           // the fork's branch head after the push (or, dry, after a push)
+	// Build is the result of building the branch's candidates, empty when
+	// they were not built (--no-build, a dry run without an earlier result).
+	// Reused is set when the result is that of the same content built by an
+	// earlier cycle.
+	Build  build.Report
+	Reused bool
+	PR     *workflow.PRResult
+	Err    error // why the branch did not reach an up-to-date PR
+}
+
+// Failed reports whether the branch ended in a failure (the push was
+// refused or lost its lease, the PR could not be synced).
+func (b *BranchResult) Failed() bool {
+	return b.Err != nil && b.Push != gitops.SkippedForeign
+}
+
+// Outcome sums up what became of c: "failed", "waiting", "skipped" (someone
+// else's commits are on its branch), "push-failed", "pr-failed", or the PR's
+// outcome ("opened", "updated", "unchanged", "declined", "already-merged").
+func (c *ChangeResult) Outcome() string {
+	switch {
+	case c.Err != nil:
+		return "failed"
+	case c.Wait != "":
+		return "waiting"
+	case c.Branch == nil:
+		return "failed"
+	case c.Branch.Push == gitops.SkippedForeign:
+		return "skipped"
+	case c.Branch.PR == nil && c.Branch.Err != nil:
+		return "push-failed"
+	case c.Branch.PR == nil:
+		return "stopped"
+	case c.Branch.PR.Err != nil:
+		return "pr-failed"
+	}
+	return string(c.Branch.PR.Outcome)
+}
+
+// BuildStatus is the build result of c's attributes: "passed", e.g.
+// "configfile failed", or "" when they were not built.
+func (c *ChangeResult) BuildStatus() string {
+	if c.Branch == nil || len(c.Branch.Build.Results) == 0 {
+		return ""
+	}
+	return attrsStatus(c.Branch.Build, c.Change.Build)
+}
+
+// attrsStatus is the first attribute's status that did not pass ("configfile
+// failed"), or "passed".
+func attrsStatus(r build.Report, attrs []string) string {
+	for _, a := range attrs {
+		for _, res := range r.For(a) {
+			if res.Status != build.Passed {
+				return res.Tier + " " + string(res.Status)
+			}
+		}
+	}
+	return "passed"
+}
+
+// Err joins every failure of the cycle: changes that failed, branches that
+// were not pushed or whose PR was not synced, failed builds, changes held
+// back by a failure, the promotion. nil when everything went through (also
+// when there was nothing to do, or changes only wait for kernel.org).
+func (r *Report) Err() error {
+	var errs []error
+	for _, c := range r.Changes {
+		if c.Err != nil {
+			errs = append(errs, c.Err)
+		}
+	}
+	for _, b := range r.Branches {
+		switch {
+		case b.Failed():
+			errs = append(errs, b.Err)
+		case b.PR != nil && b.PR.Err != nil:
+			errs = append(errs, b.PR.Err)
+		}
+		if !b.Build.OK() {
+			_, text := buildSummary(b.Build)
+			errs = append(errs, fmt.Errorf("%s: build failed: %s", b.Name, text))
+		}
+	}
+	for _, n := range r.Held {
+		if n.Err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", n.Branch, n.Err))
+		}
+	}
+	if r.PromoteErr != nil {
+		errs = append(errs, r.PromoteErr)
+	}
+	return errors.Join(errs...)
+}
+
+// Run runs one cycle and reports it. The error is what stopped the cycle as
+// a whole (kernel.org or the nixpkgs remote unreachable, ctx cancelled);
+// failures of single changes and branches are in the Report (Report.Err).
+func (c *Cycle) Run(ctx context.Context) (*Report, error) {
+	rep := &Report{Start: c.now(), DryRun: c.o.DryRun, BaseBranch: c.cfg.Nixpkgs.Base, Only: c.o.Only}
+	start := time.Now()
+	c.log.Info("cycle: starting", "dry_run", c.o.DryRun, "no_build", c.o.NoBuild, "only", c.o.Only)
+
+	t0 := time.Now()
+	repo, err := c.repo(ctx)
+	if err != nil {
+		return rep, err
+	}
+	defer repo.Close()
+	base := repo.Base()
+	rep.Base = base.String()
+	if c.local != "" {
+		rep.Source = "checkout " + c.local
+	} else {
+		rep.Source = "managed clone of " + c.cfg.Nixpkgs.Remote
+	}
+	tree, err := loadTree(ctx, repo, base)
+	if err != nil {
+		return rep, err
+	}
+	tree.Now = c.now
+	rep.tree = tree
+	c.log.Info("cycle: tree read", "source", rep.Source, "base", c.cfg.Nixpkgs.Base, "commit", base.String()[:12], "took", since(t0))
+
+	t0 = time.Now()
+	releases, err := c.ko.Releases(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.releases = releases
+	p := &updater.Planner{Hasher: c.ko, Log: c.log}
+	if tree.HasHardened() {
+		p.Hardened = c.hardened
+	}
+	plan, err := p.Plan(ctx, releases, tree)
+	if err != nil {
+		return rep, err
+	}
+	rep.Held, rep.Skipped = plan.Held, plan.Skipped
+	for _, ch := range plan.Changes {
+		if len(c.o.Only) > 0 && !slices.Contains(c.o.Only, ch.Attr) {
+			continue
+		}
+		rep.Changes = append(rep.Changes, &ChangeResult{Change: ch})
+	}
+	c.log.Info("cycle: planned", "changes", len(rep.Changes), "held", len(plan.Held), "took", since(t0))
+	for _, n := range plan.Held {
+		c.log.Info("cycle: held", "branch", n.Branch, "reason", n.Reason)
+	}
+	if err := c.after(ctx, StepPlanned, ""); err != nil {
+		return rep, err
+	}
+
+	builds, err := c.loadBuilds()
+	if err != nil {
+		c.log.Warn("cycle: earlier build results unreadable; building again", "err", err)
+	}
+	for _, b := range c.branches(ctx, tree, rep.Changes) {
+		if err := c.runBranch(ctx, repo, base, tree, b, rep, builds); err != nil {
+			return rep, err
+		}
+	}
+
+	if c.cfg.Promote.Enabled {
+		t0 = time.Now()
+		rep.Promotions, rep.PromoteErr = c.wf.Promote(ctx)
+		c.log.Info("cycle: promotion done", "took", since(t0), "err", rep.PromoteErr)
+		if err := c.after(ctx, StepPromoted, ""); err != nil {
+			return rep, err
+		}
+	}
+	rep.End = c.now()
+	c.observe(rep)
+	if !c.o.DryRun {
+		if len(c.o.Only) == 0 {
+			builds.prune()
+		}
+		if err := c.saveBuilds(builds); err != nil {
+			c.log.Warn("cycle: saving build results", "err", err)
+		}
+		st := stateOf(rep)
+		if err := writeState(c.cacheDir, st); err != nil {
+			return rep, err
+		}
+		c.mu.Lock()
+		c.last = st
+		c.mu.Unlock()
+	}
+	c.log.Info("cycle: done", "changes", len(rep.Changes), "branches", len(rep.Branches), "took", since(start), "ok", rep.Err() == nil)
+	return rep, nil
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
+
+// planned is a branch before its commits are written: its name and the
+// changes it should carry.
+type planned struct {
+	name    string
+	rolling bool
+	changes []*ChangeResult
+}
+
+// branches groups the changes as gitops.PlanBranches does: the point
+// releases into the rolling branch, every other change into its own.
+func (c *Cycle) branches(ctx context.Context, tree *updater.Tree, changes []*ChangeResult) []*planned {
+	base := c.cfg.Nixpkgs.Base
+	var out []*planned
+	var roll *planned
+	for _, ch := range changes {
+		if ch.Change.Rolling() {
+			if roll == nil {
+				roll = &planned{name: gitops.RollingBranch(base), rolling: true}
+				out = append([]*planned{roll}, out...)
+			}
+			roll.changes = append(roll.changes, ch)
+			continue
+		}
+		out = append(out, &planned{name: gitops.ChangeBranch(base, ch.Change), changes: []*ChangeResult{ch}})
+	}
+	return out
+}
+
+// commits applies the changes that have not failed yet, in order, to a copy
+// of the base tree, and checks the files each produces. A change that does
+// not apply or check is marked and left out; the next builds on the tree
+// without it.
+func (c *Cycle) commits(ctx context.Context, tree *updater.Tree, p *planned) []gitops.Commit {
+	t := tree.Clone()
+	var out []gitops.Commit
+	for _, ch := range p.changes {
+		if ch.Err != nil || ch.Wait != "" {
+			continue
+		}
+		before := t.Clone()
+		files, err := t.Apply(ch.Change)
+		if err != nil {
+			t = before
+			if !p.rolling {
+				// The planner applied it after the changes before it in the
+				// plan: on the base alone it needs one of them merged first.
+				ch.Wait = fmt.Sprintf("it builds on a change of another branch that is not merged yet (%v)", err)
+				c.log.Info("cycle: change waits", "title", ch.Change.Title, "reason", ch.Wait)
+				continue
+			}
+			ch.Err = err
+			c.log.Error("cycle: change does not apply", "title", ch.Change.Title, "err", err)
+			continue
+		}
+		if err := updater.CheckFiles(ctx, files); err != nil {
+			t = before
+			ch.Err = fmt.Errorf("%s: %w", ch.Change.Title, err)
+			c.log.Error("cycle: change does not check", "title", ch.Change.Title, "err", err)
+			continue
+		}
+		out = append(out, gitops.Commit{Change: ch.Change, Files: files})
+	}
+	return out
+}
+
+// runBranch takes one branch through commit, validation, build, push and
+// PR. Failures are recorded in rep; the error is ctx's when the cycle must
+// stop.
+func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.Hash, tree *updater.Tree, p *planned, rep *Report, builds *buildCache) error {
+	log := c.log.With("branch", p.name)
+	br := &BranchResult{Name: p.name}
+	building := !c.o.DryRun && !c.o.NoBuild
+	var built gitops.BuiltBranch
+	dir := c.exportPath()
+	for {
+		commits := c.commits(ctx, tree, p)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(commits) == 0 {
+			log.Info("cycle: nothing left to commit on the branch")
+			return nil
+		}
+		t0 := time.Now()
+		var err error
+		built, err = repo.Build(ctx, base, gitops.Branch{Name: p.name, Base: c.cfg.Nixpkgs.Base, Commits: commits})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			br.Err = err
+			c.attach(rep, p, br, commits)
+			log.Error("cycle: writing the commits failed", "err", err)
+			return nil
+		}
+		log.Info("cycle: commits written", "commits", len(commits), "head", built.Head().String()[:12], "took", since(t0))
+		if _, ok := builds.get(builds.key(c.cfg.Build, built)); !building || ok {
+			// The same content was validated and built by an earlier cycle.
+			break
+		}
+		t0 = time.Now()
+		if err := repo.Export(ctx, built.Head(), dir); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			br.Err = fmt.Errorf("%s: %w", p.name, err)
+			c.attach(rep, p, br, commits)
+			return nil
+		}
+		log.Info("cycle: tree exported for Nix", "dir", dir, "took", since(t0))
+		t0 = time.Now()
+		dropped := false
+		for _, cm := range commits {
+			err := updater.ValidateWith(ctx, dir, cm.Change, updater.ValidateOptions{Env: c.o.BuildEnv})
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				for _, ch := range p.changes {
+					if ch.Change.Title == cm.Change.Title {
+						ch.Err = err
+					}
+				}
+				log.Error("cycle: change does not evaluate; left out", "title", cm.Change.Title, "err", err)
+				dropped = true
+			}
+		}
+		log.Info("cycle: validated", "took", since(t0))
+		if !dropped {
+			break
+		}
+	}
+	c.attach(rep, p, br, nil)
+	for _, h := range built.Hashes {
+		br.Commits = append(br.Commits, h.String())
+		if c.o.DryRun {
+			d, err := repo.Diff(ctx, h)
+			if err != nil {
+				d = "(no diff: " + err.Error() + ")\n"
+			}
+			br.Diffs = append(br.Diffs, d)
+		}
+	}
+
+	key := builds.key(c.cfg.Build, built)
+	if r, ok := builds.get(key); ok {
+		br.Build, br.Reused = r, true
+		builds.use(key)
+		log.Info("cycle: build result reused: same content built before", "ok", r.OK())
+	} else if building {
+		t0 := time.Now()
+		log.Info("cycle: building", "attrs", buildAttrs(br.Changes))
+		results := c.runner.RunChanges(ctx, dir, br.Changes)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		br.Build = mergeReports(results)
+		for _, res := range br.Build.Results {
+			c.o.Metrics.ObserveBuild(res.Tier, string(res.Status))
+		}
+		builds.put(key, br.Build)
+		if err := c.saveBuilds(builds); err != nil {
+			log.Warn("cycle: saving build results", "err", err)
+		}
+		_, text := buildSummary(br.Build)
+		log.Info("cycle: built", "ok", br.Build.OK(), "result", text, "took", since(t0))
+	}
+	if err := c.after(ctx, StepBuilt, p.name); err != nil {
+		return err
+	}
+
+	t0 := time.Now()
+	var pr gitops.PushResult
+	if c.o.DryRun {
+		pr = repo.PushDryRun(ctx, c.fork(), []gitops.BuiltBranch{built})[0]
+	} else {
+		pr = repo.Push(ctx, c.fork(), []gitops.BuiltBranch{built})[0]
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	br.Push = pr.Outcome
+	head := pr.Head
+	if pr.Outcome == gitops.WouldPush {
+		head = pr.Built
+	}
+	if !head.IsZero() {
+		br.Head = head.String()
+	}
+	log.Info("cycle: push", "outcome", pr.Outcome, "head", short(br.Head), "took", since(t0), "err", pr.Err)
+	if err := c.after(ctx, StepPushed, p.name); err != nil {
+		return err
+	}
+	switch pr.Outcome {
+	case gitops.Pushed, gitops.Unchanged, gitops.WouldPush:
+	default:
+		br.Err = pr.Err
+		return nil
+	}
+
+	t0 = time.Now()
+	res, err := c.wf.Sync(ctx, []workflow.BranchUpdate{{
+		Branch: p.name, Head: br.Head, Base: c.cfg.Nixpkgs.Base, Changes: br.Changes, Build: br.Build,
+		Pushed: pr.Outcome == gitops.Pushed,
+	}})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if len(res) > 0 {
+		br.PR = &res[0]
+	} else if err != nil {
+		br.Err = err
+	}
+	if br.PR != nil {
+		log.Info("cycle: PR synced", "pr", br.PR.Number, "outcome", br.PR.Outcome, "merge", br.PR.Merge, "took", since(t0), "err", br.PR.Err)
+	}
+	return c.after(ctx, StepSynced, p.name)
+}
+
+// attach adds the branch to the report and links its changes to it: the
+// changes that made it into commits (all that did not fail when commits is
+// nil).
+func (c *Cycle) attach(rep *Report, p *planned, br *BranchResult, commits []gitops.Commit) {
+	if !slices.Contains(rep.Branches, br) {
+		rep.Branches = append(rep.Branches, br)
+	}
+	br.Changes = nil
+	for _, ch := range p.changes {
+		if ch.Err != nil || ch.Wait != "" {
+			continue
+		}
+		if commits != nil && !slices.ContainsFunc(commits, func(cm gitops.Commit) bool { return cm.Change.Title == ch.Change.Title }) {
+			continue
+		}
+		ch.Branch = br
+		br.Changes = append(br.Changes, ch.Change)
+	}
+}
+
+func (c *Cycle) exportPath() string { return c.cacheDir + "/" + exportDir }
+
+// mergeReports puts the per-change reports of one run back into one report,
+// each attribute once, in order.
+func mergeReports(rs []build.ChangeResult) build.Report {
+	var out build.Report
+	seen := map[string]bool{}
+	for _, r := range rs {
+		for _, res := range r.Report.Results {
+			k := res.Attr + "\x00" + res.Tier
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			out.Results = append(out.Results, res)
+		}
+	}
+	return out
+}
+
+func buildAttrs(cs []updater.Change) []string {
+	var out []string
+	for _, c := range cs {
+		for _, a := range c.Build {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// buildSummary is e.g. "3 passed, 1 failed (linux_6_18 configfile)".
+func buildSummary(r build.Report) (ok bool, text string) {
+	counts := map[build.Status]int{}
+	var failed []string
+	for _, res := range r.Results {
+		counts[res.Status]++
+		if res.Status == build.Failed || res.Status == build.TimedOut {
+			failed = append(failed, res.Attr+" "+res.Tier)
+		}
+	}
+	var parts []string
+	for _, s := range []build.Status{build.Passed, build.Failed, build.TimedOut, build.Cancelled, build.Skipped} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	text = strings.Join(parts, ", ")
+	if len(failed) > 0 {
+		text += " (" + strings.Join(failed, ", ") + ")"
+	}
+	if text == "" {
+		text = "nothing to build"
+	}
+	return r.OK(), text
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+// observe records the cycle's changes in the metrics.
+func (c *Cycle) observe(rep *Report) {
+	if c.o.Metrics == nil || rep.DryRun {
+		return
+	}
+	for _, ch := range rep.Changes {
+		c.o.Metrics.ObserveChange(string(ch.Change.Kind), ch.Outcome())
+	}
+}

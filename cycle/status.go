@@ -1,0 +1,156 @@
+package cycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/kupdate/kupdate/gitops"
+	"github.com/kupdate/kupdate/server"
+	"github.com/kupdate/kupdate/updater"
+)
+
+// Status is the last finished cycle's state (ReadState) brought up to date
+// with what can be read now, without writing anything: the versions
+// kernel.org offers, the versions in the tree at the base (the checkout's
+// HEAD, or the managed clone's base as last fetched: no fetch), and the
+// state of each kupdate PR on GitHub. What could not be read is returned as
+// errors beside the state, which then shows the last cycle's values.
+func (c *Cycle) Status(ctx context.Context) (*State, []error) {
+	var errs []error
+	st, err := ReadState(c.cacheDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		st = &State{Version: stateVersion, BaseBranch: c.cfg.Nixpkgs.Base}
+	case err != nil:
+		errs = append(errs, err)
+		st = &State{Version: stateVersion, BaseBranch: c.cfg.Nixpkgs.Base}
+	}
+
+	tree, base, err := c.readBase(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	releases, err := c.ko.Releases(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+
+	// Each PR as GitHub has it now.
+	live := map[int]*server.PRRef{}
+	for i, p := range st.PRs {
+		pr, err := c.wf.FindPR(ctx, p.Branch)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if pr == nil {
+			st.PRs[i].PR = nil
+			continue
+		}
+		ref := &server.PRRef{Number: pr.Number, URL: pr.URL, State: pr.State}
+		switch {
+		case pr.Merged:
+			ref.State = "merged"
+		case pr.State == "open" && pr.Draft:
+			ref.State = "draft"
+		}
+		st.PRs[i].PR = ref
+		if old := p.PR; old != nil {
+			live[old.Number] = ref
+		}
+	}
+	for i := range st.Changes {
+		if p := st.Changes[i].PR; p != nil && live[p.Number] != nil {
+			st.Changes[i].PR = live[p.Number]
+		}
+	}
+
+	if tree == nil && releases == nil {
+		return st, errs
+	}
+	if base != "" {
+		st.Base = base
+	}
+	last := map[string]server.BranchStatus{}
+	for _, b := range st.Branches {
+		last[b.Attr] = b
+	}
+	rows := branchRows(tree, releases, nil, st.End)
+	for i, r := range rows {
+		if l, ok := last[r.Attr]; ok {
+			if tree == nil {
+				rows[i].Nixpkgs = l.Nixpkgs
+			}
+			if releases == nil {
+				rows[i].KernelOrg = l.KernelOrg
+			}
+			rows[i].Build, rows[i].Reason, rows[i].CheckedAt = l.Build, l.Reason, l.CheckedAt
+			rows[i].PR = l.PR
+			if l.PR != nil && live[l.PR.Number] != nil {
+				rows[i].PR = live[l.PR.Number]
+			}
+		} else {
+			rows[i].Reason, rows[i].CheckedAt = "not seen by a cycle yet", st.End
+		}
+	}
+	st.Branches = rows
+	return st, errs
+}
+
+// readBase reads the tree at the base without fetching: the checkout's
+// HEAD, or the base branch of the managed clone as the last cycle left it.
+func (c *Cycle) readBase(ctx context.Context) (*updater.Tree, string, error) {
+	if c.local != "" {
+		repo, err := gitops.OpenLocal(ctx, c.local, gitops.Options{Identity: gitops.Identity{Name: c.cfg.Git.AuthorName, Email: c.cfg.Git.AuthorEmail}, Logger: c.log})
+		if err != nil {
+			return nil, "", err
+		}
+		defer repo.Close()
+		t, err := loadTree(ctx, repo, repo.Base())
+		return t, repo.Base().String(), err
+	}
+	dir := filepath.Join(c.cacheDir, cloneDir)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, "", fmt.Errorf("no managed clone at %s yet: run a cycle first (kupdate run)", dir)
+	}
+	r, err := git.PlainOpen(dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("managed clone %s: %w", dir, err)
+	}
+	ref, err := r.Reference(plumbing.NewBranchReferenceName(c.cfg.Nixpkgs.Base), true)
+	if err != nil {
+		return nil, "", fmt.Errorf("managed clone %s: branch %s: %w", dir, c.cfg.Nixpkgs.Base, err)
+	}
+	commit, err := r.CommitObject(ref.Hash())
+	if err != nil {
+		return nil, "", fmt.Errorf("managed clone %s: %w", dir, err)
+	}
+	files := map[string][]byte{}
+	for _, p := range []string{updater.KernelsJSONPath, updater.LinuxKernelsPath, updater.AliasesPath, updater.PatchesJSONPath, updater.HardenedKeyPath} {
+		f, err := commit.File(p)
+		if errors.Is(err, object.ErrFileNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("managed clone %s: %s: %w", dir, p, err)
+		}
+		s, err := f.Contents()
+		if err != nil {
+			return nil, "", fmt.Errorf("managed clone %s: %s: %w", dir, p, err)
+		}
+		files[p] = []byte(s)
+	}
+	t, err := updater.LoadFiles(files)
+	if err != nil {
+		return nil, "", fmt.Errorf("managed clone %s at %s: %w", dir, short(ref.Hash().String()), err)
+	}
+	return t, ref.Hash().String(), nil
+}
