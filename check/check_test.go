@@ -76,7 +76,7 @@ type prRepo struct {
 	files map[string][]byte // the kernel files at the tip of the PR branch
 }
 
-func newPRRepo(t *testing.T) *prRepo {
+func newPRRepo(t testing.TB) *prRepo {
 	t.Helper()
 	tr := newTestRepo(t)
 	base := tr.commitDir("sample tree", sampleTree)

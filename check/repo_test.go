@@ -16,12 +16,12 @@ import (
 
 // testRepo is a real git repository in a temporary directory.
 type testRepo struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	n   int // commits made, for deterministic dates
 }
 
-func newTestRepo(t *testing.T) *testRepo {
+func newTestRepo(t testing.TB) *testRepo {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Fatalf("git is required: %v", err)
