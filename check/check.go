@@ -88,12 +88,14 @@ func (c *Checker) Check(ctx context.Context, base, head string) (*Report, error)
 }
 
 // kernelFiles are the files the check reads at each revision.
-var kernelFiles = []string{KernelsOrgJSON, LinuxKernelsNix, AliasesNix, HardenedPatches, HardenedKey}
+func kernelFiles() []string {
+	return []string{KernelsOrgJSON, LinuxKernelsNix, AliasesNix, HardenedPatches, HardenedKey}
+}
 
 // load reads the kernel files at rev; a file rev lacks is absent from the map.
 func (r *run) load(rev string) (map[string][]byte, error) {
 	files := map[string][]byte{}
-	for _, p := range kernelFiles {
+	for _, p := range kernelFiles() {
 		b, err := r.c.Repo.ReadFile(r.ctx, rev, p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -262,7 +264,11 @@ func (r *run) addable(e *entry, v kernelorg.Version) bool {
 	if e.Branch == "testing" {
 		return true
 	}
-	if w, ok := r.removedInBase(updater.Attr(e.Branch)); ok {
+	w, ok := r.removedInBase(updater.Attr(e.Branch))
+	if r.baseTreeErr != nil {
+		r.unverified(KernelsOrgJSON, e.Line, "%q: could not tell whether the base removed it: kupdate cannot read the base tree: %v", e.Branch, r.baseTreeErr)
+	}
+	if ok {
 		r.finding(KernelsOrgJSON, e.Line, RuleReadded, "%q was removed from this tree before (its throw is at %s); kupdate never adds a removed branch back (nixpkgs#258569): drop the entry", e.Branch, w)
 		r.rejected[e.Branch] = true
 		return false

@@ -82,7 +82,7 @@ func newPRRepo(t testing.TB) *prRepo {
 	base := tr.commitDir("sample tree", sampleTree)
 	tr.run("checkout", "-q", "-b", "pr")
 	files := map[string][]byte{}
-	for _, p := range kernelFiles {
+	for _, p := range kernelFiles() {
 		b, err := os.ReadFile(filepath.Join(sampleTree, filepath.FromSlash(p)))
 		if err == nil {
 			files[p] = b

@@ -148,3 +148,60 @@ func TestRepo(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestFetchPR(t *testing.T) {
+	ctx := context.Background()
+	up := newTestRepo(t)
+	base := up.commit("base", map[string][]byte{"a": []byte("1\n")})
+	up.run("checkout", "-q", "-b", "pr")
+	up.commit("one", map[string][]byte{"a": []byte("2\n")})
+	head := up.commit("two", map[string][]byte{"a": []byte("3\n")})
+	url := "file://" + up.dir
+
+	dir := filepath.Join(t.TempDir(), "check.git")
+	r, err := OpenCache(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenCache(ctx, dir); err != nil {
+		t.Errorf("reopening the cache: %v", err)
+	}
+	pr := PR{Number: 7, MergeBase: base, Head: head, Commits: 2, FetchURL: url, FetchRef: "refs/heads/pr"}
+	if err := r.FetchPR(ctx, pr, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.Resolve(ctx, PRRef(7)); err != nil || got != head {
+		t.Errorf("%s = %s, %v; want %s", PRRef(7), got, err, head)
+	}
+	if shallow, err := os.ReadFile(filepath.Join(dir, "shallow")); err != nil || strings.TrimSpace(string(shallow)) != base {
+		t.Errorf("shallow boundary %q, %v; want the merge base %s", shallow, err, base)
+	}
+	if got, err := r.ReadFile(ctx, base, "a"); err != nil || string(got) != "1\n" {
+		t.Errorf("the merge base's file: %q, %v", got, err)
+	}
+
+	for _, tc := range []struct {
+		pr   PR
+		want string
+	}{
+		{PR{Number: 7, MergeBase: base, Head: base, Commits: 2, FetchURL: url, FetchRef: "refs/heads/pr"},
+			"PR #7 moved from " + base[:12] + " to " + head[:12] + " while it was being checked; run the check again"},
+		{PR{Number: 8, MergeBase: "1111111111111111111111111111111111111111", Head: head, Commits: 2, FetchURL: url, FetchRef: "refs/heads/pr"},
+			"PR #8: its merge base 111111111111 did not come with the fetch"},
+		{PR{Number: 9, MergeBase: base, Head: head, Commits: 2, FetchURL: url, FetchRef: "refs/heads/nosuch"},
+			"fetching PR #9 (refs/heads/nosuch of " + url + "): git fetch"},
+		{PR{Number: 10, MergeBase: base, Head: head, FetchURL: url, FetchRef: "pr"}, "PR #10: incomplete revisions"},
+	} {
+		if err := r.FetchPR(ctx, tc.pr, true); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("FetchPR(%+v) error = %v, want it to contain %q", tc.pr, err, tc.want)
+		}
+	}
+
+	foreign := t.TempDir()
+	if err := os.WriteFile(filepath.Join(foreign, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenCache(ctx, foreign); err == nil || !strings.Contains(err.Error(), "exists and is not kupdate's") {
+		t.Errorf("OpenCache of a foreign directory: %v", err)
+	}
+}
