@@ -3,6 +3,9 @@ package cycle_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,7 +18,27 @@ func summary(t *testing.T, f *fixture, rep *cycle.Report) string {
 	t.Helper()
 	var b bytes.Buffer
 	must(t, rep.WriteSummary(&b))
-	return f.stable(b.String())
+	return stableCommits(rep, f.stable(b.String()))
+}
+
+// stableCommits replaces the ids of the commits kupdate built (their
+// messages carry kernel.org's ChangeLog URL, whose port changes) with names.
+func stableCommits(rep *cycle.Report, s string) string {
+	for i, b := range rep.Branches {
+		ids := append([]string{b.Head}, b.Commits...)
+		for j, id := range ids {
+			if len(id) != 40 {
+				continue
+			}
+			name := fmt.Sprintf("COMMIT-%d-%d", i+1, j)
+			if j == 0 {
+				name = fmt.Sprintf("HEAD-%d", i+1)
+			}
+			s = strings.ReplaceAll(s, id, name)
+			s = strings.ReplaceAll(s, id[:12], name)
+		}
+	}
+	return s
 }
 
 // TestRunAndRunAgain is the whole cycle against the simulators and the
@@ -92,4 +115,51 @@ func TestRunAndRunAgain(t *testing.T) {
 		t.Errorf("the second cycle changed the world (-before +after):\n%s", diff)
 	}
 	golden(t, "run-again.txt", summary(t, f, rep2))
+}
+
+func dryRun(o *cycle.Options) { o.DryRun = true }
+
+func dryOutput(t *testing.T, f *fixture, rep *cycle.Report) string {
+	t.Helper()
+	var b bytes.Buffer
+	must(t, rep.WriteDryRun(&b))
+	must(t, rep.WriteSummary(&b))
+	return stableCommits(rep, f.stable(b.String()))
+}
+
+// TestDryRun shows the branches, diffs, titles, bodies, labels and the
+// merge decision, and writes nothing: no push, no GitHub write, no state,
+// no build; after a real cycle it shows that nothing would change.
+func TestDryRun(t *testing.T) {
+	f := newFixture(t)
+	rep, err := f.cycle(dryRun).Run(context.Background())
+	if err != nil {
+		t.Fatalf("dry run stopped: %v\n%s", err, f.logs)
+	}
+	if err := rep.Err(); err != nil {
+		t.Fatalf("dry run failed: %v\n%s", err, f.logs)
+	}
+	if w := f.writes(); w != nil {
+		t.Errorf("GitHub writes in a dry run: %v", w)
+	}
+	if n := f.receives.Load(); n != 0 {
+		t.Errorf("%d pushes in a dry run", n)
+	}
+	if b := f.forkBranches(); len(b) != 0 {
+		t.Errorf("fork branches after a dry run: %v", b)
+	}
+	for _, name := range []string{"state.json", "builds.json", "tree"} {
+		if _, err := os.Stat(filepath.Join(f.cache, name)); !os.IsNotExist(err) {
+			t.Errorf("%s exists after a dry run (%v)", name, err)
+		}
+	}
+	golden(t, "dry-run.txt", dryOutput(t, f, rep))
+
+	f.run()
+	f.gh.ResetRequests()
+	rep, err = f.cycle(dryRun).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "dry-run-after-run.txt", dryOutput(t, f, rep))
 }
