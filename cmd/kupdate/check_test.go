@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/kupdate/kupdate/check"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
@@ -38,20 +39,22 @@ type checkSetup struct {
 	t        *testing.T
 	ko       *kernelorgtest.Server
 	gh       *githubtest.Server
-	cfg      string
+	cfg      string // the config the tests use: tokenCfg, or appCfg
+	tokenCfg string // [github] with a token: commit statuses
+	appCfg   string // [github] as a GitHub App: check runs
 	cacheDir string
-	appKey   string // private key file when the config uses GitHub App auth
+	appKey   string
 }
 
 func newCheckSetup(t *testing.T, app bool) *checkSetup {
 	t.Helper()
-	ko, err := kernelorgtest.New(kernelorgtest.Spec{Version: "6.12.65", Moniker: "longterm"})
+	ko, err := kernelorgtest.New(kernelorgtest.Spec{Version: "6.12.65", Moniker: "longterm"}, kernelorgtest.Spec{Version: "6.12.63", Moniker: "longterm"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ko.Close)
 	if err := ko.SetReleases(kernelorgtest.Spec{Version: "6.19"}, kernelorgtest.Spec{Version: "6.18.7"},
-		kernelorgtest.Spec{Version: "6.12.66", Moniker: "longterm"}); err != nil {
+		kernelorgtest.Spec{Version: "6.17.13", EOL: true}, kernelorgtest.Spec{Version: "6.12.66", Moniker: "longterm"}); err != nil {
 		t.Fatal(err)
 	}
 	gh, err := githubtest.New(githubtest.Options{Root: t.TempDir()})
@@ -86,22 +89,35 @@ func newCheckSetup(t *testing.T, app bool) *checkSetup {
 	keyring := filepath.Join(dir, "keyring.asc")
 	must(os.WriteFile(keyring, ko.Keyring(), 0o644))
 	github := fmt.Sprintf("api_url = %q\ntoken_env = \"KUPDATE_TEST_TOKEN\"\n", gh.APIURL())
-	if app {
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		must(err)
-		s.appKey = filepath.Join(dir, "app.pem")
-		must(os.WriteFile(s.appKey, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600))
-		gh.AddApp(42, 7, "kupdate", &key.PublicKey)
-		github += fmt.Sprintf("app_id = 42\ninstallation_id = 7\nprivate_key_file = %q\n", s.appKey)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	must(err)
+	s.appKey = filepath.Join(dir, "app.pem")
+	must(os.WriteFile(s.appKey, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600))
+	gh.AddApp(42, 7, "kupdate", &key.PublicKey)
+	for _, c := range []struct {
+		path, github string
+	}{
+		{filepath.Join(dir, "config.toml"), github},
+		{filepath.Join(dir, "app.toml"), github + fmt.Sprintf("app_id = 42\ninstallation_id = 7\nprivate_key_file = %q\n", s.appKey)},
+	} {
+		cfg := fmt.Sprintf("[kernelorg]\nurl = %q\ngit_url = %q\nkeyring = %q\nfingerprint = %q\ntimeout = \"30s\"\n\n[nixpkgs]\ncache_dir = %q\n\n[github]\n%s",
+			ko.URL, ko.URL, keyring, ko.Fingerprint(), s.cacheDir, c.github)
+		must(os.WriteFile(c.path, []byte(cfg), 0o644))
 	}
-	cfg := fmt.Sprintf("[kernelorg]\nurl = %q\ngit_url = %q\nkeyring = %q\nfingerprint = %q\ntimeout = \"30s\"\n\n[nixpkgs]\ncache_dir = %q\n\n[github]\n%s",
-		ko.URL, ko.URL, keyring, ko.Fingerprint(), s.cacheDir, github)
-	s.cfg = filepath.Join(dir, "config.toml")
-	must(os.WriteFile(s.cfg, []byte(cfg), 0o644))
+	s.tokenCfg, s.appCfg = filepath.Join(dir, "config.toml"), filepath.Join(dir, "app.toml")
+	s.cfg = s.tokenCfg
+	if app {
+		s.cfg = s.appCfg
+	}
 	return s
 }
 
 func (s *checkSetup) kupdate(args ...string) (code int, stdout, stderr string) {
+	s.t.Helper()
+	return s.kupdateWith(s.cfg, args...)
+}
+
+func (s *checkSetup) kupdateWith(cfg string, args ...string) (code int, stdout, stderr string) {
 	s.t.Helper()
 	var out, errb bytes.Buffer
 	getenv := func(k string) string {
@@ -110,7 +126,7 @@ func (s *checkSetup) kupdate(args ...string) (code int, stdout, stderr string) {
 		}
 		return ""
 	}
-	code = run(context.Background(), append([]string{"--config", s.cfg}, args...), &out, &errb, getenv)
+	code = run(context.Background(), append([]string{"--config", cfg}, args...), &out, &errb, getenv)
 	return code, out.String(), errb.String()
 }
 
@@ -346,5 +362,227 @@ func TestCheckPRReportsCheckRun(t *testing.T) {
 		if req.Method != http.MethodGet && !strings.Contains(req.Path, "access_tokens") {
 			t.Errorf("second run wrote %s", req)
 		}
+	}
+}
+
+// prEdit is one commit of a test pull request: edit changes the kernel
+// files, and the commit is titled title.
+type prEdit struct {
+	title string
+	edit  func(t *testing.T, files map[string][]byte)
+}
+
+// change is an edit that makes c with the updater: what kupdate writes.
+func change(c updater.Change) func(*testing.T, map[string][]byte) {
+	return func(t *testing.T, files map[string][]byte) {
+		t.Helper()
+		tree, err := updater.LoadFiles(files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Title == "" {
+			c.Title = updater.Title(c)
+		}
+		changed, err := tree.Apply(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps.Copy(files, changed)
+	}
+}
+
+// then chains edits.
+func then(edits ...func(*testing.T, map[string][]byte)) func(*testing.T, map[string][]byte) {
+	return func(t *testing.T, files map[string][]byte) {
+		for _, e := range edits {
+			e(t, files)
+		}
+	}
+}
+
+// swap is an edit that replaces old with new in a file, exactly once.
+func swap(path, old, new string) func(*testing.T, map[string][]byte) {
+	return func(t *testing.T, files map[string][]byte) {
+		t.Helper()
+		if n := bytes.Count(files[path], []byte(old)); n != 1 {
+			t.Fatalf("%s: %q occurs %d times, want once", path, old, n)
+		}
+		files[path] = bytes.Replace(files[path], []byte(old), []byte(new), 1)
+	}
+}
+
+// openPRWith pushes a branch of commits to the fork and opens its PR.
+func (s *checkSetup) openPRWith(branch string, edits ...prEdit) (number int, head string) {
+	t := s.t
+	t.Helper()
+	work := filepath.Join(t.TempDir(), "work")
+	gitIn(t, filepath.Dir(work), "clone", "--quiet", "--branch", "staging-nixos", s.gh.GitURL("contributor", "nixpkgs"), work)
+	gitIn(t, work, "checkout", "--quiet", "-b", branch)
+	paths := []string{updater.KernelsJSONPath, updater.LinuxKernelsPath, updater.AliasesPath}
+	files := map[string][]byte{}
+	for _, p := range paths {
+		b, err := os.ReadFile(filepath.Join(work, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[p] = b
+	}
+	for _, e := range edits {
+		e.edit(t, files)
+		for _, p := range paths {
+			if err := os.WriteFile(filepath.Join(work, p), files[p], 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gitIn(t, work, "commit", "--quiet", "-am", e.title)
+	}
+	gitIn(t, work, "push", "--quiet", "origin", branch)
+	return s.openPR(branch), gitIn(t, work, "rev-parse", "HEAD")
+}
+
+// TestCheckPRCases: pull requests on the GitHub simulator, checked with
+// --report as a token (commit status) and as a GitHub App (check run).
+func TestCheckPRCases(t *testing.T) {
+	s := newCheckSetup(t, false)
+	fh := kernelorgtest.FlatHash
+	const kj = kernelsOrg
+	bump := func(to, hash string) updater.Change {
+		return updater.Change{Kind: updater.Bump, Attr: "linux_6_12", Branch: "6.12", From: "6.12.64", To: to, Hash: hash, LTS: true}
+	}
+	init619 := updater.Change{Kind: updater.Init, Attr: "linux_6_19", Branch: "6.19", To: "6.19", Hash: fh("6.19")}
+	sampleAliases, err := os.ReadFile("../../testdata/nixpkgs/" + updater.AliasesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for i, tc := range []struct {
+		name  string
+		edits []prEdit
+		want  []string // findings as printed; "%s" is the head commit, abbreviated
+	}{
+		{
+			name:  "correct bump",
+			edits: []prEdit{{"linux_6_12: 6.12.64 -> 6.12.66", change(bump("6.12.66", fh("6.12.66")))}},
+		},
+		{
+			name:  "wrong hash",
+			edits: []prEdit{{"linux_6_12: 6.12.64 -> 6.12.66", change(bump("6.12.66", fh("6.12.65")))}},
+			want:  []string{kj + `:27: "6.12" hash ` + fh("6.12.65") + ` does not match kernel.org's signed checksum for linux-6.12.66.tar.xz (` + fh("6.12.66") + `); run kupdate update or fix the hash`},
+		},
+		{
+			name:  "typo in a version",
+			edits: []prEdit{{"linux_6_12: 6.12.64 -> 6.12.66", then(change(bump("6.12.66", fh("6.12.66"))), swap(kj, `"6.12.66"`, `"6.12.606"`))}},
+			want: []string{
+				kj + `:27: "6.12" 6.12.606 is not a kernel.org release: releases.json does not list it and kernel.org's signed checksum list has no linux-6.12.606.tar.xz; fix the version`,
+				kj + `:27: commit %s "linux_6_12: 6.12.64 -> 6.12.66": the title does not say what the commit does; it changes "6.12" from 6.12.64 to 6.12.606: title it "linux_6_12: 6.12.64 -> 6.12.606"`,
+			},
+		},
+		{
+			name:  "downgrade",
+			edits: []prEdit{{"linux_6_12: 6.12.64 -> 6.12.63", change(bump("6.12.63", fh("6.12.63")))}},
+			want:  []string{kj + `:27: "6.12" goes backwards: 6.12.63 is older than 6.12.64 at the base; a kernel update never downgrades (a typo in the version?)`},
+		},
+		{
+			name: "re-added EOL branch",
+			edits: []prEdit{{"linux_6_17: init at 6.17.13", swap(kj, "        \"lts\": false\n    }\n}\n",
+				"        \"lts\": false\n    },\n    \"6.17\": {\n        \"version\": \"6.17.13\",\n        \"hash\": \""+fh("6.17.13")+"\",\n        \"lts\": false\n    }\n}\n")}},
+			want: []string{kj + `:37: "6.17" was removed from this tree before (its throw is at pkgs/top-level/linux-kernels.nix:165); kupdate never adds a removed branch back (nixpkgs#258569): drop the entry`},
+		},
+		{
+			name: "init missing its aliases",
+			edits: []prEdit{{"linux_6_19: init at 6.19", then(change(init619), func(t *testing.T, files map[string][]byte) {
+				files[updater.AliasesPath] = sampleAliases
+			})}},
+			want: []string{kj + ":37: \"6.19\" is added without everything its init needs: pkgs/top-level/aliases.nix lacks `linux_6_19 = linuxKernel.kernels.linux_6_19;` and `linuxPackages_6_19 = linuxKernel.packages.linux_6_19;` (kupdate update writes them; nixpkgs squashes them into the `linux_6_19: init at ...` commit)"},
+		},
+		{
+			name: "reformatted JSON",
+			edits: []prEdit{{"kernels-org.json: reformat", func(t *testing.T, files map[string][]byte) {
+				files[kj] = bytes.ReplaceAll(files[kj], []byte("    "), []byte("  "))
+			}}},
+			want: []string{kj + `:2: not formatted as kupdate writes it (Python's json.dump(indent=4) and a final newline): line 2 is "  \"testing\": {", want "    \"testing\": {"; run kupdate update or reformat`},
+		},
+		{
+			name:  "mistitled commit",
+			edits: []prEdit{{"linux_6_12: 6.12.64 -> 6.12.65", change(bump("6.12.66", fh("6.12.66")))}},
+			want:  []string{kj + `:27: commit %s "linux_6_12: 6.12.64 -> 6.12.65": the title does not say what the commit does; it changes "6.12" from 6.12.64 to 6.12.66: title it "linux_6_12: 6.12.64 -> 6.12.66"`},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.t = t
+			n, head := s.openPRWith(fmt.Sprintf("case-%d", i), tc.edits...)
+			want := make([]string, len(tc.want))
+			for i, w := range tc.want {
+				want[i] = strings.ReplaceAll(w, "commit %s", "commit "+head[:12])
+			}
+			wantCode, wantState, wantTitle := exitOK, "success", "1 kernel change verified against kernel.org"
+			if len(want) > 0 {
+				wantCode, wantState, wantTitle = exitFindings, "failure", fmt.Sprintf("%d finding", len(want))
+				if len(want) > 1 {
+					wantTitle += "s"
+				}
+			}
+			if tc.name == "reformatted JSON" {
+				// No entry changed: only the format finding.
+				wantTitle = "1 finding"
+			}
+
+			// As a token: a commit status.
+			code, stdout, stderr := s.kupdateWith(s.tokenCfg, "check", "--pr", fmt.Sprint(n), "--report")
+			if code != wantCode {
+				t.Fatalf("exit %d, want %d\n%s%s", code, wantCode, stdout, stderr)
+			}
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+				if strings.HasPrefix(l, "pkgs/") {
+					got = append(got, l)
+				}
+			}
+			if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("findings (-want +got):\n%s\nstdout:\n%s", d, stdout)
+			}
+			wantStatus := []githubtest.Status{{Context: "kupdate/check", State: wantState, Description: wantTitle, Creator: "kupdate-bot"}}
+			if d := cmp.Diff(wantStatus, s.gh.Statuses("NixOS", "nixpkgs", head)); d != "" {
+				t.Errorf("statuses (-want +got):\n%s", d)
+			}
+			var reqs []string
+			for _, r := range s.gh.Requests() {
+				reqs = append(reqs, fmt.Sprintf("%s %d", r, r.Status))
+			}
+			wantReqs := []string{
+				fmt.Sprintf("GET /repos/NixOS/nixpkgs/pulls/%d 200", n),
+				fmt.Sprintf("GET /repos/NixOS/nixpkgs/compare/staging-nixos...contributor%%3Acase-%d?per_page=1 200", i),
+				"GET /repos/NixOS/nixpkgs/commits/" + head + "/status?per_page=100 200",
+				"POST /repos/NixOS/nixpkgs/statuses/" + head + " 201",
+			}
+			if d := cmp.Diff(wantReqs, reqs); d != "" {
+				t.Errorf("API requests (-want +got):\n%s", d)
+			}
+
+			// As a GitHub App: a check run whose summary lists the findings.
+			s.gh.ResetRequests()
+			if code, stdout, stderr := s.kupdateWith(s.appCfg, "check", "--pr", fmt.Sprint(n), "--report"); code != wantCode {
+				t.Fatalf("as an App: exit %d, want %d\n%s%s", code, wantCode, stdout, stderr)
+			}
+			runs := s.gh.CheckRuns("NixOS", "nixpkgs", head)
+			if len(runs) != 1 || runs[0].Name != "kupdate/check" || runs[0].Conclusion != wantState || runs[0].Title != wantTitle {
+				t.Fatalf("check runs: %+v", runs)
+			}
+			for _, f := range want {
+				where, msg, _ := strings.Cut(f, ": ")
+				if line := "- `" + where + "`: " + msg + "\n"; !strings.Contains(runs[0].Summary, line) {
+					t.Errorf("check run summary lacks %q:\n%s", line, runs[0].Summary)
+				}
+			}
+			var writes []string
+			for _, r := range s.gh.Requests() {
+				if r.Method != http.MethodGet {
+					writes = append(writes, fmt.Sprintf("%s %d", r, r.Status))
+				}
+			}
+			if d := cmp.Diff([]string{"POST /app/installations/7/access_tokens 201", "POST /repos/NixOS/nixpkgs/check-runs 201"}, writes); d != "" {
+				t.Errorf("App writes (-want +got):\n%s", d)
+			}
+		})
 	}
 }
