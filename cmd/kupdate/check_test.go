@@ -317,6 +317,20 @@ func TestCheckPRReportsStatus(t *testing.T) {
 		t.Errorf("statuses after the fix (-want +got):\n%s", d)
 	}
 
+	// With a maintainer's checkout, the PR is fetched into it in full: the
+	// checkout is never made shallow.
+	checkout := filepath.Join(t.TempDir(), "nixpkgs")
+	gitIn(t, filepath.Dir(checkout), "clone", "--quiet", s.gh.GitURL("NixOS", "nixpkgs"), checkout)
+	if code, stdout, stderr := s.kupdate("check", "--pr", fmt.Sprint(n), "--nixpkgs", checkout); code != exitOK {
+		t.Errorf("--nixpkgs checkout: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if got := gitIn(t, checkout, "rev-parse", check.PRRef(n)); got != fixed {
+		t.Errorf("checkout has %s for the PR, want %s", got, fixed)
+	}
+	if _, err := os.Stat(filepath.Join(checkout, ".git", "shallow")); !os.IsNotExist(err) {
+		t.Errorf("the checkout became shallow: %v", err)
+	}
+
 	// kernel.org fails: the status says error, not success.
 	s.ko.SetFault("/releases.json", kernelorgtest.Fault{Status: 404})
 	if code, _, _ := s.kupdate("check", "--pr", fmt.Sprint(n), "--report"); code != exitFailure {
