@@ -329,6 +329,29 @@ func TestCheck(t *testing.T) {
 			verified: 1,
 		},
 		{
+			name: "init split over two commits with the same title",
+			pr: func(t *testing.T, p *prRepo) {
+				var full map[string][]byte
+				p.apply("", init619, func(files map[string][]byte) {
+					full = maps.Clone(files)
+					restore(t, al)(files)
+					restore(t, lk)(files)
+				})
+				p.edit("linux_6_19: init at 6.19", func(files map[string][]byte) { maps.Copy(files, full) })
+			},
+			want: []string{
+				kj + `:37: commit %s~1 "linux_6_19: init at 6.19": adds "6.19" to kernels-org.json without the pkgs/top-level/linux-kernels.nix and pkgs/top-level/aliases.nix parts of the init; nixpkgs squashes them into this commit`,
+				lk + `: commit %s "linux_6_19: init at 6.19": the title names a version change, but the commit changes no entry of pkgs/os-specific/linux/kernel/kernels-org.json or pkgs/os-specific/linux/kernel/hardened/patches.json (only pkgs/top-level/linux-kernels.nix and pkgs/top-level/aliases.nix); squash it into the commit that does, or title it after what it changes`,
+			},
+			verified: 1,
+		},
+		{
+			name: "free-form title of a linux-kernels.nix change",
+			pr: func(t *testing.T, p *prRepo) {
+				p.edit("linux_6_12: drop request_key_helper", replace(t, lk, "          branch = \"6.12\";\n          kernelPatches = [\n            kernelPatches.bridge_stp_helper\n            kernelPatches.request_key_helper\n", "          branch = \"6.12\";\n          kernelPatches = [\n            kernelPatches.bridge_stp_helper\n"))
+			},
+		},
+		{
 			name: "reformatted JSON",
 			pr: func(t *testing.T, p *prRepo) {
 				p.edit("kernels-org.json: reformat", func(files map[string][]byte) {

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -17,8 +18,12 @@ const batchTitlePrefix = "Kernel updates for"
 // one branch per commit.
 func (r *run) titles(commits []Commit) error {
 	for _, c := range commits {
-		if len(c.Parents) != 1 || !touchesJSON(c.Files) {
-			continue // merges carry no title of their own; nix-only commits have no convention to check
+		if len(c.Parents) != 1 {
+			continue // merges carry no title of their own
+		}
+		if !touchesJSON(c.Files) {
+			r.claimsVersionChange(c)
+			continue
 		}
 		ks, hs, err := r.commitChanges(c)
 		if err != nil {
@@ -27,6 +32,30 @@ func (r *run) titles(commits []Commit) error {
 		r.commitTitle(c, ks, hs)
 	}
 	return nil
+}
+
+// versionTitleRE matches the titles that name a change of a JSON entry:
+// a bump, an init, a removal, a hardened bump.
+var versionTitleRE = regexp.MustCompile(`^(linux_(?:[0-9]+_[0-9]+|testing)(?:_hardened)?: (?:\S+ -> \S+|init at \S+|remove)|linux/hardened/patches/\S+: \S+ -> \S+)$`)
+
+// claimsVersionChange reports a commit that changes linux-kernels.nix or
+// aliases.nix but no JSON entry while its title names a version change:
+// the title does not say what the commit does. (Other titles of such
+// commits, "linux_6_12: enable FOO", follow nixpkgs' free-form convention.)
+func (r *run) claimsVersionChange(c Commit) {
+	var touched []string
+	for _, f := range []string{LinuxKernelsNix, AliasesNix} {
+		if slices.Contains(c.Files, f) {
+			touched = append(touched, f)
+		}
+	}
+	if len(touched) == 0 || !versionTitleRE.MatchString(c.Title) {
+		return
+	}
+	r.report.Findings = append(r.report.Findings, Finding{
+		File: touched[0], Line: 0, Commit: c.SHA, Rule: RuleTitle,
+		Message: fmt.Sprintf("commit %s %q: the title names a version change, but the commit changes no entry of %s or %s (only %s); squash it into the commit that does, or title it after what it changes", short(c.SHA), c.Title, KernelsOrgJSON, HardenedPatches, strings.Join(touched, " and ")),
+	})
 }
 
 func touchesJSON(files []string) bool {
