@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -357,5 +358,34 @@ func TestPushGuard(t *testing.T) {
 	}
 	if n := w.receivePacks.Load(); n != 0 {
 		t.Errorf("%d receive-pack requests, want 0", n)
+	}
+}
+
+// The fork sees the token as HTTP basic auth, user x-access-token; a fork
+// that demands it still takes the push.
+func TestPushSendsToken(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "http")
+	var unauthorized atomic.Int64
+	w.setHook(func(rw http.ResponseWriter, r *http.Request) bool {
+		if !strings.Contains(r.URL.String(), "git-receive-pack") {
+			return false
+		}
+		if user, pass, ok := r.BasicAuth(); !ok || user != "x-access-token" || pass != token {
+			unauthorized.Add(1)
+			rw.Header().Set("WWW-Authenticate", `Basic realm="fork"`)
+			http.Error(rw, "authentication required", http.StatusUnauthorized)
+			return true
+		}
+		return false
+	})
+	_, _, rs := w.cycle(day1, plan1())
+	for _, x := range rs {
+		if x.Outcome != gitops.Pushed {
+			t.Errorf("%s: %s %v", x.Branch, x.Outcome, x.Err)
+		}
+	}
+	if n := unauthorized.Load(); n != 0 {
+		t.Errorf("%d receive-pack requests without the token", n)
 	}
 }

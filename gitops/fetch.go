@@ -90,6 +90,9 @@ func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, want
 	}
 	defer resp.Close()
 
+	// A server with none of the haves (another remote configured) sends a
+	// complete pack, which is no business of the in-memory thin path.
+	thin = thin && len(resp.ACKs) > 0
 	var pack io.Reader = resp
 	switch {
 	case req.Capabilities.Supports(capability.Sideband64k):

@@ -111,3 +111,18 @@ func TestSynth(t *testing.T) {
 		t.Errorf("same seed, different heads: %v", heads)
 	}
 }
+
+func TestAuthFromEnv(t *testing.T) {
+	t.Setenv("KUPDATE_TEST_TOKEN", "")
+	if _, err := gitops.AuthFromEnv("KUPDATE_TEST_TOKEN"); errText(err) != "git push token: environment variable KUPDATE_TEST_TOKEN is empty or unset: export it with the secret" {
+		t.Errorf("unset: %v", err)
+	}
+	t.Setenv("KUPDATE_TEST_TOKEN", token)
+	auth, err := gitops.AuthFromEnv("KUPDATE_TEST_TOKEN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := auth.String(); strings.Contains(got, token) || !strings.Contains(got, "x-access-token") {
+		t.Errorf("String() = %q: want the user, not the token", got)
+	}
+}

@@ -254,6 +254,28 @@ func TestOpenManagedDirectory(t *testing.T) {
 		}
 		gitCmd(t, dir, "fsck", "--connectivity-only")
 	})
+	t.Run("another remote", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "c")
+		r, err := gitops.OpenManaged(ctx, dir, w.upstreamRemote(), base, opts(day1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		other := filepath.Join(t.TempDir(), "other.git")
+		if err := (gittest.Synth{Files: 300, Commits: 2, Branch: base, Seed: 99}).Generate(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		r, err = gitops.OpenManaged(ctx, dir, gitops.Remote{URL: "file://" + other}, base, opts(day1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if want := gitCmd(t, other, "rev-parse", base); r.Base().String() != want {
+			t.Errorf("Base() = %s, want %s", r.Base(), want)
+		}
+		gitCmd(t, dir, "fsck", "--connectivity-only", r.Base().String())
+	})
 	t.Run("too many packs", func(t *testing.T) {
 		t.Parallel()
 		dir := filepath.Join(t.TempDir(), "c")
