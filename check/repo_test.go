@@ -18,7 +18,6 @@ import (
 type testRepo struct {
 	t   testing.TB
 	dir string
-	n   int // commits made, for deterministic dates
 }
 
 func newTestRepo(t testing.TB) *testRepo {

@@ -160,11 +160,11 @@ func (w *Workflow) reportAnnotatedRun(ctx context.Context, acts *[]string, r Che
 	for _, a := range r.Annotations {
 		line := max(a.Line, 1)
 		ann := &github.CheckRunAnnotation{
-			Path: github.Ptr(a.Path), StartLine: github.Ptr(line), EndLine: github.Ptr(line),
-			AnnotationLevel: github.Ptr(a.Level), Message: github.Ptr(a.Message),
+			Path: new(a.Path), StartLine: new(line), EndLine: new(line),
+			AnnotationLevel: new(a.Level), Message: new(a.Message),
 		}
 		if a.Title != "" {
-			ann.Title = github.Ptr(a.Title)
+			ann.Title = new(a.Title)
 		}
 		anns = append(anns, ann)
 	}
