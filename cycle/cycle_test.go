@@ -46,6 +46,7 @@ func stableCommits(rep *cycle.Report, s string) string {
 // opened as drafts with the backport label, one commit per change, built
 // and reported; a second cycle with nothing new writes nothing anywhere.
 func TestRunAndRunAgain(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	c := f.cycle()
 	rep, err := c.Run(context.Background())
@@ -131,6 +132,7 @@ func dryOutput(t *testing.T, f *fixture, rep *cycle.Report) string {
 // merge decision, and writes nothing: no push, no GitHub write, no state,
 // no build; after a real cycle it shows that nothing would change.
 func TestDryRun(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rep, err := f.cycle(dryRun).Run(context.Background())
 	if err != nil {

@@ -71,6 +71,7 @@ func (c *cancelAfter) RoundTrip(r *http.Request) (*http.Response, error) {
 // TestInterrupted cuts a cycle short at several points; the next cycle
 // ends in the state an uninterrupted cycle leaves, with nothing duplicated.
 func TestInterrupted(t *testing.T) {
+	t.Parallel()
 	ref := newFixture(t)
 	ref.run()
 	want := ref.seen()

@@ -66,6 +66,8 @@ type BranchResult struct {
 	Reused bool
 	PR     *workflow.PRResult
 	Err    error // why the branch did not reach an up-to-date PR
+
+	draft bool // PRs open as drafts (github.draft)
 }
 
 // Failed reports whether the branch ended in a failure (the push was
@@ -322,7 +324,7 @@ func (c *Cycle) commits(ctx context.Context, tree *updater.Tree, p *planned) []g
 // stop.
 func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.Hash, tree *updater.Tree, p *planned, rep *Report, builds *buildCache) error {
 	log := c.log.With("branch", p.name)
-	br := &BranchResult{Name: p.name}
+	br := &BranchResult{Name: p.name, draft: c.cfg.GitHub.Draft}
 	building := !c.o.DryRun && !c.o.NoBuild
 	var built gitops.BuiltBranch
 	dir := c.exportPath()
@@ -402,6 +404,19 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 		builds.use(key)
 		log.Info("cycle: build result reused: same content built before", "ok", r.OK())
 	} else if building {
+		// Hours of building are wasted on a branch that cannot be pushed:
+		// look first (one listing of the fork's refs).
+		if pr := repo.PushDryRun(ctx, c.fork(), []gitops.BuiltBranch{built})[0]; pr.Outcome == gitops.SkippedForeign {
+			br.Push, br.Err = pr.Outcome, pr.Err
+			if !pr.Head.IsZero() {
+				br.Head = pr.Head.String()
+			}
+			log.Info("cycle: branch left alone: not built", "err", pr.Err)
+			return c.after(ctx, StepPushed, p.name)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		t0 := time.Now()
 		log.Info("cycle: building", "attrs", buildAttrs(br.Changes))
 		results := c.runner.RunChanges(ctx, dir, br.Changes)

@@ -1,6 +1,7 @@
 package cycle
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -80,11 +81,24 @@ func ReadState(cacheDir string) (*State, error) {
 }
 
 func writeState(cacheDir string, st *State) error {
-	b, err := json.MarshalIndent(st, "", "  ")
+	b, err := MarshalState(st)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(cacheDir, stateFile), append(b, '\n'))
+	return writeAtomic(filepath.Join(cacheDir, stateFile), b)
+}
+
+// MarshalState is st as state.json holds it (and `kupdate status --json`
+// prints it): indented, with "<" and ">" as they are.
+func MarshalState(st *State) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(st); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // writeAtomic writes path through a temporary file beside it, synced and
@@ -121,6 +135,10 @@ func prRef(r *BranchResult) *server.PRRef {
 	}
 	state := "open"
 	switch r.PR.Outcome {
+	case "opened":
+		if r.draft {
+			state = "draft"
+		}
 	case "already-merged":
 		state = "merged"
 	case "declined":
@@ -263,7 +281,10 @@ func describe(ch *ChangeResult, dry bool) string {
 	case "stopped":
 		return "the cycle stopped before its PR"
 	case "opened":
-		return fmt.Sprintf("PR %s%s", would, "opened")
+		if ch.Branch.PR.Number == 0 {
+			return "PR " + would + "opened"
+		}
+		return fmt.Sprintf("PR #%d %sopened", ch.Branch.PR.Number, would)
 	case "updated":
 		return fmt.Sprintf("PR #%d %supdated", ch.Branch.PR.Number, would)
 	case "unchanged":

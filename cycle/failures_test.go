@@ -1,0 +1,178 @@
+package cycle_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kupdate/kupdate/cycle"
+	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+)
+
+// specs is upstream with some rows replaced (by series).
+func specs(replace ...kernelorgtest.Spec) []kernelorgtest.Spec {
+	out := append([]kernelorgtest.Spec{}, upstream...)
+	for _, r := range replace {
+		series := r.Version
+		if i := strings.LastIndex(series, "."); strings.Count(series, ".") == 2 {
+			series = series[:i]
+		}
+		if i := strings.Index(series, "-rc"); i >= 0 {
+			series = series[:i]
+		}
+		done := false
+		for i, s := range out {
+			if strings.HasPrefix(s.Version+".", series+".") || s.Version == series {
+				out[i], done = r, true
+			}
+		}
+		if !done {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// A candidate that does not build is still committed, pushed and proposed
+// (a draft, the failure and its log tail in the body, the status failure);
+// the other branch goes on; the cycle reports the failure.
+func TestBuildFailureIsProposed(t *testing.T) {
+	t.Parallel()
+	// 6.18.91 is built by this test only: Nix must not have its tarball.
+	f := newFixture(t, specs(kernelorgtest.Spec{Version: "6.18.91"})...)
+	f.ko.SetFault(kernelorgtest.TarballPath("6.18.91"), kernelorgtest.Fault{Body: []byte("not the tarball kernel.org signed\n")})
+	rep, err := f.cycle().Run(context.Background())
+	if err != nil {
+		t.Fatalf("cycle stopped: %v\n%s", err, f.logs)
+	}
+	if err := rep.Err(); err == nil || !strings.Contains(err.Error(), "kupdate/staging-nixos/updates: build failed: 3 passed, 1 failed (linux_6_18 configfile)") {
+		t.Errorf("Err() = %v", err)
+	}
+	golden(t, "build-failure.txt", summary(t, f, rep))
+	prs := f.gh.PRs("NixOS", "nixpkgs")
+	if len(prs) != 2 {
+		t.Fatalf("%d PRs, want 2", len(prs))
+	}
+	p := prs[0]
+	if p.Head != rolling || !p.Draft || !strings.Contains(p.Body, "| `linux_6_18` | ✅ passed | ❌ failed |") || !strings.Contains(p.Body, "hash mismatch") {
+		t.Errorf("rolling PR: %+v", p)
+	}
+	if st := f.gh.Statuses("NixOS", "nixpkgs", p.HeadSHA); len(st) != 1 || st[0].State != "failure" {
+		t.Errorf("rolling PR statuses: %+v", st)
+	}
+	if st := f.gh.Statuses("NixOS", "nixpkgs", prs[1].HeadSHA); len(st) != 1 || st[0].State != "success" {
+		t.Errorf("init PR statuses: %+v", st)
+	}
+
+	// The failure is not built again for the same content, and nothing is
+	// written.
+	f.gh.ResetRequests()
+	rep, err = f.cycle().Run(context.Background())
+	if err != nil || rep.Err() == nil {
+		t.Fatalf("second cycle: %v, %v", err, rep.Err())
+	}
+	if w := f.writes(); w != nil {
+		t.Errorf("GitHub writes on the second cycle: %v", w)
+	}
+	if !rep.Branches[0].Reused {
+		t.Errorf("the failed build was not reused")
+	}
+}
+
+// A change that does not evaluate is left out: no commit, the rest of its
+// branch goes on without it.
+func TestEvaluationFailureLeavesChangeOut(t *testing.T) {
+	t.Parallel()
+	// 6.19-rc8 is evaluated by this test only: Nix must not have its
+	// snapshot. kernel.org serves it to kupdate's hashing, then fails Nix.
+	f := newFixture(t, specs(kernelorgtest.Spec{Version: "6.19-rc8"})...)
+	rep, err := f.cycle(func(o *cycle.Options) {
+		o.AfterStep = func(s cycle.Step, _ string) {
+			if s == cycle.StepPlanned {
+				f.ko.SetFault(kernelorgtest.TarballPath("6.19-rc8"), kernelorgtest.Fault{Status: 404})
+			}
+		}
+	}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("cycle stopped: %v\n%s", err, f.logs)
+	}
+	if err := rep.Err(); err == nil || !strings.Contains(err.Error(), "linux_testing: 6.19-rc4 -> 6.19-rc8: evaluating what it touched failed") {
+		t.Errorf("Err() = %v", err)
+	}
+	var outcomes []string
+	for _, ch := range rep.Changes {
+		outcomes = append(outcomes, ch.Change.Title+": "+ch.Outcome())
+	}
+	want := []string{"linux_6_12: 6.12.64 -> 6.12.65: opened", "linux_6_18: 6.18.5 -> 6.18.6: opened", "linux_testing: 6.19-rc4 -> 6.19-rc8: failed"}
+	if diff := cmp.Diff(want, outcomes); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if got := gitOut(t, f.gh.RepoDir("kupdate-bot", "nixpkgs"), "log", "--format=%s", "staging-nixos.."+rolling); got != "linux_6_18: 6.18.5 -> 6.18.6\nlinux_6_12: 6.12.64 -> 6.12.65" {
+		t.Errorf("commits on %s:\n%s", rolling, got)
+	}
+}
+
+// Someone else's commit on a kupdate branch: that branch is left alone
+// (its PR too), the others go on, and it is not a failure.
+func TestForeignCommitLeftAlone(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.run()
+	if _, err := f.gh.Commit("kupdate-bot", "nixpkgs", rolling, map[string]string{"README.md": "a maintainer's fixup\n"}, "fixup by a maintainer"); err != nil {
+		t.Fatal(err)
+	}
+	before := f.forkBranches()
+	must(t, f.ko.Upsert(kernelorgtest.Spec{Version: "6.12.66", Moniker: "longterm"}))
+	f.gh.ResetRequests()
+	rep := f.run()
+	golden(t, "foreign.txt", summary(t, f, rep))
+	if got := f.forkBranches(); got[rolling] != before[rolling] {
+		t.Errorf("%s moved from %s to %s", rolling, before[rolling], got[rolling])
+	}
+	if w := f.writes(); w != nil {
+		t.Errorf("GitHub writes: %v", w)
+	}
+}
+
+// A newer point release updates the rolling PR in place; the init's PR is
+// left as it is.
+func TestNewerPointRelease(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.run()
+	must(t, f.ko.Upsert(kernelorgtest.Spec{Version: "6.12.66", Moniker: "longterm"}))
+	f.gh.ResetRequests()
+	rep := f.run()
+	golden(t, "newer.txt", summary(t, f, rep))
+	prs := f.gh.PRs("NixOS", "nixpkgs")
+	if len(prs) != 2 || !strings.Contains(prs[0].Body, "`linux_6_12: 6.12.64 -> 6.12.66`") || prs[0].HeadSHA != f.forkBranches()[rolling] {
+		t.Errorf("PRs: %+v", prs)
+	}
+	var writes []string
+	for _, w := range f.writes() {
+		writes = append(writes, w[:strings.LastIndex(w, "/")+1])
+	}
+	if diff := cmp.Diff([]string{"PATCH /repos/NixOS/nixpkgs/pulls/", "POST /repos/NixOS/nixpkgs/statuses/"}, writes); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+}
+
+// --only limits the cycle to some attributes; the next full cycle adds the
+// rest.
+func TestOnly(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rep := f.run(func(o *cycle.Options) { o.Only = []string{"linux_6_19"} })
+	if len(rep.Changes) != 1 || len(f.gh.PRs("NixOS", "nixpkgs")) != 1 {
+		t.Errorf("--only linux_6_19: %d changes, PRs %+v", len(rep.Changes), f.gh.PRs("NixOS", "nixpkgs"))
+	}
+	f.run()
+	if n := len(f.gh.PRs("NixOS", "nixpkgs")); n != 2 {
+		t.Errorf("%d PRs after the full cycle, want 2", n)
+	}
+	if _, err := cycle.New(f.cfg, f.options(func(o *cycle.Options) { o.Only = []string{"6.12"} })); err == nil || err.Error() != `--only "6.12": not a kernel attribute (want e.g. linux_6_12, linux_testing, linux_6_12_hardened)` {
+		t.Errorf("--only 6.12: %v", err)
+	}
+}
