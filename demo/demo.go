@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -59,6 +60,11 @@ const (
 	GitHubTokenEnv = "KUPDATE_DEMO_GITHUB_TOKEN"
 	GitTokenEnv    = "KUPDATE_DEMO_GIT_TOKEN"
 )
+
+// Epoch is when the demo world's clock starts: a week after the releases of
+// DefaultReleases. The clock then runs at the real pace (Env.Now), so PR
+// titles and commit dates are those of the story, not of the day it runs.
+var Epoch = time.Date(2026, 4, 30, 9, 0, 0, 0, time.UTC)
 
 // DefaultReleases is kernel.org a few months after the sample tree
 // (testdata/nixpkgs: 5.10, 5.15, 6.1, 6.6, 6.12, 6.18 and testing at
@@ -119,8 +125,9 @@ func WithTree(dir string) Option {
 	return func(o *options) { o.tree = dir }
 }
 
-// WithClock stamps the simulated GitHub's objects (PR dates, merge commits)
-// with clock instead of time.Now.
+// WithClock replaces Env.Now (Epoch, then the real pace): the simulated
+// GitHub stamps its objects (PR dates, merge commits) with it. A fixed clock
+// makes commit ids reproducible.
 func WithClock(clock func() time.Time) Option {
 	return func(o *options) { o.clock = clock }
 }
@@ -142,6 +149,11 @@ type Env struct {
 	// freely.
 	Config *config.Config
 
+	// Now is the world's clock: give it to cycle.Options.Now and
+	// workflow.Options.Clock so kupdate's commits and PR titles agree with
+	// the simulated GitHub.
+	Now func() time.Time
+
 	// BuildEnv is what Nix needs to fetch the sample tree's sources from the
 	// simulators (KUPDATE_KERNEL_MIRROR, KUPDATE_GITHUB_MIRROR): give it to
 	// build.WithEnv and updater.ValidateOptions.Env. It holds no secret.
@@ -149,6 +161,9 @@ type Env struct {
 
 	secrets         map[string]string
 	maintainerToken string
+
+	mu       sync.Mutex
+	hardened []string // tags published, oldest first
 }
 
 // Start brings the world up under dir (which must exist; it is not removed
@@ -157,6 +172,10 @@ func Start(ctx context.Context, dir string, opts ...Option) (_ *Env, err error) 
 	o := options{releases: DefaultReleases(), hardened: DefaultHardenedTags()}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.clock == nil {
+		started := time.Now()
+		o.clock = func() time.Time { return Epoch.Add(time.Since(started)) }
 	}
 	if o.tree == "" {
 		if o.tree, err = FindSampleTree(); err != nil {
@@ -172,7 +191,7 @@ func Start(ctx context.Context, dir string, opts ...Option) (_ *Env, err error) 
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 
-	e := &Env{Dir: dir}
+	e := &Env{Dir: dir, Now: o.clock}
 	defer func() {
 		if err != nil {
 			e.Close()

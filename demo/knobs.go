@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,7 +38,17 @@ func (e *Env) PublishHardened(tag string) error {
 	if err != nil {
 		return fmt.Errorf("demo: publishing linux-hardened %s: %w", tag, err)
 	}
+	e.mu.Lock()
+	e.hardened = append(e.hardened, tag)
+	e.mu.Unlock()
 	return nil
+}
+
+// Hardened lists the linux-hardened tags published, oldest first.
+func (e *Env) Hardened() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.hardened)
 }
 
 // PRs are the pull requests on NixOS/nixpkgs, by number.

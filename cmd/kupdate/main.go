@@ -88,6 +88,7 @@ func commands() map[string]command {
 		"releases": {"what kernel.org offers, with verified hashes", runReleases},
 		"plan":     {"print the changes a nixpkgs checkout needs; writes nothing", runPlan},
 		"update":   {"apply the plan to a nixpkgs checkout, validated change by change", runUpdate},
+		"demo":     {"the whole cycle offline, against built-in kernel.org and GitHub simulators", runDemo},
 	}
 }
 

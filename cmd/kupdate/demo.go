@@ -1,0 +1,490 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kupdate/kupdate/build"
+	"github.com/kupdate/kupdate/cycle"
+	"github.com/kupdate/kupdate/demo"
+	"github.com/kupdate/kupdate/gitops"
+	"github.com/kupdate/kupdate/kernelorg"
+	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/workflow"
+	"github.com/kupdate/kupdate/workflow/githubtest"
+)
+
+// demoCI is the status context the simulated CI posts on the promotion PR.
+const demoCI = "ci/hydra (simulated)"
+
+// runDemo is `kupdate demo`: kupdate's whole cycle against the simulators of
+// package demo, told as a story — three cycles and a promotion, with what
+// happens between them (a release, a review, CI) done by the demo itself and
+// labelled as simulated.
+func runDemo(ctx context.Context, e *env, args []string) (err error) {
+	fs := newFlagSet(e, "demo")
+	keep := fs.String("keep", "", "work in `DIR` and keep it (repositories, cache, config.toml) instead of a temporary directory")
+	tree := fs.String("tree", "", "the nixpkgs tree to start from (default: the sample tree, testdata/nixpkgs of this clone)")
+	noBuild := fs.Bool("no-build", false, "skip Nix (evaluation and builds); the default when nix-build is not on PATH")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	start := time.Now()
+	dir, cleanup, err := demoDir(*keep)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	var opts []demo.Option
+	if *tree != "" {
+		opts = append(opts, demo.WithTree(*tree))
+	}
+	world, err := demo.Start(ctx, dir, opts...)
+	if err != nil {
+		return err
+	}
+	defer world.Close()
+
+	out := e.stdout
+	skipBuild := *noBuild
+	nixNote := "real Nix: each change is evaluated, then built in tiers " + strings.Join(world.Config.Build.Tiers, ", ")
+	if !skipBuild {
+		for _, p := range []string{"nix-build", "nix-instantiate"} {
+			if _, err := exec.LookPath(p); err != nil {
+				skipBuild = true
+				nixNote = "skipped: " + p + " is not on PATH (install Nix, e.g. Debian's nix-bin, to see the builds)"
+			}
+		}
+	} else {
+		nixNote = "skipped (--no-build)"
+	}
+	printWorld(out, world, dir, *keep != "", nixNote)
+
+	c, err := cycle.New(world.Config, cycle.Options{
+		NoBuild:         skipBuild,
+		Log:             quietUnlessVerbose(ctx, e.log),
+		Getenv:          world.Getenv,
+		Now:             world.Now,
+		UserAgent:       "kupdate/" + buildVersion() + " (demo)",
+		GitHubTransport: world.GitHub.Client().Transport,
+		BuildEnv:        world.BuildEnv,
+	})
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+
+	runCycle := func(n int, what string) (*cycle.Report, error) {
+		fmt.Fprintf(out, "\n== Cycle %d: kupdate run — %s\n\n", n, what)
+		rep, err := c.Run(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("cycle %d: %w", n, err)
+		}
+		if err := rep.WriteSummary(indent(out)); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "\n  %s\n", cycleFacts(rep, world.Config.Build.Tiers, skipBuild))
+		if err := rep.Err(); err != nil {
+			return nil, fmt.Errorf("cycle %d: %w", n, err)
+		}
+		return rep, nil
+	}
+
+	rep, err := runCycle(1, "poll kernel.org, plan, apply, build, commit, push, open PRs")
+	if err != nil {
+		return err
+	}
+	rolling := rollingPR(rep)
+	if rolling == 0 {
+		return errors.New("cycle 1 opened no rolling PR: the demo cannot go on")
+	}
+
+	simulated(out, "kernel.org publishes 6.12.71 (longterm) and linux-hardened v6.12.71-hardened1")
+	if err := world.PublishRelease(kernelorgtest.Spec{Version: "6.12.71", Moniker: "longterm", Date: "2026-04-30"}); err != nil {
+		return err
+	}
+	if err := world.PublishHardened("v6.12.71-hardened1"); err != nil {
+		return err
+	}
+	if _, err := runCycle(2, "the newer point release goes into the rolling PR"); err != nil {
+		return err
+	}
+
+	pr, err := world.PR(rolling)
+	if err != nil {
+		return err
+	}
+	simulated(out, fmt.Sprintf("CI reports %q success on #%d; %s marks it ready for review and approves it", demoCI, rolling, demo.Maintainer))
+	if err := world.SetCheck(pr.HeadSHA, demoCI, "success"); err != nil {
+		return err
+	}
+	if err := world.MarkReady(rolling); err != nil {
+		return err
+	}
+	if err := world.Approve(rolling); err != nil {
+		return err
+	}
+	rep, err = runCycle(3, "nothing new upstream; merging and promotion")
+	if err != nil {
+		return err
+	}
+
+	promo := promotionPR(rep)
+	if promo != 0 {
+		pr, err := world.PR(promo)
+		if err != nil {
+			return err
+		}
+		simulated(out, fmt.Sprintf("CI reports %q success on #%d", demoCI, promo))
+		if err := world.SetCheck(pr.HeadSHA, demoCI, "success"); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\n== kupdate promote — the %s -> %s step alone\n\n", demo.Base, demo.Target)
+		wf, err := workflow.New(world.Config, workflow.Options{Getenv: world.Getenv, Clock: world.Now, Log: quietUnlessVerbose(ctx, e.log), Transport: world.GitHub.Client().Transport})
+		if err != nil {
+			return err
+		}
+		results, err := wf.Promote(ctx)
+		for _, r := range results {
+			fmt.Fprintf(out, "  %s\n", promotionLine(r))
+		}
+		if err != nil {
+			return fmt.Errorf("promote: %w", err)
+		}
+	}
+
+	printPRs(out, world)
+	if err := printExample(out, world, dir, *keep != ""); err != nil {
+		return err
+	}
+	if err := printTarget(ctx, out, world); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nDone in %s. ", time.Since(start).Round(100*time.Millisecond))
+	if *keep != "" {
+		fmt.Fprintf(out, "Everything is in %s (config.toml, the GitHub repositories under github/, kupdate's cache under cache/).\n", dir)
+	} else {
+		fmt.Fprintf(out, "The simulators are stopped and %s is removed; --keep DIR keeps it.\n", dir)
+	}
+	return nil
+}
+
+// demoDir is --keep DIR (created; it must be empty), else a temporary
+// directory removed by cleanup.
+func demoDir(keep string) (dir string, cleanup func(), err error) {
+	if keep == "" {
+		dir, err := os.MkdirTemp("", "kupdate-demo-")
+		if err != nil {
+			return "", nil, err
+		}
+		return dir, func() { os.RemoveAll(dir) }, nil
+	}
+	if err := os.MkdirAll(keep, 0o755); err != nil {
+		return "", nil, usageErrorf("--keep %s: %v", keep, err)
+	}
+	entries, err := os.ReadDir(keep)
+	if err != nil {
+		return "", nil, usageErrorf("--keep %s: %v", keep, err)
+	}
+	if len(entries) > 0 {
+		return "", nil, usageErrorf("--keep %s: not empty; give a new or empty directory (the demo builds its world from scratch)", keep)
+	}
+	abs, err := filepath.Abs(keep)
+	if err != nil {
+		return "", nil, usageErrorf("--keep %s: %v", keep, err)
+	}
+	return abs, func() {}, nil
+}
+
+func printWorld(w io.Writer, world *demo.Env, dir string, kept bool, nixNote string) {
+	fmt.Fprintf(w, "kupdate demo: the whole cycle, offline. kernel.org and GitHub are simulators in this\n")
+	fmt.Fprintf(w, "process (nothing leaves 127.0.0.1); git and Nix are real.\n\n")
+	fmt.Fprintf(w, "== The world\n\n")
+	fmt.Fprintf(w, "kernel.org (simulated)  %s\n", world.KernelOrg.URL)
+	var rows []string
+	for _, sp := range world.KernelOrg.Releases() {
+		r := sp.Version + " " + sp.Moniker
+		if sp.EOL {
+			r += " EOL"
+		}
+		rows = append(rows, r)
+	}
+	wrap(w, "  ", rows, ", ")
+	fmt.Fprintf(w, "GitHub (simulated)      %s\n", world.GitHub.URL())
+	fmt.Fprintf(w, "  %s/%s: the sample nixpkgs tree on %s, %s and %s\n", demo.Owner, demo.Repo, demo.Target, demo.Base, demo.StableBranch)
+	fmt.Fprintf(w, "  %s/%s: the fork kupdate pushes its branches to\n", demo.ForkOwner, demo.Repo)
+	fmt.Fprintf(w, "  %s/%s releases: %s\n", demo.HardenedOwner, demo.HardenedRepo, strings.Join(world.Hardened(), ", "))
+	removed := "removed at the end; --keep DIR keeps it"
+	if kept {
+		removed = "kept"
+	}
+	fmt.Fprintf(w, "work directory          %s (%s)\n", dir, removed)
+	fmt.Fprintf(w, "builds                  %s\n", nixNote)
+	fmt.Fprintf(w, "configuration           %s\n", filepath.Join(dir, "config.toml"))
+	fmt.Fprintf(w, "date                    %s (simulated: a week after the releases above)\n", world.Now().Format(time.DateOnly))
+}
+
+// wrap prints items joined by sep in lines of at most 100 columns.
+func wrap(w io.Writer, prefix string, items []string, sep string) {
+	line := prefix
+	for i, it := range items {
+		s := it
+		if i < len(items)-1 {
+			s += sep
+		}
+		if len(line)+len(s) > 100 && line != prefix {
+			fmt.Fprintln(w, strings.TrimRight(line, " "))
+			line = prefix
+		}
+		line += s
+	}
+	if line != prefix {
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+}
+
+func simulated(w io.Writer, what string) {
+	fmt.Fprintf(w, "\n== Between cycles (simulated): %s\n", what)
+}
+
+// rollingPR is the number of the rolling branch's PR in rep, 0 if none.
+func rollingPR(rep *cycle.Report) int {
+	for _, b := range rep.Branches {
+		if strings.HasSuffix(b.Name, "/updates") && b.PR != nil {
+			return b.PR.Number
+		}
+	}
+	return 0
+}
+
+// promotionPR is the number of the first promotion PR in rep, 0 if none.
+func promotionPR(rep *cycle.Report) int {
+	for _, p := range rep.Promotions {
+		if p.Number != 0 && p.Err == nil {
+			return p.Number
+		}
+	}
+	return 0
+}
+
+// printPRs is the end of the story: every PR on the simulated NixOS/nixpkgs
+// with its state, labels and checks.
+func printPRs(w io.Writer, world *demo.Env) {
+	fmt.Fprintf(w, "\n== The pull requests on %s/%s (simulated GitHub)\n", demo.Owner, demo.Repo)
+	for _, pr := range world.PRs() {
+		state := pr.State
+		switch {
+		case pr.Merged:
+			state = "merged"
+		case pr.Draft:
+			state += ", draft"
+		}
+		fmt.Fprintf(w, "\n#%d %s\n", pr.Number, pr.Title)
+		fmt.Fprintf(w, "   %s: %s:%s -> %s\n", state, pr.HeadOwner, pr.Head, pr.Base)
+		labels := "none"
+		if len(pr.Labels) > 0 {
+			labels = strings.Join(pr.Labels, ", ")
+		}
+		fmt.Fprintf(w, "   labels: %s\n", labels)
+		if len(pr.RequestedReviewers) > 0 {
+			fmt.Fprintf(w, "   review requested: %s\n", strings.Join(pr.RequestedReviewers, ", "))
+		}
+		checks := latestChecks(world.GitHub.Statuses(demo.Owner, demo.Repo, pr.HeadSHA))
+		if len(checks) == 0 {
+			fmt.Fprintf(w, "   checks: none\n")
+		}
+		for _, s := range checks {
+			line := s.Context + ": " + s.State
+			if s.Description != "" {
+				line += " — " + s.Description
+			}
+			fmt.Fprintf(w, "   check %s\n", line)
+		}
+	}
+}
+
+// latestChecks keeps the newest status of each context, in first-seen order.
+func latestChecks(all []githubtest.Status) []githubtest.Status {
+	var out []githubtest.Status
+	index := map[string]int{}
+	for _, s := range all {
+		if i, ok := index[s.Context]; ok {
+			out[i] = s
+			continue
+		}
+		index[s.Context] = len(out)
+		out = append(out, s)
+	}
+	return out
+}
+
+// indent prefixes every line written through it with two spaces.
+func indent(w io.Writer) io.Writer { return &indenter{w: w, bol: true} }
+
+type indenter struct {
+	w   io.Writer
+	bol bool
+}
+
+func (in *indenter) Write(p []byte) (int, error) {
+	var b strings.Builder
+	for _, c := range string(p) {
+		if in.bol && c != '\n' {
+			b.WriteString("  ")
+		}
+		b.WriteRune(c)
+		in.bol = c == '\n'
+	}
+	if _, err := io.WriteString(in.w, b.String()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// quietUnlessVerbose keeps the cycle's logs to warnings and errors unless
+// -v asked for everything: the demo tells its story on stdout.
+func quietUnlessVerbose(ctx context.Context, l *slog.Logger) *slog.Logger {
+	if l.Enabled(ctx, slog.LevelDebug) {
+		return l
+	}
+	return slog.New(minLevel{l.Handler(), slog.LevelWarn})
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }
+
+// cycleFacts says in one line what the cycle did to the fork and with Nix,
+// from its report.
+func cycleFacts(rep *cycle.Report, tiers []string, noBuild bool) string {
+	pushed, unchanged := 0, 0
+	attrs, runs, passed := 0, 0, 0
+	for _, b := range rep.Branches {
+		switch b.Push {
+		case gitops.Pushed:
+			pushed++
+		case gitops.Unchanged:
+			unchanged++
+		}
+		if b.Reused {
+			continue
+		}
+		attrs += len(b.Build.Attrs())
+		for _, r := range b.Build.Results {
+			runs++
+			if r.Status == build.Passed {
+				passed++
+			}
+		}
+	}
+	nix := "Nix: skipped"
+	switch {
+	case noBuild:
+	case runs == 0:
+		nix = "Nix: nothing new to build"
+	default:
+		nix = fmt.Sprintf("Nix: %d %s x %d tiers (%s), %d of %d passed", attrs, plural(attrs, "attribute"), len(tiers), strings.Join(tiers, ", "), passed, runs)
+	}
+	return fmt.Sprintf("git: %d %s pushed to the fork, %d unchanged. %s.", pushed, plural(pushed, "branch"), unchanged, nix)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	if strings.HasSuffix(word, "ch") {
+		return word + "es"
+	}
+	return word + "s"
+}
+
+// promotionLine is one promotion result, as `kupdate promote` prints it.
+func promotionLine(r workflow.PromoteResult) string {
+	s := r.From + " -> " + r.To + ": "
+	switch {
+	case r.Err != nil:
+		return s + "failed: " + r.Err.Error()
+	case r.Outcome == workflow.UpToDate:
+		return s + "up to date"
+	}
+	pr := "no PR yet"
+	if r.Number != 0 {
+		pr = fmt.Sprintf("#%d %s", r.Number, r.URL)
+	}
+	s += fmt.Sprintf("%d %s ahead, %s: %s", r.Ahead, plural(r.Ahead, "commit"), pr, r.Outcome)
+	if r.Reason != "" {
+		s += " (" + r.Reason + ")"
+	}
+	return s
+}
+
+// printExample shows one PR body as GitHub has it (the new major's, the
+// shortest with a build table) and, with --keep, writes every body to
+// DIR/prs/<number>.md.
+func printExample(w io.Writer, world *demo.Env, dir string, kept bool) error {
+	prs := world.PRs()
+	for _, pr := range prs {
+		if strings.Contains(pr.Title, ": init at ") {
+			fmt.Fprintf(w, "\n== What a PR says: the body of #%d, as kupdate wrote it\n\n", pr.Number)
+			indent(w).Write([]byte(strings.TrimRight(pr.Body, "\n") + "\n"))
+			break
+		}
+	}
+	if !kept {
+		return nil
+	}
+	pdir := filepath.Join(dir, "prs")
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		return err
+	}
+	for _, pr := range prs {
+		if err := os.WriteFile(filepath.Join(pdir, fmt.Sprintf("%d.md", pr.Number)), []byte("# "+pr.Title+"\n\n"+pr.Body), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "\nEvery PR body is in %s.\n", pdir)
+	return nil
+}
+
+// printTarget shows where the kernels stand on the promotion target after
+// the story: kernels-org.json of master, read from the simulated repository.
+func printTarget(ctx context.Context, w io.Writer, world *demo.Env) error {
+	cmd := exec.CommandContext(ctx, "git", "--git-dir", world.GitHub.RepoDir(demo.Owner, demo.Repo), "show", demo.Target+":"+updater.KernelsJSONPath)
+	data, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("reading %s on %s: %w", updater.KernelsJSONPath, demo.Target, err)
+	}
+	var entries map[string]struct{ Version string }
+	if err := json.Unmarshal(data, &entries); err != nil {
+		return fmt.Errorf("%s on %s: %w", updater.KernelsJSONPath, demo.Target, err)
+	}
+	branches := slices.SortedFunc(maps.Keys(entries), kernelorg.CompareSeries)
+	var rows []string
+	for _, b := range branches {
+		rows = append(rows, b+" "+entries[b].Version)
+	}
+	fmt.Fprintf(w, "\n== %s/%s %s now (%s)\n\n", demo.Owner, demo.Repo, demo.Target, updater.KernelsJSONPath)
+	wrap(w, "  ", rows, ", ")
+	return nil
+}
