@@ -27,6 +27,19 @@ import (
 // the worktree. The index is held locked (index.lock) throughout, as git
 // does.
 func (r *Repo) CommitLocal(ctx context.Context, commits []Commit) ([]plumbing.Hash, error) {
+	return r.applyLocal(ctx, commits, true)
+}
+
+// WriteLocal writes the files of commits into the checkout without
+// committing (`kupdate update --no-commit`): the final content of each path
+// the commits touch, after the same check as CommitLocal. The index and the
+// branch are not changed.
+func (r *Repo) WriteLocal(ctx context.Context, commits []Commit) error {
+	_, err := r.applyLocal(ctx, commits, false)
+	return err
+}
+
+func (r *Repo) applyLocal(ctx context.Context, commits []Commit, commit bool) ([]plumbing.Hash, error) {
 	if !r.local {
 		return nil, fmt.Errorf("%s is a managed clone, not a checkout: use Build and Push", r.dir)
 	}
@@ -97,6 +110,19 @@ func (r *Repo) CommitLocal(ctx context.Context, commits []Commit) ([]plumbing.Ha
 	}
 	if len(dirty) > 0 {
 		return nil, fmt.Errorf("nixpkgs checkout %s: uncommitted changes in files kupdate would change: %s; commit or stash them, then run kupdate again", r.dir, strings.Join(dirty, ", "))
+	}
+
+	if !commit {
+		for _, p := range paths {
+			mode := filemode.Regular
+			if e, ok := orig[p]; ok {
+				mode = e.Mode
+			}
+			if err := writeOrRemove(filepath.Join(r.dir, filepath.FromSlash(p)), final[p], mode); err != nil {
+				return nil, fmt.Errorf("nixpkgs checkout %s: writing %s: %w", r.dir, p, err)
+			}
+		}
+		return nil, nil
 	}
 
 	hashes, err := r.buildChain(ctx, cur.Hash(), commits)
@@ -284,6 +310,16 @@ func (r *Repo) writeIndexLock(idx *index.Index) error {
 		return fmt.Errorf("nixpkgs checkout %s: writing the index: %w", r.dir, err)
 	}
 	return nil
+}
+
+func writeOrRemove(path string, data []byte, mode filemode.FileMode) error {
+	if data == nil {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	return writeFileAtomic(path, data, fileMode(mode))
 }
 
 func fileMode(m filemode.FileMode) os.FileMode {

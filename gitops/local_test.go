@@ -416,3 +416,26 @@ func TestExport(t *testing.T) {
 	}
 	check(built[1].Head())
 }
+
+func TestWriteLocal(t *testing.T) {
+	t.Parallel()
+	dir, _ := checkout(t)
+	head := gitCmd(t, dir, "rev-parse", "HEAD")
+	if err := openLocal(t, dir).WriteLocal(context.Background(), plan1()); err != nil {
+		t.Fatal(err)
+	}
+	if got := gitCmd(t, dir, "rev-parse", "HEAD"); got != head {
+		t.Errorf("HEAD moved to %s", got)
+	}
+	if got := gitCmd(t, dir, "status", "--porcelain"); got != strings.TrimSpace(strings.Join([]string{" M " + kernelsOrg, " M " + aliases, " M " + kernelsNix}, "\n")) {
+		t.Errorf("status:\n%s", got)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, kernelsOrg)); string(got) != json3 {
+		t.Errorf("kernels-org.json = %q, want the last change's", got)
+	}
+	// Run again: now the files differ from HEAD, and kupdate says so.
+	err := openLocal(t, dir).WriteLocal(context.Background(), plan1())
+	if !strings.Contains(errText(err), "uncommitted changes in files kupdate would change: "+kernelsOrg+" (modified)") {
+		t.Errorf("second run: %v", err)
+	}
+}
