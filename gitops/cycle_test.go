@@ -389,3 +389,34 @@ func TestPushSendsToken(t *testing.T) {
 		t.Errorf("%d receive-pack requests without the token", n)
 	}
 }
+
+// `run --nixpkgs DIR`: the cycle from a maintainer's full clone. Reading the
+// fork's branches must not make their clone shallow.
+func TestPushFromCheckout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, "http")
+	w.cycle(day1, plan1())
+	dir := t.TempDir()
+	gitCmd(t, dir, "clone", "-q", "-b", base, w.upstream, ".")
+	r, err := gitops.OpenLocal(ctx, dir, opts(day1.Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	plan := append(plan1(), bumpCommit("linux_6_18", "6.18", "6.18.3", "6.18.4", json2+"\n"))
+	rs := r.Push(ctx, w.forkRemote(), build(t, r, plan))
+	if diff := cmp.Diff(map[string]gitops.Outcome{
+		"kupdate/staging-nixos/updates":        gitops.Pushed,
+		"kupdate/staging-nixos/linux_7_0-init": gitops.Unchanged,
+	}, outcomes(rs)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if got := gitCmd(t, dir, "rev-parse", "--is-shallow-repository"); got != "false" {
+		t.Errorf("the checkout became shallow")
+	}
+	gitCmd(t, dir, "fsck", "--connectivity-only")
+	if got := gitCmd(t, w.fork, "log", "--format=%s", base+"..kupdate/staging-nixos/updates"); got != "linux_6_18: 6.18.3 -> 6.18.4\nlinux_6_18: 6.18.2 -> 6.18.3\nlinux_6_12: 6.12.63 -> 6.12.64" {
+		t.Errorf("fork's rolling branch:\n%s", got)
+	}
+}

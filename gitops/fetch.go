@@ -61,20 +61,28 @@ func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, want
 	}
 	req := packp.NewUploadPackRequestFromCapabilities(ar.Capabilities)
 	req.Wants = wants
-	req.Depth = packp.DepthCommits(depth)
-	if err := req.Capabilities.Set(capability.Shallow); err != nil {
+	shallows, err := r.storage.Shallow()
+	if err != nil {
 		return err
+	}
+	if r.local && len(shallows) == 0 {
+		// A maintainer's full clone must stay full: fetch without a depth
+		// (only what their history lacks) and store it as go-git does.
+		depth = 0
+	} else {
+		req.Depth = packp.DepthCommits(depth)
+		req.Shallows = shallows
+		if err := req.Capabilities.Set(capability.Shallow); err != nil {
+			return err
+		}
 	}
 	if ar.Capabilities.Supports(capability.NoProgress) {
 		_ = req.Capabilities.Set(capability.NoProgress)
 	}
-	if req.Shallows, err = r.storage.Shallow(); err != nil {
-		return err
-	}
 	req.Haves = r.haves()
 	// go-git's transports drop thin-pack from what the server advertises
 	// (its own fetch cannot store one); every git server supports it.
-	thin := len(req.Haves) > 0
+	thin := len(req.Haves) > 0 && depth > 0
 	if thin {
 		if err := req.Capabilities.Set(capability.ThinPack); err != nil {
 			return err
@@ -114,6 +122,9 @@ func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, want
 	}
 	if err != nil && !errors.Is(err, packfile.ErrEmptyPackfile) {
 		return fmt.Errorf("storing the fetched pack: %w", err)
+	}
+	if depth == 0 {
+		return nil
 	}
 	return r.updateShallow(req.Shallows, resp.Shallows, resp.Unshallows)
 }
