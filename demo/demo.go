@@ -155,8 +155,9 @@ type Env struct {
 	Now func() time.Time
 
 	// BuildEnv is what Nix needs to fetch the sample tree's sources from the
-	// simulators (KUPDATE_KERNEL_MIRROR, KUPDATE_GITHUB_MIRROR): give it to
-	// build.WithEnv and updater.ValidateOptions.Env. It holds no secret.
+	// simulators (KUPDATE_KERNEL_MIRROR, KUPDATE_GITHUB_MIRROR) and to keep
+	// its user cache under Dir (XDG_CACHE_HOME): give it to build.WithEnv and
+	// updater.ValidateOptions.Env (cycle.Options.BuildEnv). It holds no secret.
 	BuildEnv []string
 
 	secrets         map[string]string
@@ -306,6 +307,10 @@ func (e *Env) configure() error {
 	e.BuildEnv = []string{
 		"KUPDATE_KERNEL_MIRROR=" + e.KernelOrg.URL,
 		"KUPDATE_GITHUB_MIRROR=" + e.GitHub.URL(),
+		// Nix's own cache (the rc snapshot fetchTarball downloads, its
+		// fetcher database) under Dir: nothing of the demo outlives it but
+		// the store paths of the tiny derivations.
+		"XDG_CACHE_HOME=" + filepath.Join(e.Dir, "cache", "xdg"),
 	}
 	return nil
 }

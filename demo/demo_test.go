@@ -244,7 +244,7 @@ func TestConfiguration(t *testing.T) {
 		{"github.fork_owner", cfg.GitHub.ForkOwner, "kupdate-bot"},
 		{"build.options.substituters", cfg.Build.Options["substituters"], ""},
 		{"build.tiers", strings.Join(cfg.Build.Tiers, ","), "eval,configfile,kernel,test"},
-		{"BuildEnv", strings.Join(env.BuildEnv, " "), "KUPDATE_KERNEL_MIRROR=" + env.KernelOrg.URL + " KUPDATE_GITHUB_MIRROR=" + env.GitHub.URL()},
+		{"BuildEnv", strings.Join(env.BuildEnv, " "), "KUPDATE_KERNEL_MIRROR=" + env.KernelOrg.URL + " KUPDATE_GITHUB_MIRROR=" + env.GitHub.URL() + " XDG_CACHE_HOME=" + filepath.Join(env.Dir, "cache", "xdg")},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s = %q, want %q", tc.name, tc.got, tc.want)

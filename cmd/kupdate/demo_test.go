@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// runDemoCmd runs `kupdate demo args...` as main would, and returns its
+// output with what differs between runs replaced: the simulators' URLs, the
+// work directory, commit ids and the duration.
+func runDemoCmd(t *testing.T, args ...string) (code int, stdout, stderr, workDir string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), append([]string{"demo"}, args...), &out, &errb, func(string) string { return "" })
+	s := out.String()
+	field := func(label string) string {
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(label) + ` +(\S+)`).FindStringSubmatch(s)
+		if m == nil {
+			t.Fatalf("no %q line in the output:\n%s", label, s)
+		}
+		return m[1]
+	}
+	ko, gh, dir := field("kernel.org (simulated)"), field("GitHub (simulated)"), field("work directory")
+	s = strings.NewReplacer(ko, "<kernel.org>", gh, "<github>", dir, "<dir>").Replace(s)
+	s = regexp.MustCompile(`\b[0-9a-f]{40}\b`).ReplaceAllString(s, "<commit>")
+	s = regexp.MustCompile(`\b[0-9a-f]{12}\b`).ReplaceAllString(s, "<commit12>")
+	s = regexp.MustCompile(`Done in [0-9.]+(ms|s|m[0-9.]*s)\.`).ReplaceAllString(s, "Done in <duration>.")
+	return code, s, errb.String(), dir
+}
+
+// The whole story with real Nix: three cycles and a promotion, every PR with
+// its title, labels and checks (testdata/demo.txt), and nothing left behind.
+func TestDemo(t *testing.T) {
+	if _, err := exec.LookPath("nix-instantiate"); err != nil {
+		t.Skip("nix-instantiate not on PATH (CI installs nix-bin)")
+	}
+	code, stdout, stderr, dir := runDemoCmd(t)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr:\n%s\nstdout:\n%s", code, stderr, stdout)
+	}
+	goldenFile(t, "demo.txt", stdout)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the work directory %s is still there (%v)", dir, err)
+	}
+}
+
+// Without Nix the story is the same but for the builds; --keep leaves the
+// world's files, and refuses a directory that is not empty.
+func TestDemoNoBuildKeep(t *testing.T) {
+	keep := filepath.Join(t.TempDir(), "demo")
+	code, stdout, stderr, dir := runDemoCmd(t, "--no-build", "--keep", keep)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr:\n%s\nstdout:\n%s", code, stderr, stdout)
+	}
+	goldenFile(t, "demo-no-build.txt", stdout)
+	if dir != keep {
+		t.Errorf("work directory %s, want %s", dir, keep)
+	}
+	for _, f := range []string{"config.toml", "kernelorg-keyring.asc", "prs/1.md", "prs/4.md", "github/NixOS/nixpkgs.git/HEAD", "cache"} {
+		if _, err := os.Stat(filepath.Join(keep, f)); err != nil {
+			t.Errorf("--keep: %v", err)
+		}
+	}
+	body, err := os.ReadFile(filepath.Join(keep, "prs/1.md"))
+	if err != nil || !bytes.HasPrefix(body, []byte("# Kernel updates for 2026-04-30\n\n<!-- kupdate: ")) {
+		t.Errorf("prs/1.md: %v\n%.200s", err, body)
+	}
+
+	var out, errb bytes.Buffer
+	code = run(context.Background(), []string{"demo", "--keep", keep}, &out, &errb, func(string) string { return "" })
+	if want := "kupdate demo: --keep " + keep + ": not empty; give a new or empty directory (the demo builds its world from scratch)\n"; code != exitUsage || errb.String() != want || out.Len() != 0 {
+		t.Errorf("second run into the kept directory: exit %d, stderr %q (want %q), stdout %q", code, errb.String(), want, out.String())
+	}
+}
