@@ -38,6 +38,9 @@ func (b BuiltBranch) Head() plumbing.Hash {
 // touched; the same inputs and clock give the same hashes.
 func (r *Repo) Build(ctx context.Context, base plumbing.Hash, b Branch) (BuiltBranch, error) {
 	built := BuiltBranch{Branch: b, BaseCommit: base}
+	if len(b.Commits) == 0 {
+		return built, fmt.Errorf("building %s: no commits planned", b.Name)
+	}
 	hashes, err := r.buildChain(ctx, base, b.Commits)
 	if err != nil {
 		return built, fmt.Errorf("building %s on %s: %w", b.Name, short(base), err)

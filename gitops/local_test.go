@@ -346,6 +346,13 @@ func TestBuildErrors(t *testing.T) {
 		t.Errorf("diff-tree:\n%s\nwant:\n%s", got, want)
 	}
 	gitCmd(t, w.cache, "fsck", "--strict", "--connectivity-only")
+	d, err := r.Diff(context.Background(), b.Head())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := gitCmd(t, w.cache, "show", "--full-index", "--format=", b.Head().String()); strings.TrimSpace(d) != want {
+		t.Errorf("Diff:\n%s\nwant (git show):\n%s", d, want)
+	}
 	if _, err := r.ReadFile(context.Background(), plumbing.ZeroHash, aliases); err == nil {
 		t.Error("ReadFile of the zero commit succeeded")
 	}
