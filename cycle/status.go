@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -89,7 +90,8 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 			if tree == nil {
 				rows[i].Nixpkgs = l.Nixpkgs
 			}
-			if releases == nil {
+			if releases == nil || (rows[i].KernelOrg == "" && strings.HasSuffix(r.Attr, "_hardened")) {
+				// Hardened releases come from the last cycle's plan.
 				rows[i].KernelOrg = l.KernelOrg
 			}
 			rows[i].Build, rows[i].Reason, rows[i].CheckedAt = l.Build, l.Reason, l.CheckedAt

@@ -87,7 +87,10 @@ func commands() map[string]command {
 		"promote":  {"the staging-nixos -> master step alone (--dry-run: show, write nothing)", runPromote},
 		"releases": {"what kernel.org offers, with verified hashes", runReleases},
 		"plan":     {"print the changes a nixpkgs checkout needs; writes nothing", runPlan},
-		"update":   {"apply the plan to a nixpkgs checkout, validated change by change", runUpdate},
+		"update":   {"apply the plan to a nixpkgs checkout, validated change by change, one commit each", runUpdate},
+		"run":      {"one whole cycle: poll, plan, build, commit, push, PRs, promote (--dry-run: show, write nothing)", runRun},
+		"status":   {"per kernel branch: nixpkgs, kernel.org, the PR and the last result", runStatus},
+		"serve":    {"the service: scheduled cycles, webhooks, status page, /metrics", runServe},
 		"demo":     {"the whole cycle offline, against built-in kernel.org and GitHub simulators", runDemo},
 	}
 }
@@ -101,6 +104,7 @@ func main() {
 
 // run is main without the process: tests call it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	stderr = &lockedWriter{w: stderr} // the log and progress lines come from several goroutines
 	fs := flag.NewFlagSet("kupdate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "config file (default ./config.toml, env KUPDATE_CONFIG)")

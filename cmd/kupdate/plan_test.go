@@ -181,13 +181,6 @@ func TestPlanFailures(t *testing.T) {
 	}
 }
 
-func TestUpdateNeedsNoCommit(t *testing.T) {
-	code, _, stderr := runKupdate(t, "update", "--nixpkgs", t.TempDir())
-	if code != 2 || !strings.Contains(stderr, "committing is not available yet: pass --no-commit") {
-		t.Errorf("exit %d\n%s", code, stderr)
-	}
-}
-
 func TestUpdateNoCommit(t *testing.T) {
 	if _, err := exec.LookPath("nix-instantiate"); err != nil {
 		t.Skip("nix-instantiate not on PATH")

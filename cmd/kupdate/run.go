@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kupdate/kupdate/build"
+	"github.com/kupdate/kupdate/cycle"
+	"github.com/kupdate/kupdate/lock"
+)
+
+// attrList is a repeatable flag.
+type attrList []string
+
+func (a *attrList) String() string     { return strings.Join(*a, ",") }
+func (a *attrList) Set(v string) error { *a = append(*a, v); return nil }
+
+// mirrorEnv forwards the sample tree's mirror variables to Nix (package
+// build and validation), read through getenv so that tests and `kupdate demo`
+// need not set the process environment.
+func mirrorEnv(getenv func(string) string) []string {
+	var env []string
+	for _, k := range []string{"KUPDATE_KERNEL_MIRROR", "KUPDATE_GITHUB_MIRROR"} {
+		if v := getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// lockedWriter serialises writes: the logger, build progress and commands
+// write to stderr from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func userAgent() string {
+	return "kupdate/" + buildVersion() + " (+https://github.com/kupdate/kupdate)"
+}
+
+// runRun is `kupdate run`: one whole cycle now, under the cache-directory
+// lock. Progress goes to stderr (the log, and a line per build tier), the
+// summary to stdout; --dry-run prints every branch's diff, PR title, body,
+// labels and GitHub writes first.
+func runRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "run")
+	dryRun := fs.Bool("dry-run", false, "show exactly what the cycle would do (branches, diffs, PR titles, bodies, labels, merges); write nothing")
+	noBuild := fs.Bool("no-build", false, "skip evaluation and builds with Nix")
+	nixpkgs := fs.String("nixpkgs", "", "start from this checkout's HEAD (default nixpkgs.path; empty = the managed clone); its worktree, index and refs are never touched")
+	var only attrList
+	fs.Var(&only, "only", "limit the cycle to the changes of `ATTR` (e.g. linux_6_12); repeatable")
+	wait := fs.Bool("wait", false, "wait for another kupdate holding the lock, instead of failing at once")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	cacheDir, err := cfg.CacheDir()
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	ko, err := newKernelOrg(e)
+	if err != nil {
+		return err
+	}
+	c, err := cycle.New(cfg, cycle.Options{
+		DryRun: *dryRun, NoBuild: *noBuild, Only: only, Nixpkgs: *nixpkgs,
+		Log: e.log, Getenv: e.getenv, UserAgent: userAgent(), KernelOrg: ko,
+		BuildEnv:      mirrorEnv(e.getenv),
+		Progress:      func(p build.Progress) { fmt.Fprintf(e.stderr, "kupdate run: %s\n", p) },
+		ProgressEvery: 30 * time.Second,
+	})
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+
+	var l *lock.File
+	if *wait {
+		l, err = lock.Lock(ctx, cacheDir)
+	} else {
+		l, err = lock.TryLock(cacheDir)
+	}
+	if err != nil {
+		if errors.Is(err, lock.ErrHeld) && !*wait {
+			return fmt.Errorf("%w (pass --wait to wait for it)", err)
+		}
+		return err
+	}
+	defer l.Unlock()
+
+	rep, err := c.Run(ctx)
+	if err != nil {
+		return fmt.Errorf("the cycle stopped: %w", err)
+	}
+	if *dryRun {
+		if err := rep.WriteDryRun(e.stdout); err != nil {
+			return err
+		}
+	}
+	if err := rep.WriteSummary(e.stdout); err != nil {
+		return err
+	}
+	if err := rep.Err(); err != nil {
+		return errors.New("the cycle had failures: see the summary above (the next cycle retries them)")
+	}
+	return nil
+}

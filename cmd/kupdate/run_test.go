@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kupdate/kupdate/demo"
+	"github.com/kupdate/kupdate/lock"
+)
+
+// demoWorld starts package demo's offline world and returns it with its
+// config file and a getenv for its secrets and Nix mirrors. Its clock is the
+// real one, as kupdate's is in a command: GitHub dates a PR when it is
+// opened, and kupdate keeps that date in the rolling PR's title.
+func demoWorld(t *testing.T) (*demo.Env, string, map[string]string) {
+	t.Helper()
+	if _, err := exec.LookPath("nix-instantiate"); err != nil {
+		t.Skip("nix-instantiate not on PATH")
+	}
+	world, err := demo.Start(context.Background(), t.TempDir(), demo.WithClock(time.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { world.Close() })
+	env := map[string]string{}
+	for _, k := range []string{demo.GitHubTokenEnv, demo.GitTokenEnv} {
+		env[k] = world.Getenv(k)
+	}
+	for _, kv := range world.BuildEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return world, filepath.Join(world.Dir, "config.toml"), env
+}
+
+func githubWrites(w *demo.Env) []string {
+	var out []string
+	for _, r := range w.GitHub.Requests() {
+		if r.Method != "GET" {
+			out = append(out, r.String())
+		}
+	}
+	return out
+}
+
+// kupdate run against the demo world: the dry run prints what would happen
+// and writes nothing; the cycle opens the PRs and prints a summary; the
+// next one changes nothing; status shows the branches; a second kupdate
+// finds the lock taken.
+func TestRunCommand(t *testing.T) {
+	world, cfg, env := demoWorld(t)
+	today := time.Now().UTC().Format(time.DateOnly)
+
+	code, stdout, stderr := runKupdateEnv(t, env, "--config", cfg, "run", "--dry-run", "--no-build")
+	if code != 0 {
+		t.Fatalf("run --dry-run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"=== branch kupdate/staging-nixos/updates (on staging-nixos at ",
+		"push: would push ",
+		"+++ b/pkgs/os-specific/linux/kernel/kernels-org.json\n",
+		"title: Kernel updates for " + today + "\n",
+		"labels: backport release-25.11\n",
+		"would: open draft PR kupdate-bot:kupdate/staging-nixos/updates -> staging-nixos: Kernel updates for " + today + "\n",
+		"=== branch kupdate/staging-nixos/linux_7_0-init",
+		"title: linux_7_0: init at 7.0",
+		"--- body\n<!-- kupdate: ",
+		"(dry run: nothing was written)",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if w := githubWrites(world); w != nil {
+		t.Errorf("GitHub writes in a dry run: %v", w)
+	}
+	if sha := world.ForkBranchSHA("kupdate/staging-nixos/updates"); sha != "" {
+		t.Errorf("the dry run pushed: %s", sha)
+	}
+
+	code, stdout, stderr = runKupdateEnv(t, env, "--config", cfg, "run")
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "CHANGE ") || !strings.Contains(stdout, "/NixOS/nixpkgs/pull/1") {
+		t.Errorf("no summary:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "kupdate run: building linux_") || !strings.Contains(stderr, "cycle: push") {
+		t.Errorf("no progress on stderr:\n%s", stderr)
+	}
+	prs := world.PRs()
+	if len(prs) < 2 || prs[0].Head != "kupdate/staging-nixos/updates" {
+		t.Fatalf("PRs: %+v", prs)
+	}
+
+	world.GitHub.ResetRequests()
+	code, stdout, stderr = runKupdateEnv(t, env, "--config", cfg, "run")
+	if code != 0 {
+		t.Fatalf("second run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if w := githubWrites(world); w != nil {
+		t.Errorf("GitHub writes on the second run: %v", w)
+	}
+	if len(world.PRs()) != len(prs) {
+		t.Errorf("%d PRs after the second run, want %d", len(world.PRs()), len(prs))
+	}
+
+	code, stdout, stderr = runKupdateEnv(t, env, "--config", cfg, "status")
+	if code != 0 || !strings.Contains(stdout, "LAST RESULT") || !strings.Contains(stdout, "linux_6_12") || !strings.Contains(stdout, "#1 draft") {
+		t.Errorf("status: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runKupdateEnv(t, env, "--config", cfg, "status", "--json")
+	var st struct {
+		OK       bool `json:"ok"`
+		Branches []struct {
+			Attr string `json:"attr"`
+		} `json:"branches"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &st); code != 0 || err != nil || !st.OK || len(st.Branches) == 0 {
+		t.Errorf("status --json: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
+	}
+
+	l, err := lock.TryLock(world.Config.Nixpkgs.CacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runKupdateEnv(t, env, "--config", cfg, "run", "--no-build")
+	l.Unlock()
+	if code != 1 || !strings.Contains(stderr, "(pass --wait to wait for it)") {
+		t.Errorf("run with the lock held: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "--only", "6.12"},
+		{"run", "extra"},
+		{"status", "--bogus"},
+		{"serve", "extra"},
+	} {
+		if code, _, stderr := runKupdateEnv(t, nil, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", args, code, stderr)
+		}
+	}
+}

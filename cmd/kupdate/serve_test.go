@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// kupdate serve is wired: the status page shows the branches the last
+// cycle left (here a `kupdate run` before), /metrics has kupdate's metrics,
+// and the end of its context stops it cleanly.
+func TestServeCommand(t *testing.T) {
+	_, cfg, env := demoWorld(t)
+	if code, stdout, stderr := runKupdateEnv(t, env, "--config", cfg, "run", "--no-build"); code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(data), "listen = '127.0.0.1:8380'", "listen = '"+addr+"'", 1)
+	text = strings.Replace(text, "schedule = '17 * * * *'", "schedule = '0 0 1 1 *'", 1)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	var stderr strings.Builder
+	go func() {
+		done <- run(ctx, []string{"--config", cfg, "serve"}, io.Discard, &stderr, func(k string) string { return env[k] })
+	}()
+	get := func(path string) string {
+		for i := 0; ; i++ {
+			resp, err := http.Get("http://" + addr + path)
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return string(b)
+			}
+			if i == 500 {
+				t.Fatalf("GET %s: %v", path, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if got := get("/healthz"); !strings.HasPrefix(got, "ok") {
+		t.Errorf("/healthz: %q", got)
+	}
+	if got := get("/status.json"); !strings.Contains(got, `"attr": "linux_6_12"`) || !strings.Contains(got, `"number": 1`) {
+		t.Errorf("/status.json has no branches from the last cycle:\n%s", got)
+	}
+	if got := get("/metrics"); !strings.Contains(got, "kupdate_cycles_total") {
+		t.Errorf("/metrics:\n%.2000s", got)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve: exit %d\n%s", code, stderr.String())
+	}
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kupdate/kupdate/cycle"
+)
+
+// runStatus is `kupdate status [--json]`: per kernel branch the version in
+// nixpkgs (at the base), on kernel.org, the PR and the last cycle's result.
+// It reads the last cycle's state and what is live (kernel.org, the tree,
+// the PRs on GitHub) and writes nothing; what it could not read is said on
+// stderr, and makes the exit status 1.
+func runStatus(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "status")
+	asJSON := fs.Bool("json", false, "print the state as JSON (the layout of state.json in the cache directory)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	ko, err := newKernelOrg(e)
+	if err != nil {
+		return err
+	}
+	// A dry-run cycle: it reads GitHub (anonymously without a token) and
+	// never writes.
+	c, err := cycle.New(cfg, cycle.Options{DryRun: true, Log: e.log, Getenv: e.getenv, UserAgent: userAgent(), KernelOrg: ko})
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	st, errs := c.Status(ctx)
+	if *asJSON {
+		b, err := cycle.MarshalState(st)
+		if err != nil {
+			return err
+		}
+		if _, err := e.stdout.Write(b); err != nil {
+			return err
+		}
+	} else {
+		printStatus(e, st)
+	}
+	for _, err := range errs {
+		fmt.Fprintf(e.stderr, "kupdate status: %v\n", err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%d live read(s) failed; the table shows the last cycle's values there", len(errs))
+	}
+	return nil
+}
+
+func printStatus(e *env, st *cycle.State) {
+	w := e.stdout
+	if st.End.IsZero() {
+		fmt.Fprintln(w, "last cycle: none has finished yet (kupdate run, or kupdate serve)")
+	} else {
+		result := "ok"
+		if !st.OK {
+			result = "failed: " + firstLine(st.Error)
+		}
+		fmt.Fprintf(w, "last cycle: %s (took %s), %s\n", st.End.UTC().Format(time.RFC3339), st.End.Sub(st.Start).Round(time.Second), result)
+	}
+	if st.Base != "" {
+		fmt.Fprintf(w, "base: %s at %s\n", st.BaseBranch, st.Base[:min(12, len(st.Base))])
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "BRANCH\tATTR\tNIXPKGS\tKERNEL.ORG\tPR\tBUILD\tLAST RESULT")
+	for _, b := range st.Branches {
+		pr := "-"
+		if b.PR != nil {
+			pr = fmt.Sprintf("#%d %s", b.PR.Number, b.PR.State)
+		}
+		dash := func(s string) string {
+			if s == "" {
+				return "-"
+			}
+			return s
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Branch, b.Attr, dash(b.Nixpkgs), dash(b.KernelOrg), pr, dash(b.Build), firstLine(b.Reason))
+	}
+	tw.Flush()
+	var prs []string
+	for _, p := range st.PRs {
+		if p.PR != nil {
+			prs = append(prs, fmt.Sprintf("%s: #%d %s %s", p.Branch, p.PR.Number, p.PR.State, p.PR.URL))
+		}
+	}
+	if len(prs) > 0 {
+		fmt.Fprintf(w, "\n%s\n", strings.Join(prs, "\n"))
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
