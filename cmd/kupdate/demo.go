@@ -21,6 +21,7 @@ import (
 	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+	"github.com/kupdate/kupdate/lock"
 	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow"
 	"github.com/kupdate/kupdate/workflow/githubtest"
@@ -86,6 +87,14 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		return &exitError{code: exitUsage, err: err}
 	}
 
+	// As `kupdate run` and `kupdate serve` do: one kupdate at a time on a
+	// cache directory (the demo's own, so it never waits).
+	l, err := lock.TryLock(world.Config.Nixpkgs.CacheDir)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+
 	runCycle := func(n int, what string) (*cycle.Report, error) {
 		fmt.Fprintf(out, "\n== Cycle %d: kupdate run — %s\n\n", n, what)
 		rep, err := c.Run(ctx)
@@ -97,6 +106,11 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		}
 		fmt.Fprintf(out, "\n  %s\n", cycleFacts(rep, world.Config.Build.Tiers, skipBuild))
 		if err := rep.Err(); err != nil {
+			for _, b := range rep.Branches {
+				if !b.Build.OK() {
+					return nil, fmt.Errorf("cycle %d: %w\n(a Nix build failed: see the summary above; check that nix-build works here, or run the demo with --no-build)", n, err)
+				}
+			}
 			return nil, fmt.Errorf("cycle %d: %w", n, err)
 		}
 		return rep, nil
