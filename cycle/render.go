@@ -173,6 +173,8 @@ func (r *Report) WriteDryRun(w io.Writer) error {
 				b.WriteString("\n")
 			case p.Reason != "":
 				fmt.Fprintf(&b, "note: %s\n", p.Reason)
+			case r.merge:
+				b.WriteString("merge: not before the PR exists and a person approved it (github.merge)\n")
 			default:
 				b.WriteString("merge: off (github.merge = false)\n")
 			}

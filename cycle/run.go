@@ -36,6 +36,7 @@ type Report struct {
 
 	releases []kernelorg.Release
 	tree     *updater.Tree
+	merge    bool // github.merge
 }
 
 // ChangeResult is one planned change.
@@ -159,7 +160,7 @@ func (r *Report) Err() error {
 // a whole (kernel.org or the nixpkgs remote unreachable, ctx cancelled);
 // failures of single changes and branches are in the Report (Report.Err).
 func (c *Cycle) Run(ctx context.Context) (*Report, error) {
-	rep := &Report{Start: c.now(), DryRun: c.o.DryRun, BaseBranch: c.cfg.Nixpkgs.Base, Only: c.o.Only}
+	rep := &Report{Start: c.now(), DryRun: c.o.DryRun, BaseBranch: c.cfg.Nixpkgs.Base, Only: c.o.Only, merge: c.cfg.GitHub.Merge}
 	start := time.Now()
 	c.log.Info("cycle: starting", "dry_run", c.o.DryRun, "no_build", c.o.NoBuild, "only", c.o.Only)
 
