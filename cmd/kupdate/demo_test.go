@@ -78,3 +78,20 @@ func TestDemoNoBuildKeep(t *testing.T) {
 		t.Errorf("second run into the kept directory: exit %d, stderr %q (want %q), stdout %q", code, errb.String(), want, out.String())
 	}
 }
+
+// Interrupted (Ctrl-C before the world is up), the demo fails and still
+// leaves nothing in the temporary directory.
+func TestDemoInterruptedLeavesNothing(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"demo", "--no-build"}, &out, &errb, func(string) string { return "" })
+	if code != exitFailure || errb.String() != "kupdate demo: context canceled\n" {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left behind in $TMPDIR: %v", left)
+	}
+}
