@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kupdate/kupdate/cycle"
+	"github.com/kupdate/kupdate/server"
 )
 
 func summary(t *testing.T, f *fixture, rep *cycle.Report) string {
@@ -48,7 +51,8 @@ func stableCommits(rep *cycle.Report, s string) string {
 func TestRunAndRunAgain(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	c := f.cycle()
+	reg := prometheus.NewRegistry()
+	c := f.cycle(func(o *cycle.Options) { o.Metrics = server.NewMetrics(reg) })
 	rep, err := c.Run(context.Background())
 	if err != nil {
 		t.Fatalf("cycle stopped: %v\n%s", err, f.logs)
@@ -95,6 +99,14 @@ func TestRunAndRunAgain(t *testing.T) {
 	}
 	if rows := c.Branches(); len(rows) == 0 {
 		t.Error("Branches() is empty after a cycle")
+	}
+	if diff := cmp.Diff(map[string]float64{
+		`kupdate_changes_total{kind="bump",outcome="opened"}`:            2,
+		`kupdate_changes_total{kind="init",outcome="opened"}`:            1,
+		`kupdate_build_results_total{status="passed",tier="configfile"}`: 3,
+		`kupdate_build_results_total{status="passed",tier="eval"}`:       3,
+	}, counters(t, reg, "kupdate_changes_total", "kupdate_build_results_total")); diff != "" {
+		t.Errorf("metrics (-want +got):\n%s", diff)
 	}
 
 	// Again, nothing new upstream: no commit, no push, no GitHub write, and
@@ -164,4 +176,26 @@ func TestDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "dry-run-after-run.txt", dryOutput(t, f, rep))
+}
+
+// counters reads the counters of the named families from reg, keyed
+// name{label="value",...} with labels in name order.
+func counters(t *testing.T, reg *prometheus.Registry, names ...string) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	must(t, err)
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if !slices.Contains(names, mf.GetName()) {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			out[mf.GetName()+"{"+strings.Join(labels, ",")+"}"] = m.GetCounter().GetValue()
+		}
+	}
+	return out
 }
