@@ -4,20 +4,29 @@
 // NixOS/nixpkgs, its fork kupdate-bot/nixpkgs and anthraxx/linux-hardened's
 // releases — plus the configuration that points kupdate at all of it.
 //
-// `kupdate demo` runs a whole cycle in it; the end-to-end tests of the cycle
-// use it too:
+// `kupdate demo` runs three cycles and a promotion in it; the end-to-end
+// tests of the cycle use it too:
 //
 //	env, err := demo.Start(ctx, t.TempDir())
+//	if err != nil { ... }
 //	defer env.Close()
-//	// env.Config is a *config.Config for the simulators; env.Getenv reads
-//	// the demo's tokens; env.BuildEnv goes to build.WithEnv (and to
-//	// updater.ValidateOptions.Env) so Nix fetches from the simulators.
-//	... run a cycle ...
-//	env.PublishRelease(kernelorgtest.Spec{Version: "6.12.71", Moniker: "longterm"})
-//	env.Approve(1); env.MarkReady(1); env.SetCheck(sha, "ci/hydra", "success")
+//	c, err := cycle.New(env.Config, cycle.Options{
+//		Getenv:          env.Getenv,   // the demo's tokens; the process environment is never read
+//		Now:             env.Now,      // the world's clock (Epoch, then the real pace)
+//		BuildEnv:        env.BuildEnv, // Nix fetches the sources from the simulators
+//		GitHubTransport: env.GitHub.Client().Transport,
+//	})
+//	rep, err := c.Run(ctx) // 3 PRs: the rolling one, linux_7_0 init, linux_5_10 remove
 //
-// Nothing is set in the process's environment: secrets come from Getenv, the
-// Nix mirror variables from BuildEnv.
+//	// Between cycles:
+//	env.PublishRelease(kernelorgtest.Spec{Version: "6.12.71", Moniker: "longterm"})
+//	env.PublishHardened("v6.12.71-hardened1")
+//	env.SetCheck(env.PRs()[0].HeadSHA, "ci/hydra", "success")
+//	env.MarkReady(1); env.Approve(1) // github.merge is on: the next cycle merges #1
+//	env.Merge(ctx, 2)               // or a maintainer merges through the API
+//
+// Nothing is set in the process's environment, and nothing is written
+// outside dir but Nix's store.
 package demo
 
 import (
@@ -61,10 +70,11 @@ const (
 	GitTokenEnv    = "KUPDATE_DEMO_GIT_TOKEN"
 )
 
-// Epoch is when the demo world's clock starts: a week after the releases of
-// DefaultReleases. The clock then runs at the real pace (Env.Now), so PR
-// titles and commit dates are those of the story, not of the day it runs.
-var Epoch = time.Date(2026, 4, 30, 9, 0, 0, 0, time.UTC)
+// Epoch is when the demo world's clock starts, 2026-04-30 09:00 UTC: a week
+// after the releases of DefaultReleases. The clock then runs at the real pace
+// (Env.Now), so PR titles ("Kernel updates for 2026-04-30") and commit dates
+// are those of the story, not of the day it runs.
+func Epoch() time.Time { return time.Date(2026, 4, 30, 9, 0, 0, 0, time.UTC) }
 
 // DefaultReleases is kernel.org a few months after the sample tree
 // (testdata/nixpkgs: 5.10, 5.15, 6.1, 6.6, 6.12, 6.18 and testing at
@@ -176,7 +186,7 @@ func Start(ctx context.Context, dir string, opts ...Option) (_ *Env, err error) 
 	}
 	if o.clock == nil {
 		started := time.Now()
-		o.clock = func() time.Time { return Epoch.Add(time.Since(started)) }
+		o.clock = func() time.Time { return Epoch().Add(time.Since(started)) }
 	}
 	if o.tree == "" {
 		if o.tree, err = FindSampleTree(); err != nil {
