@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -175,7 +176,7 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	if c.local != "" {
 		rep.Source = "checkout " + c.local
 	} else {
-		rep.Source = "managed clone of " + c.cfg.Nixpkgs.Remote
+		rep.Source = "managed clone of " + redact(c.cfg.Nixpkgs.Remote)
 	}
 	tree, err := loadTree(ctx, repo, base)
 	if err != nil {
@@ -251,6 +252,16 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	}
 	c.log.Info("cycle: done", "changes", len(rep.Changes), "branches", len(rep.Branches), "took", since(start), "ok", rep.Err() == nil)
 	return rep, nil
+}
+
+// redact drops credentials from a URL, for the report and logs.
+func redact(remote string) string {
+	u, err := url.Parse(remote)
+	if err != nil || u.User == nil {
+		return remote
+	}
+	u.User = nil
+	return u.String()
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
