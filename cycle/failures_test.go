@@ -9,6 +9,7 @@ import (
 
 	"github.com/kupdate/kupdate/cycle"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
 // specs is upstream with some rows replaced (by series).
@@ -175,4 +176,29 @@ func TestOnly(t *testing.T) {
 	if _, err := cycle.New(f.cfg, f.options(func(o *cycle.Options) { o.Only = []string{"6.12"} })); err == nil || err.Error() != `--only "6.12": not a kernel attribute (want e.g. linux_6_12, linux_testing, linux_6_12_hardened)` {
 		t.Errorf("--only 6.12: %v", err)
 	}
+}
+
+// A hardened init of a branch whose own init is not merged yet waits: on
+// the base alone it has no kernel to harden. Nothing is committed for it,
+// and it is not a failure.
+func TestHardenedInitWaitsForItsBranch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	name := "linux-hardened-v6.19-hardened1.patch"
+	must(t, f.gh.PublishRelease("anthraxx", "linux-hardened", githubtest.Release{Tag: "v6.19-hardened1", Assets: []githubtest.Asset{
+		{Name: name, Data: []byte("linux-hardened patch v6.19-hardened1\n")},
+	}}))
+	rep := f.run()
+	var outcomes []string
+	for _, ch := range rep.Changes {
+		outcomes = append(outcomes, ch.Change.Title+": "+ch.Outcome())
+	}
+	want := []string{"linux_6_12: 6.12.64 -> 6.12.65: opened", "linux_6_18: 6.18.5 -> 6.18.6: opened", "linux_6_19: init at 6.19: opened", "linux_6_19_hardened: init at 6.19-hardened1: waiting"}
+	if diff := cmp.Diff(want, outcomes); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if n := len(f.gh.PRs("NixOS", "nixpkgs")); n != 2 {
+		t.Errorf("%d PRs, want 2", n)
+	}
+	golden(t, "hardened-waits.txt", summary(t, f, rep))
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/kupdate/kupdate/config"
 	"github.com/kupdate/kupdate/cycle"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
-	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
@@ -68,8 +67,6 @@ type fixture struct {
 	gitReqs  atomic.Int64 // every git request to the fork
 	logs     *syncBuffer
 	forkURL  string
-	// hardenedURL serves linux-hardened's releases (none).
-	hardenedURL string
 }
 
 type syncBuffer struct {
@@ -140,16 +137,9 @@ func newFixture(t testing.TB, specs ...kernelorgtest.Spec) *fixture {
 	t.Cleanup(front.Close)
 	f.forkURL = front.URL + "/kupdate-bot/nixpkgs.git"
 
-	// linux-hardened has no releases: the sample tree's hardened kernels
-	// stay as they are.
-	hardened := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/repos/anthraxx/linux-hardened/releases" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Write([]byte("[]"))
-	}))
-	t.Cleanup(hardened.Close)
+	// linux-hardened, with no releases yet: the sample tree's hardened
+	// kernels stay as they are.
+	must(t, f.gh.CreateRepo("anthraxx", "linux-hardened", "main"))
 
 	dir := t.TempDir()
 	keyring := filepath.Join(dir, "keyring.asc")
@@ -167,7 +157,6 @@ func newFixture(t testing.TB, specs ...kernelorgtest.Spec) *fixture {
 	cfg.GitHub.TokenEnv = tokenEnv
 	cfg.Build.Options = map[string]string{"substituters": ""}
 	f.cfg = &cfg
-	f.hardenedURL = hardened.URL + "/"
 	return f
 }
 
@@ -184,8 +173,7 @@ func (f *fixture) options(more ...func(*cycle.Options)) cycle.Options {
 		Now:             func() time.Time { return epoch },
 		GitHubTransport: f.gh.Client().Transport,
 		GitHub:          workflow.Options{Backoff: time.Millisecond, Attempts: 2},
-		Hardened:        updater.NewGitHubHardened(f.hardenedURL, "kupdate-test"),
-		BuildEnv:        []string{"KUPDATE_KERNEL_MIRROR=" + f.ko.URL},
+		BuildEnv:        []string{"KUPDATE_KERNEL_MIRROR=" + f.ko.URL, "KUPDATE_GITHUB_MIRROR=" + f.gh.URL()},
 	}
 	for _, m := range more {
 		m(&o)

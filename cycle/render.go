@@ -39,7 +39,10 @@ func (r *Report) WriteSummary(w io.Writer) error {
 					pr = "new"
 				}
 			}
-			if bs == "" {
+			switch {
+			case ch.Branch == nil:
+				bs = "-"
+			case bs == "":
 				bs = "not built"
 			}
 			if ch.Branch != nil && ch.Branch.Reused && bs != "not built" {
