@@ -131,6 +131,9 @@ type Cycle struct {
 	last *State // the last finished cycle's state, for Branches
 }
 
+// The server drives the cycle through this interface.
+var _ server.Cycler = (*Cycle)(nil)
+
 var attrRE = regexp.MustCompile(`^linux_[0-9a-z_]+$`)
 
 // New prepares a cycle for cfg. Its errors are configuration errors: a
