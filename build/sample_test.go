@@ -12,7 +12,10 @@ import (
 
 // TestSampleTree evaluates kernels of the sample nixpkgs tree with the
 // default eval template. Only eval: building would fetch the sources from
-// kernel.org (or the simulator KUPDATE_KERNEL_MIRROR names).
+// kernel.org (or the simulator KUPDATE_KERNEL_MIRROR names). linux_testing is
+// left out: its rc snapshot is fetched (and its NAR hash checked) at
+// evaluation time, so evaluating it needs a mirror serving that very snapshot;
+// the updater and cycle tests cover it against the simulator.
 func TestSampleTree(t *testing.T) {
 	needNix(t)
 	dir, err := filepath.Abs("../testdata/nixpkgs")
@@ -23,14 +26,13 @@ func TestSampleTree(t *testing.T) {
 	cfg.Tiers = []string{"eval"}
 	cfg.Options = map[string]string{"substituters": ""}
 	rep := New(cfg, WithEnv("KUPDATE_KERNEL_MIRROR=http://127.0.0.1:9")).Run(context.Background(), dir,
-		[]string{"linux_6_12", "linux_testing", "linux_6_12_hardened", "linux_6_17"})
+		[]string{"linux_6_12", "linux_6_12_hardened", "linux_6_17"})
 
 	cmd := func(attr string) []string {
 		return []string{"nix-instantiate", "--max-jobs", "1", "--option", "substituters", "", "-A", "linuxKernel.kernels." + attr}
 	}
 	want := []Result{
 		{Attr: "linux_6_12", Tier: "eval", Status: Passed, Command: cmd("linux_6_12")},
-		{Attr: "linux_testing", Tier: "eval", Status: Passed, Command: cmd("linux_testing")},
 		{Attr: "linux_6_12_hardened", Tier: "eval", Status: Passed, Command: cmd("linux_6_12_hardened")},
 		{Attr: "linux_6_17", Tier: "eval", Status: Failed, Command: cmd("linux_6_17"), Error: "exit status 1",
 			LogTail: "error: linux 6.17 was removed because it has reached its end of life upstream"},
