@@ -13,7 +13,7 @@ import (
 )
 
 func TestKernelsJSONRoundTrip(t *testing.T) {
-	for _, f := range []string{"../../shared/fixtures/kernels-org-2026-01.json", "../../shared/fixtures/kernels-org-2026-late.json", sampleTree + "/" + KernelsJSONPath} {
+	for _, f := range []string{"../testdata/fixtures/kernels-org-2026-01.json", "../testdata/fixtures/kernels-org-2026-late.json", sampleTree + "/" + KernelsJSONPath} {
 		data, err := os.ReadFile(filepath.Join("..", f))
 		if err != nil {
 			data, err = os.ReadFile(f)
