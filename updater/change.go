@@ -1,6 +1,10 @@
 package updater
 
-import "github.com/kupdate/kupdate/kernelorg"
+import (
+	"fmt"
+
+	"github.com/kupdate/kupdate/kernelorg"
+)
 
 // Kind says what a Change does; each kind has nixpkgs' own commit title shape.
 type Kind string
@@ -54,3 +58,26 @@ type HardenedPatch struct {
 // Rolling reports whether c belongs in the rolling per-base update branch
 // (point releases) rather than a branch of its own (a new major, a removal).
 func (c Change) Rolling() bool { return c.Kind == Bump || c.Kind == HardenedBump }
+
+// Title is nixpkgs' commit title for c: Attr, Kind, From, To and (for a
+// same-version bump) LTS decide it. The planner titles every change with it
+// and kupdate check compares commit titles with it, so the two cannot drift.
+func Title(c Change) string {
+	switch c.Kind {
+	case Bump:
+		if c.From == c.To {
+			if c.LTS {
+				return c.Attr + ": mark as longterm"
+			}
+			return c.Attr + ": mark as not longterm"
+		}
+		return fmt.Sprintf("%s: %s -> %s", c.Attr, c.From, c.To)
+	case Init, HardenedInit:
+		return fmt.Sprintf("%s: init at %s", c.Attr, c.To)
+	case Remove:
+		return c.Attr + ": remove"
+	case HardenedBump:
+		return fmt.Sprintf("linux/hardened/patches/%s: v%s -> v%s", c.Branch, c.From, c.To)
+	}
+	return ""
+}

@@ -22,28 +22,6 @@ func CanonicalJSON(path string, data []byte) ([]byte, error) {
 	return dumpJSON(v, path == PatchesJSONPath), nil
 }
 
-// Title is nixpkgs' commit title for c, as the planner writes it: Attr,
-// Kind, From, To and (for a same-version bump) LTS decide it.
-func Title(c Change) string {
-	switch c.Kind {
-	case Bump:
-		if c.From == c.To {
-			if c.LTS {
-				return c.Attr + ": mark as longterm"
-			}
-			return c.Attr + ": mark as not longterm"
-		}
-		return fmt.Sprintf("%s: %s -> %s", c.Attr, c.From, c.To)
-	case Init, HardenedInit:
-		return fmt.Sprintf("%s: init at %s", c.Attr, c.To)
-	case Remove:
-		return c.Attr + ": remove"
-	case HardenedBump:
-		return fmt.Sprintf("linux/hardened/patches/%s: v%s -> v%s", c.Branch, c.From, c.To)
-	}
-	return ""
-}
-
 // NixBinding is one `name = value;` of a kernel section.
 type NixBinding struct {
 	File  string

@@ -114,8 +114,7 @@ func (p *Planner) planHardened(ctx context.Context, work *Tree, plan *Plan) erro
 	if init != "" {
 		c, attr := latest[init], Attr(init)+"_hardened"
 		e, _ := work.Entry(init)
-		ch = Change{Kind: HardenedInit, Attr: attr, Branch: init, To: c.String(), LTS: e.LTS,
-			Title: fmt.Sprintf("%s: init at %s", attr, c)}
+		ch = titled(Change{Kind: HardenedInit, Attr: attr, Branch: init, To: c.String(), LTS: e.LTS})
 		for _, v := range variants {
 			if ve, ok := work.Entry(v); ok && ve.LTS {
 				continue
@@ -137,9 +136,8 @@ func (p *Planner) planHardened(ctx context.Context, work *Tree, plan *Plan) erro
 		cur.n, _ = strconv.Atoi(strings.TrimPrefix(h.Extra, "-hardened"))
 		switch {
 		case c.newer(cur):
-			bumps = append(bumps, Change{Kind: HardenedBump, Attr: Attr(h.Branch) + "_hardened", Branch: h.Branch,
-				From: cur.String(), To: c.String(),
-				Title: fmt.Sprintf("linux/hardened/patches/%s: v%s -> v%s", h.Branch, cur, c)})
+			bumps = append(bumps, titled(Change{Kind: HardenedBump, Attr: Attr(h.Branch) + "_hardened", Branch: h.Branch,
+				From: cur.String(), To: c.String()}))
 		case cur.newer(c):
 			plan.skip(h.Branch, "hardened: tree has %s, newer than linux-hardened's %s; never going backwards", cur, c)
 		}

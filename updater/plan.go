@@ -131,6 +131,13 @@ func (p *Planner) apply(work *Tree, c Change, plan *Plan) {
 	}
 }
 
+// titled gives c its commit title; every planned change is titled here, by
+// the same function kupdate check compares commit titles with.
+func titled(c Change) Change {
+	c.Title = Title(c)
+	return c
+}
+
 func (plan *Plan) hold(branch string, v kernelorg.Version, err error) {
 	if errors.Is(err, kernelorg.ErrNotYet) {
 		plan.Held = append(plan.Held, Note{Branch: branch, Reason: v.String() + " not yet signed on kernel.org"})
@@ -177,8 +184,7 @@ func (p *Planner) candidates(releases []kernelorg.Release, t *Tree, plan *Plan) 
 		case !ok:
 			plan.skip(b, "not listed on kernel.org; %s left at %s", attr, e.Version)
 		case r.EOL:
-			out = append(out, Change{Kind: Remove, Attr: attr, Branch: b, From: e.Version.String(), LTS: e.LTS,
-				Title: attr + ": remove"})
+			out = append(out, titled(Change{Kind: Remove, Attr: attr, Branch: b, From: e.Version.String(), LTS: e.LTS}))
 		case r.Version.Less(e.Version):
 			plan.skip(b, "tree has %s, newer than kernel.org's %s; never going backwards", e.Version, r.Version)
 		case e.Version.Less(r.Version):
@@ -186,17 +192,13 @@ func (p *Planner) candidates(releases []kernelorg.Release, t *Tree, plan *Plan) 
 			if e.HasLTS {
 				lts = r.LTS
 			}
-			out = append(out, Change{Kind: Bump, Attr: attr, Branch: b, From: e.Version.String(), To: r.Version.String(),
-				LTS: lts, Title: fmt.Sprintf("%s: %s -> %s", attr, e.Version, r.Version), ChangeLog: r.ChangeLog, Build: []string{attr}})
+			out = append(out, titled(Change{Kind: Bump, Attr: attr, Branch: b, From: e.Version.String(), To: r.Version.String(),
+				LTS: lts, ChangeLog: r.ChangeLog, Build: []string{attr}}))
 		case e.HasLTS && e.LTS != r.LTS:
 			// Same version, but kernel.org moved the series between stable
 			// and longterm: the flip is a change of its own.
-			title := attr + ": mark as longterm"
-			if !r.LTS {
-				title = attr + ": mark as not longterm"
-			}
-			out = append(out, Change{Kind: Bump, Attr: attr, Branch: b, From: e.Version.String(), To: e.Version.String(),
-				Hash: e.Hash, LTS: r.LTS, Title: title, Build: []string{attr}})
+			out = append(out, titled(Change{Kind: Bump, Attr: attr, Branch: b, From: e.Version.String(), To: e.Version.String(),
+				Hash: e.Hash, LTS: r.LTS, Build: []string{attr}}))
 		}
 	}
 
@@ -225,8 +227,8 @@ func (p *Planner) candidates(releases []kernelorg.Release, t *Tree, plan *Plan) 
 		case newest != "" && kernelorg.CompareSeries(b, newest) < 0:
 			plan.skip(b, "not in the tree and older than its newest branch %s; kupdate adds only new majors", newest)
 		default:
-			out = append(out, Change{Kind: Init, Attr: attr, Branch: b, To: r.Version.String(), LTS: r.LTS,
-				Title: fmt.Sprintf("%s: init at %s", attr, r.Version), ChangeLog: r.ChangeLog, Build: []string{attr}})
+			out = append(out, titled(Change{Kind: Init, Attr: attr, Branch: b, To: r.Version.String(), LTS: r.LTS,
+				ChangeLog: r.ChangeLog, Build: []string{attr}}))
 		}
 	}
 
@@ -247,8 +249,8 @@ func (p *Planner) candidates(releases []kernelorg.Release, t *Tree, plan *Plan) 
 	case r.Version.Less(te.Version):
 		plan.skip("testing", "tree has %s, newer than kernel.org's %s; never going backwards", te.Version, r.Version)
 	case te.Version.Less(r.Version):
-		out = append(out, Change{Kind: Bump, Attr: "linux_testing", Branch: "testing", From: te.Version.String(), To: r.Version.String(),
-			Title: fmt.Sprintf("linux_testing: %s -> %s", te.Version, r.Version), Build: []string{"linux_testing"}})
+		out = append(out, titled(Change{Kind: Bump, Attr: "linux_testing", Branch: "testing", From: te.Version.String(), To: r.Version.String(),
+			Build: []string{"linux_testing"}}))
 	}
 	return out
 }
