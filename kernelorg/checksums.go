@@ -16,7 +16,9 @@ import (
 // Hash returns the hash nixpkgs pins for v, as "sha256:<nix32>": for a
 // release the flat hash of linux-<v>.tar.xz from the signed sha256sums.asc,
 // for an rc the NAR hash of the unpacked snapshot. An error wrapping
-// ErrNotYet means kernel.org has not listed v yet: try again next cycle.
+// ErrNotYet means kernel.org has not published it: sha256sums.asc has no
+// line for v, or git.kernel.org answers 404 for v's snapshot. Only a caller
+// that knows releases.json lists v may read that as "try again next cycle".
 func (c *Client) Hash(ctx context.Context, v Version) (string, error) {
 	if v.IsZero() {
 		return "", errors.New("kernelorg: Hash of the zero Version")

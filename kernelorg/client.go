@@ -255,6 +255,7 @@ type fetched struct {
 // attemptError is one failed attempt; transient ones are retried.
 type attemptError struct {
 	err        error
+	status     int // the HTTP status of a non-2xx answer, 0 otherwise
 	transient  bool
 	retryAfter time.Duration
 }
@@ -346,9 +347,9 @@ func (c *Client) try(ctx context.Context, u string, val validators, limit int64,
 		}
 		return fetched{notModified: true}, nil
 	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code == http.StatusTooManyRequests, code >= 500:
-		return fetched{}, &attemptError{err: fmt.Errorf("HTTP %s", resp.Status), transient: true, retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+		return fetched{}, &attemptError{err: fmt.Errorf("HTTP %s", resp.Status), status: code, transient: true, retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 	default:
-		return fetched{}, &attemptError{err: fmt.Errorf("HTTP %s", resp.Status)}
+		return fetched{}, &attemptError{err: fmt.Errorf("HTTP %s", resp.Status), status: code}
 	}
 	body := &countingReader{r: resp.Body, limit: limit, c: c, snapshot: snapshot}
 	if err := consume(body); err != nil {
@@ -364,6 +365,16 @@ func (c *Client) try(ctx context.Context, u string, val validators, limit int64,
 		return fetched{}, &attemptError{err: err}
 	}
 	return fetched{val: validators{etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}}, nil
+}
+
+// httpStatus is the HTTP status that made fetch fail, 0 when the failure
+// was not an answer (a network error, a bad body, a timeout).
+func httpStatus(err error) int {
+	var ae *attemptError
+	if errors.As(err, &ae) {
+		return ae.status
+	}
+	return 0
 }
 
 // retryAfter reads a Retry-After of delay-seconds; dates are ignored

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -462,15 +464,20 @@ func TestHashSnapshotFaults(t *testing.T) {
 		fault    kernelorgtest.Fault
 		max      int64
 		want     string // after "linux 6.19-rc4: snapshot: GET " + URL
+		notYet   bool   // the error wraps ErrNotYet
 		requests int
 	}{
-		{"truncated once", kernelorgtest.Fault{Truncate: size / 2, Times: 1}, 0, "", 2},
-		{"503 twice", kernelorgtest.Fault{Status: 503, Times: 2}, 0, "", 3},
-		{"truncated", kernelorgtest.Fault{Truncate: size / 2}, 0, fmt.Sprintf(": reading body after %d bytes: ", size/2), 4},
-		{"404", kernelorgtest.Fault{Status: 404}, 0, ": HTTP 404 Not Found", 1},
-		{"not gzip", kernelorgtest.Fault{Body: []byte("<html>rate limited</html>")}, 0, ": not a gzip stream: gzip: invalid header", 1},
-		{"too large", kernelorgtest.Fault{}, 100, ": response body over the size limit of 100 bytes", 1},
-		{"bad tar", kernelorgtest.Fault{Body: gzipped(t, []byte("this is not a tar file, but it is long enough to be read as a header block? no."))}, 0, ": reading tar: unexpected EOF", 1},
+		{"truncated once", kernelorgtest.Fault{Truncate: size / 2, Times: 1}, 0, "", false, 2},
+		{"503 twice", kernelorgtest.Fault{Status: 503, Times: 2}, 0, "", false, 3},
+		{"truncated", kernelorgtest.Fault{Truncate: size / 2}, 0, fmt.Sprintf(": reading body after %d bytes: ", size/2), false, 4},
+		// Not yet generated: one request, no retries, and the planner holds
+		// just this change.
+		{"404", kernelorgtest.Fault{Status: 404}, 0, ": HTTP 404 Not Found: kernel.org has not published it yet", true, 1},
+		{"410", kernelorgtest.Fault{Status: 410}, 0, ": HTTP 410 Gone", false, 1},
+		{"persistent 503", kernelorgtest.Fault{Status: 503}, 0, ": HTTP 503 Service Unavailable (gave up after 4 attempts; kernel.org may be down, the next cycle tries again)", false, 4},
+		{"not gzip", kernelorgtest.Fault{Body: []byte("<html>rate limited</html>")}, 0, ": not a gzip stream: gzip: invalid header", false, 1},
+		{"too large", kernelorgtest.Fault{}, 100, ": response body over the size limit of 100 bytes", false, 1},
+		{"bad tar", kernelorgtest.Fault{Body: gzipped(t, []byte("this is not a tar file, but it is long enough to be read as a header block? no."))}, 0, ": reading tar: unexpected EOF", false, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -485,6 +492,9 @@ func TestHashSnapshotFaults(t *testing.T) {
 			} else if want := "linux 6.19-rc4: snapshot: GET " + srv.URL + path + tt.want; err == nil || !strings.HasPrefix(err.Error(), want) || got != "" {
 				t.Errorf("Hash = %q, %v\nwant an error starting %s", got, err, want)
 			}
+			if errors.Is(err, ErrNotYet) != tt.notYet {
+				t.Errorf("errors.Is(%v, ErrNotYet) = %t, want %t", err, !tt.notYet, tt.notYet)
+			}
 			if n := srv.Requests(path); n != tt.requests {
 				t.Errorf("%d requests, want %d", n, tt.requests)
 			}
@@ -493,6 +503,43 @@ func TestHashSnapshotFaults(t *testing.T) {
 				t.Errorf("Hash(6.18.5) = %s, %v", h, err)
 			}
 		})
+	}
+}
+
+// An rc that releases.json lists but whose snapshot git.kernel.org has not
+// generated yet is "not yet", with the URL in the error; nothing about it
+// is remembered, so once the snapshot appears the next call hashes it.
+func TestHashSnapshotNotYet(t *testing.T) {
+	srv := newServer(t, jan2026...)
+	cache := t.TempDir()
+	c := newClient(t, srv, func(o *Options) { o.CacheDir = cache })
+	ctx := context.Background()
+	path := kernelorgtest.TarballPath("6.19-rc4")
+	srv.SetFault(path, kernelorgtest.Fault{Status: 404})
+	rels, err := c.Releases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(rels, func(r Release) bool { return r.Branch == "testing" }); i < 0 || rels[i].Version.String() != "6.19-rc4" {
+		t.Fatalf("releases.json does not list 6.19-rc4 under testing: %+v", rels)
+	}
+	rc := MustParseVersion("6.19-rc4")
+	for range 2 {
+		got, err := c.Hash(ctx, rc)
+		want := "linux 6.19-rc4: snapshot: GET " + srv.URL + path + ": HTTP 404 Not Found: kernel.org has not published it yet"
+		if got != "" || err == nil || err.Error() != want || !errors.Is(err, ErrNotYet) {
+			t.Errorf("Hash = %q, %v\nwant %s (wrapping ErrNotYet)", got, err, want)
+		}
+	}
+	if n := srv.Requests(path); n != 2 {
+		t.Errorf("%d requests for two calls, want 2 (a 404 is neither retried nor remembered)", n)
+	}
+	if ents, err := os.ReadDir(cache); err != nil || len(ents) != 0 {
+		t.Errorf("cache directory after a 404: %v, %v; want it empty", ents, err)
+	}
+	srv.ClearFault(path)
+	if got, err := c.Hash(ctx, rc); err != nil || got != kernelorgtest.NARHash("6.19-rc4") {
+		t.Errorf("once git.kernel.org has it: Hash = %s, %v", got, err)
 	}
 }
 

@@ -15,7 +15,12 @@ type Release struct {
 	ChangeLog string // ChangeLog URL, empty when kernel.org lists none
 }
 
-// ErrNotYet means kernel.org has not published a signed checksum for a
-// version yet: the change waits for a later cycle. It is never a reason to
-// guess a hash, and never stops other branches.
-var ErrNotYet = errors.New("kernel.org has not published a signed checksum for it yet")
+// ErrNotYet means kernel.org has not published what a hash is made of: the
+// signed checksum of a release (its sha256sums.asc has no line for it), or
+// the git.kernel.org snapshot of an rc (HTTP 404). For a version
+// releases.json lists, that is "not yet": the change waits for a later cycle,
+// is never a reason to guess a hash, and never stops other branches. For a
+// version releases.json does not list, it is evidence that the version is
+// not a kernel.org release at all; telling the two apart is the caller's
+// part, which holds releases.json.
+var ErrNotYet = errors.New("kernel.org has not published it yet")

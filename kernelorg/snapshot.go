@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -103,6 +104,13 @@ func (c *Client) computeSnapshotHash(ctx context.Context, v Version) (string, er
 		top, err = unpackTarGz(r, spool, unpackedFactor*c.maxSnapshot)
 		return err
 	})
+	if httpStatus(err) == http.StatusNotFound {
+		// git.kernel.org makes an rc's snapshot some time after the tag: for
+		// an rc releases.json lists, a 404 means "not yet" (the next cycle
+		// tries again); for one it does not list, the caller can tell that
+		// the rc is not real. A 5xx or a timeout says neither.
+		return "", fmt.Errorf("linux %s: snapshot: %w: %w", v, err, ErrNotYet)
+	}
 	if err != nil {
 		return "", fmt.Errorf("linux %s: snapshot: %w", v, err)
 	}
