@@ -15,6 +15,17 @@ import (
 
 var mapAliasesRE = regexp.MustCompile(`mapAliases\s*\{`)
 
+// aliasesSet scans the file as it is now and finds its mapAliasesSet and
+// the line that opens it.
+func (e *nixEditor) aliasesSet() (*nixText, nixSet, int, error) {
+	t, err := e.scan()
+	if err != nil {
+		return nil, nixSet{}, 0, err
+	}
+	s, line, err := mapAliasesSet(t)
+	return t, s, line, err
+}
+
 // mapAliasesSet is the set passed to the last `mapAliases {` call, narrowed
 // to its `# keep-sorted start` ... `# keep-sorted end` region when it has one.
 func mapAliasesSet(t *nixText) (nixSet, int, error) {
@@ -98,11 +109,7 @@ func isDigits(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
 // block. A name that is already there is an error: kupdate never replaces an
 // alias (or a throw of a removed kernel) it did not expect.
 func (e *nixEditor) addAlias(name, value string) error {
-	t, err := e.scan()
-	if err != nil {
-		return err
-	}
-	s, line, err := mapAliasesSet(t)
+	t, s, line, err := e.aliasesSet()
 	if err != nil {
 		return err
 	}
@@ -130,11 +137,7 @@ func (e *nixEditor) addAlias(name, value string) error {
 // the aliases block's other throws of removed kernels. A name the block
 // does not have is left alone (not every tree aliases every kernel).
 func (e *nixEditor) aliasThrow(name, branch, date string, eol bool, defaultMsg string) error {
-	t, err := e.scan()
-	if err != nil {
-		return err
-	}
-	s, _, err := mapAliasesSet(t)
+	t, s, _, err := e.aliasesSet()
 	if err != nil {
 		return err
 	}

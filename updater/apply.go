@@ -184,7 +184,7 @@ func (t *Tree) applyRemove(files map[string][]byte, c Change) error {
 		}
 	}
 	for _, n := range names {
-		dropped, err := lk.dropBindingIfAny("packages", n)
+		dropped, err := lk.dropBinding("packages", n, false)
 		if err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (t *Tree) applyRemove(files map[string][]byte, c Change) error {
 			}
 		}
 	}
-	if err := lk.dropBinding("vanillaPackages", attr, true); err != nil {
+	if _, err := lk.dropBinding("vanillaPackages", attr, true); err != nil {
 		return err
 	}
 	if err := lk.addThrow("vanillaPackages", attr, c.Branch, date, true,
@@ -202,7 +202,7 @@ func (t *Tree) applyRemove(files map[string][]byte, c Change) error {
 		return err
 	}
 	for _, n := range names {
-		if err := lk.dropBinding("kernels", n, true); err != nil {
+		if _, err := lk.dropBinding("kernels", n, true); err != nil {
 			return err
 		}
 		if err := lk.addThrow("kernels", n, c.Branch, date, true, eolMsg, false); err != nil {
@@ -293,7 +293,7 @@ func (t *Tree) applyHardened(files map[string][]byte, c Change, init bool) error
 			return fmt.Errorf("%s has no %s to drop", LinuxKernelsPath, dn)
 		}
 		for _, sec := range []string{"packages", "kernels"} { // bottom-up
-			dropped, err := lk.dropBindingIfAny(sec, dn)
+			dropped, err := lk.dropBinding(sec, dn, false)
 			if err != nil {
 				return err
 			}

@@ -198,20 +198,28 @@ func (p *jsonParser) object() (*jsonValue, error) {
 			return nil, err
 		}
 		v.members = append(v.members, jsonMember{key: key, line: line, val: val})
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return nil, p.errorf("unexpected end of file in the object opened at line %d", v.line)
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case '}':
-			p.pos++
-			return v, nil
-		default:
-			return nil, p.errorf("unexpected %s, want ',' or '}'", p.describe())
+		if done, err := p.next('}', "object", v.line); done || err != nil {
+			return v, err
 		}
 	}
+}
+
+// next consumes what must follow a member of the object or array opened at
+// line: ',' before another, or close, which ends it (done).
+func (p *jsonParser) next(close byte, what string, line int) (done bool, err error) {
+	p.skipSpace()
+	if p.pos >= len(p.data) {
+		return false, p.errorf("unexpected end of file in the %s opened at line %d", what, line)
+	}
+	switch p.data[p.pos] {
+	case ',':
+		p.pos++
+		return false, nil
+	case close:
+		p.pos++
+		return true, nil
+	}
+	return false, p.errorf("unexpected %s, want ',' or '%c'", p.describe(), close)
 }
 
 func (p *jsonParser) array() (*jsonValue, error) {
@@ -229,18 +237,8 @@ func (p *jsonParser) array() (*jsonValue, error) {
 			return nil, err
 		}
 		v.arr = append(v.arr, el)
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return nil, p.errorf("unexpected end of file in the array opened at line %d", v.line)
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
-			return v, nil
-		default:
-			return nil, p.errorf("unexpected %s, want ',' or ']'", p.describe())
+		if done, err := p.next(']', "array", v.line); done || err != nil {
+			return v, err
 		}
 	}
 }

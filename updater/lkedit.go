@@ -14,14 +14,19 @@ import (
 // mainlineEntries lists the kernels entries `linux_X_Y = callPackage
 // .../mainline.nix { branch = "X.Y"; ... };` with their branches.
 func mainlineEntries(t *nixText, s nixSet) map[string]binding {
+	return seriesBindings(s, "linux", func(br string, b binding) bool {
+		text := b.text(t)
+		return strings.Contains(text, "mainline.nix") && strings.Contains(text, `branch = "`+br+`";`)
+	})
+}
+
+// seriesBindings indexes by branch the bindings of s named kind_X_Y (kind
+// "linux", "linuxPackages", "linux_hardened", ...) that keep (nil: all)
+// accepts.
+func seriesBindings(s nixSet, kind string, keep func(branch string, b binding) bool) map[string]binding {
 	out := map[string]binding{}
 	for _, b := range s.bindings {
-		br, kind, ok := nameSeries(b.name)
-		if !ok || kind != "linux" {
-			continue
-		}
-		text := b.text(t)
-		if strings.Contains(text, "mainline.nix") && strings.Contains(text, `branch = "`+br+`";`) {
+		if br, k, ok := nameSeries(b.name); ok && k == kind && (keep == nil || keep(br, b)) {
 			out[br] = b
 		}
 	}
@@ -43,21 +48,42 @@ func neighbours[V any](m map[string]V, branch string) (below, above string) {
 	return below, above
 }
 
+// sectionWithout finds section in the file as it is now, and fails when its
+// main set already binds name: an init never overwrites an entry.
+func (e *nixEditor) sectionWithout(section, name string) (*nixText, nixSection, error) {
+	t, s, err := e.section(section)
+	if err != nil {
+		return nil, s, err
+	}
+	if b, ok := findBinding(s.main.bindings, name); ok {
+		return nil, s, fmt.Errorf("%s:%d: %s already exists", e.name, t.line(b.start), name)
+	}
+	return t, s, nil
+}
+
+// copyNeighbour inserts a copy of the entry of branch's nearest neighbour
+// among entries, renamed to branch: after the one below, else before the
+// one above. It reports false when entries is empty.
+func (e *nixEditor) copyNeighbour(t *nixText, entries map[string]binding, branch string) bool {
+	switch below, above := neighbours(entries, branch); {
+	case below != "":
+		e.replace(entries[below].end, entries[below].end, renameSeries(entries[below].text(t), below, branch))
+	case above != "":
+		e.replace(entries[above].start, entries[above].start, renameSeries(entries[above].text(t), above, branch))
+	default:
+		return false
+	}
+	return true
+}
+
 // initKernel adds the kernels entry of branch, a copy of its predecessor's
 // (same kernelPatches), after the predecessor's branch block and before
 // linux_testing.
 func (e *nixEditor) initKernel(branch string) error {
-	t, err := e.scan()
-	if err != nil {
-		return err
-	}
-	s, err := findSection(t, "kernels")
-	if err != nil {
-		return err
-	}
 	attr := Attr(branch)
-	if b, ok := findBinding(s.main.bindings, attr); ok {
-		return fmt.Errorf("%s:%d: %s already exists", e.name, t.line(b.start), attr)
+	t, s, err := e.sectionWithout("kernels", attr)
+	if err != nil {
+		return err
 	}
 	entries := mainlineEntries(t, s.main)
 	below, above := neighbours(entries, branch)
@@ -81,70 +107,31 @@ func (e *nixEditor) initKernel(branch string) error {
 // initVanilla adds `linux_X_Y = recurseIntoAttrs (packagesFor
 // kernels.linux_X_Y);` after its predecessor in vanillaPackages.
 func (e *nixEditor) initVanilla(branch string) error {
-	t, err := e.scan()
-	if err != nil {
-		return err
-	}
-	s, err := findSection(t, "vanillaPackages")
-	if err != nil {
-		return err
-	}
 	attr := Attr(branch)
-	if b, ok := findBinding(s.main.bindings, attr); ok {
-		return fmt.Errorf("%s:%d: %s already exists", e.name, t.line(b.start), attr)
+	t, s, err := e.sectionWithout("vanillaPackages", attr)
+	if err != nil {
+		return err
 	}
-	entries := map[string]binding{}
-	for _, b := range s.main.bindings {
-		if br, kind, ok := nameSeries(b.name); ok && kind == "linux" {
-			entries[br] = b
-		}
-	}
-	below, above := neighbours(entries, branch)
-	switch {
-	case below != "":
-		e.replace(entries[below].end, entries[below].end, renameSeries(entries[below].text(t), below, branch))
-	case above != "":
-		e.replace(entries[above].start, entries[above].start, renameSeries(entries[above].text(t), above, branch))
-	default:
+	if !e.copyNeighbour(t, seriesBindings(s.main, "linux", nil), branch) {
 		return fmt.Errorf("%s: no `linux_X_Y = recurseIntoAttrs (packagesFor kernels.linux_X_Y);` entry to place %s by", s.where(e.name), attr)
 	}
 	return nil
 }
 
-// dropBinding deletes section's main-set binding name; a missing one is an
-// error when required.
-func (e *nixEditor) dropBinding(section, name string, required bool) error {
-	t, err := e.scan()
-	if err != nil {
-		return err
-	}
-	s, err := findSection(t, section)
-	if err != nil {
-		return err
-	}
-	b, ok := findBinding(s.main.bindings, name)
-	if !ok {
-		if required {
-			return fmt.Errorf("%s: no entry %s to remove", s.where(e.name), name)
-		}
-		return nil
-	}
-	e.deleteBinding(t, b)
-	return nil
-}
-
-func (e *nixEditor) dropBindingIfAny(section, name string) (bool, error) {
-	t, err := e.scan()
-	if err != nil {
-		return false, err
-	}
-	s, err := findSection(t, section)
+// dropBinding deletes section's main-set binding name and says whether
+// there was one; a missing one is an error when required (a removal expects
+// the entries an init writes, but not every tree has a packages entry).
+func (e *nixEditor) dropBinding(section, name string, required bool) (bool, error) {
+	t, s, err := e.section(section)
 	if err != nil {
 		return false, err
 	}
 	b, ok := findBinding(s.main.bindings, name)
-	if ok {
+	switch {
+	case ok:
 		e.deleteBinding(t, b)
+	case required:
+		return false, fmt.Errorf("%s: no entry %s to remove", s.where(e.name), name)
 	}
 	return ok, nil
 }
@@ -163,30 +150,14 @@ func (e *nixEditor) addHardened(branch string) error {
 		"packages": name + " = recurseIntoAttrs (packagesFor kernels." + name + ");\n",
 	}
 	for _, sec := range []string{"packages", "kernels"} { // bottom-up
-		t, err := e.scan()
+		t, s, err := e.sectionWithout(sec, name)
 		if err != nil {
 			return err
 		}
-		s, err := findSection(t, sec)
-		if err != nil {
-			return err
-		}
-		if b, ok := findBinding(s.main.bindings, name); ok {
-			return fmt.Errorf("%s:%d: %s already exists", e.name, t.line(b.start), name)
-		}
-		entries := map[string]binding{}
-		for _, b := range s.main.bindings {
-			if br, kind, ok := nameSeries(b.name); ok && kind == "linux_hardened" && hardenedValueRE[sec].MatchString(b.value(t)) {
-				entries[br] = b
-			}
-		}
-		below, above := neighbours(entries, branch)
-		switch {
-		case below != "":
-			e.replace(entries[below].end, entries[below].end, renameSeries(entries[below].text(t), below, branch))
-		case above != "":
-			e.replace(entries[above].start, entries[above].start, renameSeries(entries[above].text(t), above, branch))
-		default:
+		entries := seriesBindings(s.main, "linux_hardened", func(_ string, b binding) bool {
+			return hardenedValueRE[sec].MatchString(b.value(t))
+		})
+		if !e.copyNeighbour(t, entries, branch) {
 			pos := t.lineStart(s.main.close)
 			if b, ok := findBinding(s.main.bindings, "linux_hardened"); ok {
 				pos = b.start
@@ -207,21 +178,14 @@ func (e *nixEditor) initAliases(branch string, hardened bool) error {
 		suffix = "_hardened"
 	}
 	for _, kind := range []string{"linux", "linuxPackages"} {
-		t, err := e.scan()
-		if err != nil {
-			return err
-		}
-		s, _, err := mapAliasesSet(t)
+		t, s, _, err := e.aliasesSet()
 		if err != nil {
 			return err
 		}
 		name := kind + "_" + strings.ReplaceAll(branch, ".", "_") + suffix
-		active := map[string]binding{}
-		for _, b := range s.bindings {
-			if br, k, ok := nameSeries(b.name); ok && k == kind+suffix && !strings.HasPrefix(b.value(t), "throw") {
-				active[br] = b
-			}
-		}
+		active := seriesBindings(s, kind+suffix, func(_ string, b binding) bool {
+			return !strings.HasPrefix(b.value(t), "throw")
+		})
 		below, above := neighbours(active, branch)
 		src := below
 		if src == "" {

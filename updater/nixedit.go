@@ -21,6 +21,16 @@ type nixEditor struct {
 
 func (e *nixEditor) scan() (*nixText, error) { return scanNix(e.name, e.src) }
 
+// section scans the file as it is now and finds the section name in it.
+func (e *nixEditor) section(name string) (*nixText, nixSection, error) {
+	t, err := e.scan()
+	if err != nil {
+		return nil, nixSection{}, err
+	}
+	s, err := findSection(t, name)
+	return t, s, err
+}
+
 func (e *nixEditor) replace(start, end int, text string) {
 	var b bytes.Buffer
 	b.Grow(len(e.src) + len(text))
@@ -230,11 +240,7 @@ func throwWording(t *nixText, s nixSet, kind, branch string, eol bool) (msg stri
 // in numeric order among the throws of the same kind. A name already there
 // is left as it is.
 func (e *nixEditor) addThrow(section, name, branch, date string, eol bool, defaultMsg string, defaultDated bool) error {
-	t, err := e.scan()
-	if err != nil {
-		return err
-	}
-	s, err := findSection(t, section)
+	t, s, err := e.section(section)
 	if err != nil {
 		return err
 	}
@@ -289,11 +295,7 @@ func sortedInsertPos(t *nixText, s nixSet, name string, throwsOnly bool) int {
 
 // setAlias points `name = packages.linux_X_Y;` of packageAliases at attr.
 func (e *nixEditor) setAlias(name, attr string) error {
-	t, err := e.scan()
-	if err != nil {
-		return err
-	}
-	s, err := findSection(t, "packageAliases")
+	t, s, err := e.section("packageAliases")
 	if err != nil {
 		return err
 	}

@@ -303,7 +303,7 @@ func writeJSONTree(t *testing.T, dir, js string) {
 			continue
 		}
 		for _, sec := range []string{"kernels", "vanillaPackages"} {
-			if err := lk.dropBinding(sec, Attr(e.Branch), true); err != nil {
+			if _, err := lk.dropBinding(sec, Attr(e.Branch), true); err != nil {
 				t.Fatal(err)
 			}
 		}
