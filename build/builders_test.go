@@ -22,19 +22,11 @@ func TestRemoteBuilder(t *testing.T) {
 	cfg := testConfig(nonce, "300", "configfile", "kernel")
 	cfg.MaxJobs = 0
 	cfg.Builders = "local?root=" + remote
-	// The remote builds in a sandbox; the test tree's builders need /bin/sh
-	// and coreutils in it.
-	var paths []string
-	for _, p := range []string{"/bin", "/usr", "/lib", "/lib64"} {
-		if _, err := os.Stat(p); err == nil {
-			paths = append(paths, p)
-		}
-	}
-	cfg.Options["sandbox-paths"] = strings.Join(paths, " ")
+	cfg.Options["sandbox-paths"] = sandboxPaths()
 
 	rep := New(cfg).Run(context.Background(), treeDir(t), []string{"linux_pass"})
 	flags := []string{"--max-jobs", "0", "--option", "builders", "local?root=" + remote,
-		"--option", "sandbox", "false", "--option", "sandbox-paths", strings.Join(paths, " "), "--option", "substituters", ""}
+		"--option", "sandbox", "false", "--option", "sandbox-paths", sandboxPaths(), "--option", "substituters", ""}
 	want := []Result{
 		{Attr: "linux_pass", Tier: "configfile", Status: Passed, Command: argv(cfg, "configfile", "linux_pass", flags...)},
 		{Attr: "linux_pass", Tier: "kernel", Status: Passed, Command: argv(cfg, "kernel", "linux_pass", flags...)},
@@ -57,13 +49,7 @@ func TestStoreOption(t *testing.T) {
 	store := t.TempDir()
 	cfg := testConfig(uniqueMarker(t), "300", "eval", "kernel")
 	cfg.Options["store"] = "local?root=" + store
-	var paths []string
-	for _, p := range []string{"/bin", "/usr", "/lib", "/lib64"} {
-		if _, err := os.Stat(p); err == nil {
-			paths = append(paths, p)
-		}
-	}
-	cfg.Options["sandbox-paths"] = strings.Join(paths, " ")
+	cfg.Options["sandbox-paths"] = sandboxPaths()
 	rep := New(cfg).Run(context.Background(), treeDir(t), []string{"linux_pass"})
 	if !rep.OK() {
 		t.Fatalf("results: %+v", rep.Results)
@@ -73,4 +59,16 @@ func TestStoreOption(t *testing.T) {
 			t.Errorf("%s in the store: %v, want one", pat, m)
 		}
 	}
+}
+
+// sandboxPaths is what a store in a directory needs in its build sandbox:
+// the test tree's builders run /bin/sh and coreutils from the host.
+func sandboxPaths() string {
+	var paths []string
+	for _, p := range []string{"/bin", "/usr", "/lib", "/lib64"} {
+		if _, err := os.Stat(p); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	return strings.Join(paths, " ")
 }

@@ -94,19 +94,7 @@ func TestCloneTheSimulatedNixpkgs(t *testing.T) {
 // and fingerprint the configuration names.
 func TestReleasesAreTheIntendedUpstream(t *testing.T) {
 	env := start(t)
-	ctx := context.Background()
-	opts, err := kernelorg.OptionsFromConfig(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := kernelorg.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rels, err := c.Releases(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, rels := releases(t, env)
 	var got []string
 	for _, r := range rels {
 		got = append(got, strings.Join([]string{r.Branch, r.Version.String(), r.Moniker, yes(r.EOL, "eol"), yes(r.LTS, "lts")}, " "))
@@ -126,7 +114,7 @@ func TestReleasesAreTheIntendedUpstream(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("releases (-want +got):\n%s", d)
 	}
-	h, err := c.Hash(ctx, rels[5].Version)
+	h, err := c.Hash(context.Background(), rels[5].Version)
 	if err != nil || h != kernelorgtest.FlatHash("6.12.70") {
 		t.Errorf("Hash(6.12.70) = %q, %v; want the simulator's %s", h, err, kernelorgtest.FlatHash("6.12.70"))
 	}
@@ -143,7 +131,6 @@ func yes(b bool, s string) string {
 // point releases, testing, a new major, an EOL removal and hardened bumps.
 func TestPlanInTheDemoWorld(t *testing.T) {
 	env := start(t)
-	ctx := context.Background()
 	got := planTitles(t, env)
 	want := []string{
 		"linux_5_10: remove",
@@ -172,26 +159,33 @@ func TestPlanInTheDemoWorld(t *testing.T) {
 	if got[4] != "linux_6_12: 6.12.64 -> 6.12.71" || got[8] != "linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.71-hardened1" {
 		t.Errorf("after publishing 6.12.71: %q", got)
 	}
-	_ = ctx
+}
+
+// releases asks the simulated kernel.org, as a cycle would, through a
+// client of its own: no ETag or rc hash remembered from another.
+func releases(t *testing.T, env *demo.Env) (*kernelorg.Client, []kernelorg.Release) {
+	t.Helper()
+	opts, err := kernelorg.OptionsFromConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.CacheDir = t.TempDir()
+	c, err := kernelorg.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rels, err := c.Releases(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, rels
 }
 
 func planTitles(t *testing.T, env *demo.Env) []string {
 	t.Helper()
 	ctx := context.Background()
 	cfg := env.Config
-	opts, err := kernelorg.OptionsFromConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.CacheDir = t.TempDir() // a fresh cycle: no ETag or rc hash remembered
-	c, err := kernelorg.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rels, err := c.Releases(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, rels := releases(t, env)
 	sample, err := demo.FindSampleTree()
 	if err != nil {
 		t.Fatal(err)

@@ -86,6 +86,16 @@ func TestLockWaitsForRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := lockInBackground(dir)
+	a.Unlock()
+	if err := <-got; err != nil {
+		t.Fatalf("Lock after release: %v", err)
+	}
+}
+
+// lockInBackground waits for the lock of dir, releases it at once and
+// sends what went wrong: the test then lets the holder go.
+func lockInBackground(dir string) <-chan error {
 	got := make(chan error, 1)
 	go func() {
 		l, err := lock.Lock(context.Background(), dir)
@@ -94,10 +104,7 @@ func TestLockWaitsForRelease(t *testing.T) {
 		}
 		got <- err
 	}()
-	a.Unlock()
-	if err := <-got; err != nil {
-		t.Fatalf("Lock after release: %v", err)
-	}
+	return got
 }
 
 func TestLockContextDone(t *testing.T) {
@@ -211,14 +218,7 @@ func TestTwoProcesses(t *testing.T) {
 		t.Errorf("error %q does not name the helper's pid", err)
 	}
 
-	got := make(chan error, 1)
-	go func() {
-		l, err := lock.Lock(context.Background(), dir)
-		if err == nil {
-			err = l.Unlock()
-		}
-		got <- err
-	}()
+	got := lockInBackground(dir)
 	h.stdin.Close() // the helper unlocks and exits
 	if err := <-got; err != nil {
 		t.Fatalf("Lock after the other process released it: %v", err)
