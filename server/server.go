@@ -199,9 +199,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run listens on serve.listen and serves until ctx is done; see Serve.
 func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("serve.listen: %w", err)
+		return fmt.Errorf("serve.listen %q: %w", s.cfg.Listen, err)
 	}
 	return s.Serve(ctx, ln)
 }

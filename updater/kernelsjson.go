@@ -60,7 +60,7 @@ func kernelsEntry(m jsonMember) (Entry, error) {
 	e := Entry{Branch: m.key, Line: m.line}
 	if m.key != "testing" {
 		if _, _, err := kernelorg.ParseSeries(m.key); err != nil {
-			return e, fmt.Errorf("%s: %v", where, err)
+			return e, fmt.Errorf("%s: %w", where, err)
 		}
 	}
 	if m.val.kind != jsonObject {
@@ -87,7 +87,7 @@ func kernelsEntry(m jsonMember) (Entry, error) {
 	}
 	v, err := kernelorg.ParseVersion(ver.str)
 	if err != nil {
-		return e, fmt.Errorf("%s:%d: branch %q: %v", KernelsJSONPath, ver.line, m.key, err)
+		return e, fmt.Errorf("%s:%d: branch %q: %w", KernelsJSONPath, ver.line, m.key, err)
 	}
 	if v.Branch() != m.key {
 		return e, fmt.Errorf("%s:%d: branch %q holds version %s, which belongs to %q", KernelsJSONPath, ver.line, m.key, v, v.Branch())
@@ -124,7 +124,7 @@ func parsePatches(data []byte) (*jsonValue, []HardenedEntry, error) {
 	for _, m := range root.members {
 		where := fmt.Sprintf("%s:%d: branch %q", PatchesJSONPath, m.line, m.key)
 		if _, _, err := kernelorg.ParseSeries(m.key); err != nil {
-			return nil, nil, fmt.Errorf("%s: %v", where, err)
+			return nil, nil, fmt.Errorf("%s: %w", where, err)
 		}
 		if m.val.kind != jsonObject {
 			return nil, nil, fmt.Errorf("%s: value is a %s, want {\"patch\", \"sha256\", \"version\"}", where, m.val.kind)

@@ -56,7 +56,7 @@ func ApplyToDir(ctx context.Context, dir string, t *Tree, changes []Change, o Ap
 				restore[p] = before.File(p)
 			}
 			if rerr := WriteFiles(dir, restore); rerr != nil {
-				err = fmt.Errorf("%w; and restoring the files failed too: %v (check the checkout with git status)", err, rerr)
+				err = fmt.Errorf("%w; and restoring the files failed too: %w (check the checkout with git status)", err, rerr)
 			}
 			*t = *before
 			out = append(out, Outcome{Change: c, Err: err})

@@ -155,9 +155,9 @@ func nixCommand(ctx context.Context, dir string, stdin []byte, env []string, nam
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
-			return nil, fmt.Errorf("%s not found: install Nix (Debian: apt-get install nix-bin)", name)
+			return nil, fmt.Errorf("%s not found: install Nix (Debian: apt-get install nix-bin): %w", name, err)
 		}
-		return nil, fmt.Errorf("%s %s: %v\n%s", name, quoteArgs(args), err, tail(stderr.String(), 30))
+		return nil, fmt.Errorf("%s %s: %w\n%s", name, quoteArgs(args), err, tail(stderr.String(), 30))
 	}
 	return stdout.Bytes(), nil
 }
