@@ -228,21 +228,21 @@ func Start(ctx context.Context, dir string, opts ...Option) (_ *Env, err error) 
 func (e *Env) fillGitHub(ctx context.Context, files map[string]string, hardened []string) error {
 	gh := e.GitHub
 	if err := gh.CreateRepo(Owner, Repo, Target); err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return fmt.Errorf("demo: creating %s/%s: %w", Owner, Repo, err)
 	}
 	if _, err := gh.Commit(Owner, Repo, Target, files, "nixpkgs: the sample tree\n\nkupdate's testdata/nixpkgs: nixpkgs' kernel files, tiny derivations."); err != nil {
 		return fmt.Errorf("demo: committing the sample tree: %w", err)
 	}
 	for _, b := range []string{Base, StableBranch} {
 		if err := gh.CreateBranch(Owner, Repo, b, Target); err != nil {
-			return fmt.Errorf("demo: %w", err)
+			return fmt.Errorf("demo: creating branch %s of %s/%s: %w", b, Owner, Repo, err)
 		}
 	}
 	if err := gh.ForkRepo(Owner, Repo, ForkOwner); err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return fmt.Errorf("demo: forking %s/%s to %s: %w", Owner, Repo, ForkOwner, err)
 	}
 	if err := gh.CreateRepo(HardenedOwner, HardenedRepo, "main"); err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return fmt.Errorf("demo: creating %s/%s: %w", HardenedOwner, HardenedRepo, err)
 	}
 	for _, tag := range hardened {
 		if err := e.PublishHardened(tag); err != nil {
