@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/kupdate/kupdate/config"
 )
@@ -47,6 +48,10 @@ type env struct {
 	configPath     string
 	cfg            *config.Config // nil until loadConfig
 	getenv         func(string) string
+	// now dates what commands date (PR titles, commits, removals' "# Added"
+	// comments): time.Now in main, a fixed clock in tests, so an assertion
+	// on a date cannot straddle midnight.
+	now func() time.Time
 }
 
 // loadConfig reads the configuration once. A missing default ./config.toml
@@ -104,6 +109,12 @@ func main() {
 
 // run is main without the process: tests call it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	return runWith(ctx, args, stdout, stderr, getenv, time.Now)
+}
+
+// runWith is run with the clock commands date things by: tests that assert
+// a date pass a fixed one.
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
 	stderr = &lockedWriter{w: stderr} // the log and progress lines come from several goroutines
 	fs := flag.NewFlagSet("kupdate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -141,7 +152,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "kupdate: unknown command %q (run kupdate -h for the list)\n", name)
 		return exitUsage
 	}
-	e := &env{stdout: stdout, stderr: stderr, log: slog.New(h), configPath: *configPath, getenv: getenv}
+	e := &env{stdout: stdout, stderr: stderr, log: slog.New(h), configPath: *configPath, getenv: getenv, now: now}
 	if err := cmd.run(ctx, e, rest); err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {

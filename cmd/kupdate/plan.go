@@ -70,6 +70,8 @@ func makePlan(ctx context.Context, e *env, cfg *config.Config, dir string) (*upd
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", dir, err)
 	}
+	// e.now dates removals' "# Added" comments.
+	tree.Now = e.now
 	client, err := newKernelOrg(e) // as `kupdate releases` builds it
 	if err != nil {
 		return nil, nil, err

@@ -16,7 +16,7 @@ func newWorkflow(e *env, dryRun bool) (*workflow.Workflow, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := workflow.Options{Getenv: e.getenv, Log: e.log, DryRun: dryRun}
+	opts := workflow.Options{Getenv: e.getenv, Log: e.log, DryRun: dryRun, Clock: e.now}
 	if dir, err := cfg.CacheDir(); err == nil {
 		opts.CacheDir = filepath.Join(dir, "github-etags")
 	}

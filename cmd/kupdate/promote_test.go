@@ -14,7 +14,10 @@ import (
 )
 
 func TestPromoteCommand(t *testing.T) {
-	sim, err := githubtest.New(githubtest.Options{Root: t.TempDir(), Clock: func() time.Time { return time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC) }})
+	// 20:00 on the 10th west of Greenwich is the 11th in UTC, the date
+	// nixpkgs' titles use. kupdate and the simulated GitHub share the clock.
+	clock := func() time.Time { return time.Date(2026, 1, 10, 20, 0, 0, 0, time.FixedZone("UTC-5", -5*60*60)) }
+	sim, err := githubtest.New(githubtest.Options{Root: t.TempDir(), Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,19 +47,18 @@ func TestPromoteCommand(t *testing.T) {
 	}
 	kupdate := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
-		code := run(context.Background(), append([]string{"--config", cfg}, args...), &out, &errb, func(k string) string {
+		code := runWith(context.Background(), append([]string{"--config", cfg}, args...), &out, &errb, func(k string) string {
 			if k == "PROMOTE_TOKEN" {
 				return "ghp_promote"
 			}
 			return ""
-		})
+		}, clock)
 		return code, out.String(), errb.String()
 	}
 
-	today := time.Now().UTC().Format(time.DateOnly) // the command dates with the real clock
 	code, stdout, stderr := kupdate("promote", "--dry-run")
 	want := "staging-nixos -> master: 1 commit ahead, no PR yet: opened\n" +
-		"  would: open PR NixOS:staging-nixos -> master: staging-nixos merge for " + today + "\n"
+		"  would: open PR NixOS:staging-nixos -> master: staging-nixos merge for 2026-01-11\n"
 	if code != 0 || stdout != want {
 		t.Errorf("dry run: exit %d\n got: %q\nwant: %q\n%s", code, stdout, want, stderr)
 	}
@@ -67,7 +69,7 @@ func TestPromoteCommand(t *testing.T) {
 	code, stdout, stderr = kupdate("promote")
 	prURL := sim.URL() + "/NixOS/nixpkgs/pull/1"
 	want = "staging-nixos -> master: 1 commit ahead, #1 " + prURL + ": opened (promote.merge is off: a person merges it)\n" +
-		"  did: open PR NixOS:staging-nixos -> master: staging-nixos merge for " + today + "\n"
+		"  did: open PR NixOS:staging-nixos -> master: staging-nixos merge for 2026-01-11\n"
 	if code != 0 || stdout != want {
 		t.Errorf("promote: exit %d\n got: %q\nwant: %q\n%s", code, stdout, want, stderr)
 	}

@@ -79,7 +79,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	c, err := cycle.New(cfg, cycle.Options{
 		DryRun: *dryRun, NoBuild: *noBuild, Only: only, Nixpkgs: *nixpkgs,
-		Log: e.log, Getenv: e.getenv, UserAgent: userAgent(), KernelOrg: ko,
+		Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(), KernelOrg: ko,
 		BuildEnv:      mirrorEnv(e.getenv),
 		Progress:      func(p build.Progress) { fmt.Fprintf(e.stderr, "kupdate run: %s\n", p) },
 		ProgressEvery: 30 * time.Second,

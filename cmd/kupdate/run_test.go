@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os/exec"
@@ -14,15 +15,16 @@ import (
 )
 
 // demoWorld starts package demo's offline world and returns it with its
-// config file and a getenv for its secrets and Nix mirrors. Its clock is the
-// real one, as kupdate's is in a command: GitHub dates a PR when it is
-// opened, and kupdate keeps that date in the rolling PR's title.
+// config file and a getenv for its secrets and Nix mirrors. Its clock starts
+// at demo.Epoch; run kupdate on the same clock (runInWorld): GitHub dates a
+// PR when it is opened, and kupdate keeps that date in the rolling PR's
+// title.
 func demoWorld(t *testing.T) (*demo.Env, string, map[string]string) {
 	t.Helper()
 	if _, err := exec.LookPath("nix-instantiate"); err != nil {
 		t.Skip("nix-instantiate not on PATH")
 	}
-	world, err := demo.Start(context.Background(), t.TempDir(), demo.WithClock(time.Now))
+	world, err := demo.Start(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +38,15 @@ func demoWorld(t *testing.T) (*demo.Env, string, map[string]string) {
 		env[k] = v
 	}
 	return world, filepath.Join(world.Dir, "config.toml"), env
+}
+
+// runInWorld runs kupdate on the demo world's clock, so the dates it writes
+// are the world's, whatever the real time of day.
+func runInWorld(t *testing.T, world *demo.Env, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = runWith(context.Background(), args, &out, &errb, func(k string) string { return env[k] }, world.Now)
+	return code, out.String(), errb.String()
 }
 
 func githubWrites(w *demo.Env) []string {
@@ -54,9 +65,9 @@ func githubWrites(w *demo.Env) []string {
 // finds the lock taken.
 func TestRunCommand(t *testing.T) {
 	world, cfg, env := demoWorld(t)
-	today := time.Now().UTC().Format(time.DateOnly)
+	today := demo.Epoch().Format(time.DateOnly)
 
-	code, stdout, stderr := runKupdateEnv(t, env, "--config", cfg, "run", "--dry-run", "--no-build")
+	code, stdout, stderr := runInWorld(t, world, env, "--config", cfg, "run", "--dry-run", "--no-build")
 	if code != 0 {
 		t.Fatalf("run --dry-run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -83,7 +94,7 @@ func TestRunCommand(t *testing.T) {
 		t.Errorf("the dry run pushed: %s", sha)
 	}
 
-	code, stdout, stderr = runKupdateEnv(t, env, "--config", cfg, "run")
+	code, stdout, stderr = runInWorld(t, world, env, "--config", cfg, "run")
 	if code != 0 {
 		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -99,7 +110,7 @@ func TestRunCommand(t *testing.T) {
 	}
 
 	world.GitHub.ResetRequests()
-	code, stdout, stderr = runKupdateEnv(t, env, "--config", cfg, "run")
+	code, stdout, stderr = runInWorld(t, world, env, "--config", cfg, "run")
 	if code != 0 {
 		t.Fatalf("second run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -110,11 +121,11 @@ func TestRunCommand(t *testing.T) {
 		t.Errorf("%d PRs after the second run, want %d", len(world.PRs()), len(prs))
 	}
 
-	code, stdout, stderr = runKupdateEnv(t, env, "--config", cfg, "status")
+	code, stdout, stderr = runInWorld(t, world, env, "--config", cfg, "status")
 	if code != 0 || !strings.Contains(stdout, "LAST RESULT") || !strings.Contains(stdout, "linux_6_12") || !strings.Contains(stdout, "#1 draft") {
 		t.Errorf("status: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	code, stdout, stderr = runKupdateEnv(t, env, "--config", cfg, "status", "--json")
+	code, stdout, stderr = runInWorld(t, world, env, "--config", cfg, "status", "--json")
 	var st struct {
 		OK       bool `json:"ok"`
 		Branches []struct {
@@ -129,7 +140,7 @@ func TestRunCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr = runKupdateEnv(t, env, "--config", cfg, "run", "--no-build")
+	code, _, stderr = runInWorld(t, world, env, "--config", cfg, "run", "--no-build")
 	l.Unlock()
 	if code != 1 || !strings.Contains(stderr, "(pass --wait to wait for it)") {
 		t.Errorf("run with the lock held: exit %d\n%s", code, stderr)

@@ -28,7 +28,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	m := server.NewMetrics(prometheus.NewRegistry())
 	c, err := cycle.New(cfg, cycle.Options{
-		Log: e.log, Getenv: e.getenv, UserAgent: userAgent(),
+		Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(),
 		UpstreamTransport: m.InstrumentUpstream(http.DefaultTransport),
 		GitHubTransport:   m.InstrumentGitHub(http.DefaultTransport),
 		Metrics:           m,

@@ -15,8 +15,8 @@ import (
 // cycle left (here a `kupdate run` before), /metrics has kupdate's metrics,
 // and the end of its context stops it cleanly.
 func TestServeCommand(t *testing.T) {
-	_, cfg, env := demoWorld(t)
-	if code, stdout, stderr := runKupdateEnv(t, env, "--config", cfg, "run", "--no-build"); code != 0 {
+	world, cfg, env := demoWorld(t)
+	if code, stdout, stderr := runInWorld(t, world, env, "--config", cfg, "run", "--no-build"); code != 0 {
 		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -40,7 +40,7 @@ func TestServeCommand(t *testing.T) {
 	done := make(chan int)
 	var stderr strings.Builder
 	go func() {
-		done <- run(ctx, []string{"--config", cfg, "serve"}, io.Discard, &stderr, func(k string) string { return env[k] })
+		done <- runWith(ctx, []string{"--config", cfg, "serve"}, io.Discard, &stderr, func(k string) string { return env[k] }, world.Now)
 	}()
 	get := func(path string) string {
 		for i := 0; ; i++ {

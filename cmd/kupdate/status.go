@@ -31,7 +31,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	}
 	// A dry-run cycle: it reads GitHub (anonymously without a token) and
 	// never writes.
-	c, err := cycle.New(cfg, cycle.Options{DryRun: true, Log: e.log, Getenv: e.getenv, UserAgent: userAgent(), KernelOrg: ko})
+	c, err := cycle.New(cfg, cycle.Options{DryRun: true, Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(), KernelOrg: ko})
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
