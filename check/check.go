@@ -310,16 +310,13 @@ func (r *run) upstreamEntry(e *entry, v kernelorg.Version, withLTS bool) bool {
 		r.finding(f, line, RuleVersion, "%q %s is not a kernel.org release: it is newer than anything kernel.org lists (the newest is %s); fix the version", br, v, idx.newest)
 		return false
 	}
-	want, err := r.c.Upstream.Hash(r.ctx, v)
+	want, notRelease, err := r.upstreamHash(v)
 	switch {
-	case errors.Is(err, kernelorg.ErrNotYet) && listed:
-		r.unverified(f, line, "%q %s: kernel.org lists the release but %s yet; re-run the check later", br, v, notPublished(v))
-		return false
-	case errors.Is(err, kernelorg.ErrNotYet):
+	case notRelease:
 		r.finding(f, line, RuleVersion, "%q %s is not a kernel.org release: releases.json does not list it and %s; fix the version", br, v, notPublished(v))
 		return false
 	case err != nil:
-		r.unverified(f, line, "%q %s: could not get kernel.org's hash: %v", br, v, err)
+		r.unverified(f, line, "%q %s: %v", br, v, err)
 		return false
 	}
 	ok := true
@@ -347,6 +344,31 @@ func (r *run) upstreamEntry(e *entry, v kernelorg.Version, withLTS bool) bool {
 		}
 	}
 	return ok
+}
+
+// upstreamHash is kernel.org's hash of v. kernelorg.ErrNotYet (no signed
+// checksum, or git.kernel.org answers 404 for an rc's snapshot) means what
+// releases.json says: for a version it lists, kernel.org has not published
+// the hash yet, and err says so (the check is incomplete, never failed);
+// for a version it does not list, v is not a kernel.org release
+// (notRelease, a finding the caller words). Any other failure, and a
+// releases.json that could not be read, leave v unverified.
+func (r *run) upstreamHash(v kernelorg.Version) (hash string, notRelease bool, err error) {
+	hash, err = r.c.Upstream.Hash(r.ctx, v)
+	switch {
+	case err == nil:
+		return hash, false, nil
+	case !errors.Is(err, kernelorg.ErrNotYet):
+		return "", false, fmt.Errorf("could not get kernel.org's hash: %w", err)
+	}
+	idx := r.index()
+	if idx == nil {
+		return "", false, fmt.Errorf("%s, and kernel.org's releases could not be read to tell whether it is a release: %w", notPublished(v), r.releasesErr)
+	}
+	if _, listed := idx.versions[v]; listed {
+		return "", false, fmt.Errorf("kernel.org lists the release but %s yet; re-run the check later", notPublished(v))
+	}
+	return "", true, nil
 }
 
 // knownLTS is kernel.org's lts flag for a branch, when kernel.org still

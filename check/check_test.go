@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,16 @@ func appendEntry(branch, version, hash string, lts bool) func(map[string][]byte)
 		s += fmt.Sprintf("    },\n    %q: {\n        \"version\": %q,\n        \"hash\": %q,\n        \"lts\": %t\n    }\n}\n", branch, version, hash, lts)
 		files[kj] = []byte(s)
 	}
+}
+
+// listRC adds rc to releases.json and makes git.kernel.org answer status
+// for its snapshot.
+func listRC(t *testing.T, sim *kernelorgtest.Server, rc string, status int) {
+	t.Helper()
+	if err := sim.SetReleases(append(slices.Clone(currentReleases), kernelorgtest.Spec{Version: rc})...); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetFault(kernelorgtest.TarballPath(rc), kernelorgtest.Fault{Status: status})
 }
 
 // restore is an edit that puts a file back as the sample tree has it.
@@ -474,6 +485,50 @@ func TestCheck(t *testing.T) {
 			pr: func(t *testing.T, p *prRepo) { p.apply("", bump("6.18", "6.18.5", "6.18.7", false), nil) },
 			unverified: []string{
 				kj + `:32: "6.18" 6.18.7: kernel.org lists the release but kernel.org's signed checksum list has no linux-6.18.7.tar.xz yet; re-run the check later`,
+			},
+		},
+		{
+			// git.kernel.org makes an rc's snapshot some time after the tag.
+			name:      "rc listed but its snapshot not generated yet",
+			kernelOrg: func(sim *kernelorgtest.Server) { listRC(t, sim, "6.20-rc1", 404) },
+			pr:        func(t *testing.T, p *prRepo) { p.apply("", bump("testing", "6.19-rc4", "6.20-rc1", false), nil) },
+			unverified: []string{
+				kj + `:2: "testing" 6.20-rc1: kernel.org lists the release but git.kernel.org has no snapshot linux-6.20-rc1.tar.gz yet; re-run the check later`,
+			},
+		},
+		{
+			name: "rc neither listed nor on git.kernel.org",
+			kernelOrg: func(sim *kernelorgtest.Server) {
+				sim.SetFault(kernelorgtest.TarballPath("6.19-rc7"), kernelorgtest.Fault{Status: 404})
+			},
+			pr: func(t *testing.T, p *prRepo) { p.apply("", bump("testing", "6.19-rc4", "6.19-rc7", false), nil) },
+			want: []string{
+				kj + `:2: "testing" 6.19-rc7 is not a kernel.org release: releases.json does not list it and git.kernel.org has no snapshot linux-6.19-rc7.tar.gz; fix the version`,
+			},
+		},
+		{
+			// An rc that dropped out of releases.json is still real.
+			name:     "rc no longer listed but on git.kernel.org",
+			pr:       func(t *testing.T, p *prRepo) { p.apply("", bump("testing", "6.19-rc4", "6.19-rc5", false), nil) },
+			verified: 1,
+		},
+		{
+			// A failing git.kernel.org says nothing about the rc.
+			name: "rc not listed, git.kernel.org failing",
+			kernelOrg: func(sim *kernelorgtest.Server) {
+				sim.SetFault(kernelorgtest.TarballPath("6.19-rc7"), kernelorgtest.Fault{Status: 503})
+			},
+			pr: func(t *testing.T, p *prRepo) { p.apply("", bump("testing", "6.19-rc4", "6.19-rc7", false), nil) },
+			unverified: []string{
+				kj + `:2: "testing" 6.19-rc7: could not get kernel.org's hash: linux 6.19-rc7: snapshot: GET %u/torvalds/t/linux-6.19-rc7.tar.gz: HTTP 503 Service Unavailable (gave up after 1 attempts; kernel.org may be down, the next cycle tries again)`,
+			},
+		},
+		{
+			name:      "rc listed, git.kernel.org failing",
+			kernelOrg: func(sim *kernelorgtest.Server) { listRC(t, sim, "6.20-rc1", 502) },
+			pr:        func(t *testing.T, p *prRepo) { p.apply("", bump("testing", "6.19-rc4", "6.20-rc1", false), nil) },
+			unverified: []string{
+				kj + `:2: "testing" 6.20-rc1: could not get kernel.org's hash: linux 6.20-rc1: snapshot: GET %u/torvalds/t/linux-6.20-rc1.tar.gz: HTTP 502 Bad Gateway (gave up after 1 attempts; kernel.org may be down, the next cycle tries again)`,
 			},
 		},
 	} {

@@ -147,11 +147,11 @@ func (r *run) hardenedEntry(h *hEntry) {
 		return
 	}
 	// The kernel tarball: kernel.org's signed checksum, written bare (no "sha256:").
-	switch want, err := r.c.Upstream.Hash(r.ctx, v); {
-	case errors.Is(err, kernelorg.ErrNotYet):
-		r.finding(f, line, RuleVersion, "hardened %q: %s is not a kernel.org release (%s); fix the version", br, v, notPublished(v))
+	switch want, notRelease, err := r.upstreamHash(v); {
+	case notRelease:
+		r.finding(f, line, RuleVersion, "hardened %q: %s is not a kernel.org release: releases.json does not list it and %s; fix the version", br, v, notPublished(v))
 	case err != nil:
-		r.unverified(f, line, "hardened %q %s: could not get kernel.org's hash: %v", br, v, err)
+		r.unverified(f, line, "hardened %q %s: %v", br, v, err)
 	case "sha256:"+h.SHA256 != want:
 		r.finding(f, line, RuleHash, "hardened %q sha256 %s does not match %s (%s); run kupdate update or fix the hash", br, h.SHA256, hashSource(v), strings.TrimPrefix(want, "sha256:"))
 	}

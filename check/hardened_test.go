@@ -78,6 +78,7 @@ func TestCheckHardened(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		noSource   bool
+		kernelOrg  func(sim *kernelorgtest.Server)
 		pr         func(t *testing.T, p *prRepo)
 		want       []string
 		unverified []string
@@ -161,9 +162,46 @@ func TestCheckHardened(t *testing.T) {
 				hp + `:2: hardened "6.12" v6.12.66-hardened1: the patch hash is not verified: no linux-hardened source is configured`,
 			},
 		},
+		{
+			// As for a kernels-org.json entry: kernel.org lists 6.12.66, so a
+			// missing checksum is "not yet", not "not a release".
+			name: "kernel checksum not published yet",
+			kernelOrg: func(sim *kernelorgtest.Server) {
+				sim.SetFault(kernelorgtest.ChecksumsPath("6.12.66"), kernelorgtest.Fault{OmitFiles: []string{"linux-6.12.66.tar.xz"}})
+			},
+			pr: func(t *testing.T, p *prRepo) { p.apply("", bump612, nil) },
+			unverified: []string{
+				hp + `:2: hardened "6.12" 6.12.66: kernel.org lists the release but kernel.org's signed checksum list has no linux-6.12.66.tar.xz yet; re-run the check later`,
+			},
+		},
+		{
+			name: "kernel checksum missing, releases.json unreachable",
+			kernelOrg: func(sim *kernelorgtest.Server) {
+				sim.SetFault(kernelorgtest.ChecksumsPath("6.12.66"), kernelorgtest.Fault{OmitFiles: []string{"linux-6.12.66.tar.xz"}})
+				sim.SetFault("/releases.json", kernelorgtest.Fault{Status: 503})
+			},
+			pr: func(t *testing.T, p *prRepo) { p.apply("", bump612, nil) },
+			unverified: []string{
+				hp + `:2: hardened "6.12" 6.12.66: kernel.org's signed checksum list has no linux-6.12.66.tar.xz, and kernel.org's releases could not be read to tell whether it is a release: kernel.org releases: GET %u/releases.json: HTTP 503 Service Unavailable (gave up after 1 attempts; kernel.org may be down, the next cycle tries again)`,
+			},
+		},
+		{
+			// 6.12.67 is not a kernel.org release, whatever linux-hardened says.
+			name: "kernel that kernel.org never released",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", hardenedBump("6.12", "6.12.63-hardened1", "6.12.67", "-hardened1"), nil)
+			},
+			want: []string{
+				hp + `:2: hardened "6.12": 6.12.67 is not a kernel.org release: releases.json does not list it and kernel.org's signed checksum list has no linux-6.12.67.tar.xz; fix the version`,
+				hp + `:2: hardened "6.12": linux-hardened has no release v6.12.67-hardened1; fix the version or extra`,
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, client := newKernelOrg(t)
+			sim, client := newKernelOrg(t)
+			if tc.kernelOrg != nil {
+				tc.kernelOrg(sim)
+			}
 			gh, src := newHardenedSource(t, "v6.12.63-hardened1", "v6.12.66-hardened1", "v6.19-hardened1")
 			p := newPRRepo(t)
 			tc.pr(t, p)
@@ -189,6 +227,9 @@ func TestCheckHardened(t *testing.T) {
 			}
 			if d := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); d != "" {
 				t.Errorf("findings (-want +got):\n%s\ngot:\n%s", d, strings.Join(got, "\n"))
+			}
+			for i := range tc.unverified {
+				tc.unverified[i] = strings.ReplaceAll(tc.unverified[i], "%u", sim.URL)
 			}
 			if d := cmp.Diff(tc.unverified, gotU, cmpopts.EquateEmpty()); d != "" {
 				t.Errorf("unverified (-want +got):\n%s", d)
