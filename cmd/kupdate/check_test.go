@@ -600,3 +600,62 @@ func TestCheckPRCases(t *testing.T) {
 		})
 	}
 }
+
+// An rc whose snapshot git.kernel.org answers 404 for: kernel.org lists it,
+// so the snapshot is not made yet and the check could not verify it (exit
+// 1, never a pass); kernel.org does not, so it is not a release (exit 3).
+func TestCheckRCSnapshotNotFound(t *testing.T) {
+	s := newCheckSetup(t, false)
+	if err := s.ko.SetReleases(kernelorgtest.Spec{Version: "6.20-rc1"}, kernelorgtest.Spec{Version: "6.19"}, kernelorgtest.Spec{Version: "6.18.7"},
+		kernelorgtest.Spec{Version: "6.17.13", EOL: true}, kernelorgtest.Spec{Version: "6.12.66", Moniker: "longterm"}); err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(t.TempDir(), "work")
+	gitIn(t, filepath.Dir(work), "clone", "--quiet", "--branch", "staging-nixos", s.gh.GitURL("contributor", "nixpkgs"), work)
+	base := gitIn(t, work, "rev-parse", "HEAD")
+	for _, tc := range []struct {
+		rc     string
+		code   int
+		result string // the line after the report's first, "%s" the head commit
+		stderr string
+	}{
+		{"6.20-rc1", exitFailure,
+			`incomplete: could not verify 1 item against kernel.org` + "\n" +
+				kernelsOrg + `:2: "testing" 6.20-rc1: kernel.org lists the release but git.kernel.org has no snapshot linux-6.20-rc1.tar.gz yet; re-run the check later (not verified)`,
+			"kupdate check: could not verify everything against kernel.org (1 items above): the check did not pass; run it again\n"},
+		{"6.19-rc7", exitFindings,
+			`fail: 1 finding` + "\n" +
+				kernelsOrg + `:2: "testing" 6.19-rc7 is not a kernel.org release: releases.json does not list it and git.kernel.org has no snapshot linux-6.19-rc7.tar.gz; fix the version`,
+			""},
+	} {
+		t.Run(tc.rc, func(t *testing.T) {
+			s.t = t
+			s.ko.SetFault(kernelorgtest.TarballPath(tc.rc), kernelorgtest.Fault{Status: 404})
+			gitIn(t, work, "checkout", "--quiet", "-b", tc.rc, base)
+			files := map[string][]byte{}
+			for _, p := range []string{updater.KernelsJSONPath, updater.LinuxKernelsPath, updater.AliasesPath} {
+				b, err := os.ReadFile(filepath.Join(work, p))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files[p] = b
+			}
+			change(updater.Change{Kind: updater.Bump, Attr: "linux_testing", Branch: "testing", From: "6.19-rc4", To: tc.rc, Hash: kernelorgtest.NARHash(tc.rc)})(t, files)
+			if err := os.WriteFile(filepath.Join(work, kernelsOrg), files[kernelsOrg], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			gitIn(t, work, "commit", "--quiet", "-am", "linux_testing: 6.19-rc4 -> "+tc.rc)
+			head := gitIn(t, work, "rev-parse", "HEAD")
+
+			n := s.ko.Requests(kernelorgtest.TarballPath(tc.rc))
+			code, stdout, stderr := s.kupdate("check", "--nixpkgs", work, "--base", "origin/staging-nixos", "--head", tc.rc)
+			want := fmt.Sprintf("kupdate check %s..%s (1 commit): %s\n", base[:12], head[:12], tc.result)
+			if code != tc.code || stdout != want || !strings.HasSuffix(stderr, tc.stderr) {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", code, tc.code, stdout, want, stderr)
+			}
+			if got := s.ko.Requests(kernelorgtest.TarballPath(tc.rc)) - n; got != 1 {
+				t.Errorf("%d requests for the snapshot, want 1", got)
+			}
+		})
+	}
+}
