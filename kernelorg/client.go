@@ -27,8 +27,10 @@ import (
 // autosignerKey is the public key of the Kernel.org checksum autosigner,
 // which signs every pub/linux/kernel/vN.x/sha256sums.asc.
 //
+// A string, so that no caller can change it.
+//
 //go:embed kernel-org-autosigner.asc
-var autosignerKey []byte
+var autosignerKey string
 
 // AutosignerFingerprint is the primary-key fingerprint of the embedded
 // Kernel.org checksum autosigner key: the signer pinned by default.
@@ -61,6 +63,9 @@ type Options struct {
 	// Keyring is an armored OpenPGP keyring that sha256sums.asc must verify
 	// against; nil means the embedded Kernel.org autosigner key.
 	Keyring []byte
+	// KeyringName says where Keyring came from, for errors ("kernelorg.keyring
+	// /etc/kupdate/keys.asc"); "" means "Options.Keyring".
+	KeyringName string
 	// Fingerprint is the primary-key fingerprint (hex, case and spaces
 	// ignored) the signer must have; "" means AutosignerFingerprint.
 	Fingerprint string
@@ -143,13 +148,16 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyring := opts.Keyring
-	if keyring == nil {
-		keyring = autosignerKey
+	keyring, keyringName := io.Reader(bytes.NewReader(opts.Keyring)), opts.KeyringName
+	switch {
+	case opts.Keyring == nil:
+		keyring, keyringName = strings.NewReader(autosignerKey), "(the embedded Kernel.org autosigner key)"
+	case keyringName == "":
+		keyringName = "Options.Keyring"
 	}
-	el, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(keyring))
+	el, err := openpgp.ReadArmoredKeyRing(keyring)
 	if err != nil {
-		return nil, fmt.Errorf("kernel.org keyring: %w (want an armored OpenPGP public key block)", err)
+		return nil, fmt.Errorf("kernel.org keyring %s: %w (want an armored OpenPGP public key block)", keyringName, err)
 	}
 	fp := opts.Fingerprint
 	if fp == "" {
@@ -160,7 +168,7 @@ func New(opts Options) (*Client, error) {
 		return nil, err
 	}
 	if !keyringHas(el, fp) {
-		return nil, fmt.Errorf("kernel.org keyring has no key with primary fingerprint %s: pin the fingerprint of a key in the keyring", fp)
+		return nil, fmt.Errorf("kernel.org keyring %s has no key with primary fingerprint %s: pin the fingerprint of a key in the keyring (kernelorg.fingerprint)", keyringName, fp)
 	}
 	c := &Client{
 		base:        base,

@@ -216,9 +216,13 @@ func TestNewRejects(t *testing.T) {
 		edit func(*Options)
 		want string
 	}{
-		{"unpinnable", func(o *Options) { o.Fingerprint = AutosignerFingerprint }, "kernel.org keyring has no key with primary fingerprint B8868C80BA62A1FFFAF5FDA9632D3A06589DA6B1: pin the fingerprint of a key in the keyring"},
+		{"unpinnable", func(o *Options) { o.Fingerprint = AutosignerFingerprint }, "kernel.org keyring Options.Keyring has no key with primary fingerprint B8868C80BA62A1FFFAF5FDA9632D3A06589DA6B1: pin the fingerprint of a key in the keyring (kernelorg.fingerprint)"},
+		{"unpinnable in the embedded key", func(o *Options) { o.Keyring = nil }, "kernel.org keyring (the embedded Kernel.org autosigner key) has no key with primary fingerprint " + srv.Fingerprint() + ": pin the fingerprint of a key in the keyring (kernelorg.fingerprint)"},
+		{"unpinnable, named", func(o *Options) {
+			o.Fingerprint, o.KeyringName = AutosignerFingerprint, "kernelorg.keyring /etc/keys.asc"
+		}, "kernel.org keyring kernelorg.keyring /etc/keys.asc has no key with primary fingerprint B8868C80BA62A1FFFAF5FDA9632D3A06589DA6B1: pin the fingerprint of a key in the keyring (kernelorg.fingerprint)"},
 		{"bad fingerprint", func(o *Options) { o.Fingerprint = "B886" }, `invalid OpenPGP fingerprint "B886": want 40 hex digits`},
-		{"bad keyring", func(o *Options) { o.Keyring = []byte("not a key") }, "kernel.org keyring: "},
+		{"bad keyring", func(o *Options) { o.Keyring = []byte("not a key") }, "kernel.org keyring Options.Keyring: openpgp: invalid argument: no armored data found (want an armored OpenPGP public key block)"},
 		{"bad url", func(o *Options) { o.URL = "ftp://x" }, `kernelorg: Options.URL: want an http(s) URL, got "ftp://x"`},
 		{"no git url", func(o *Options) { o.GitURL = "" }, `kernelorg: Options.GitURL: want an http(s) URL, got ""`},
 	}

@@ -27,7 +27,7 @@ func OptionsFromConfig(cfg *config.Config) (Options, error) {
 		if err != nil {
 			return Options{}, fmt.Errorf("kernelorg.keyring: %w", err)
 		}
-		o.Keyring = b
+		o.Keyring, o.KeyringName = b, "kernelorg.keyring "+k.Keyring
 	}
 	dir, err := cfg.CacheDir()
 	if err != nil {

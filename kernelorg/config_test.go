@@ -55,6 +55,20 @@ func TestOptionsFromConfig(t *testing.T) {
 		t.Errorf("New(default options): %v", err)
 	}
 
+	// A keyring file that is not one is named in the error.
+	bad := filepath.Join(dir, "bad.asc")
+	if err := os.WriteFile(bad, []byte("not a key\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.KernelOrg.Keyring = bad
+	if o, err = OptionsFromConfig(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := "kernel.org keyring kernelorg.keyring " + bad + ": openpgp: invalid argument: no armored data found (want an armored OpenPGP public key block)"
+	if _, err := New(o); err == nil || err.Error() != want {
+		t.Errorf("New with a bad keyring file: %v\nwant %s", err, want)
+	}
+
 	cfg.KernelOrg.Keyring = filepath.Join(dir, "missing.asc")
 	if _, err := OptionsFromConfig(&cfg); err == nil || !strings.HasPrefix(err.Error(), "kernelorg.keyring: open ") {
 		t.Errorf("missing keyring: %v", err)

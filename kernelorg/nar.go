@@ -1,6 +1,7 @@
 package kernelorg
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -15,8 +16,11 @@ import (
 //
 // go-nix's pkg/nar writer is not used: it takes an entry named "..x" for a
 // step up the tree, and NAR hashes must match Nix's for every name.
-func writeNAR(w io.Writer, p string) error {
-	nw := &narWriter{w: w}
+//
+// A kernel tree is some 90,000 files: ctx is checked before each, so a
+// cycle that is stopped does not finish hashing first.
+func writeNAR(ctx context.Context, w io.Writer, p string) error {
+	nw := &narWriter{ctx: ctx, w: w}
 	nw.str("nix-archive-1")
 	if err := nw.node(p); err != nil {
 		return err
@@ -25,12 +29,14 @@ func writeNAR(w io.Writer, p string) error {
 }
 
 type narWriter struct {
+	ctx context.Context
 	w   io.Writer
 	err error
 	buf [8]byte
 }
 
-var zeros [8]byte
+// zeros pads strings to 8 bytes.
+const zeros = "\x00\x00\x00\x00\x00\x00\x00\x00"
 
 func (n *narWriter) write(b []byte) {
 	if n.err == nil {
@@ -45,7 +51,9 @@ func (n *narWriter) u64(x uint64) {
 
 func (n *narWriter) pad(size uint64) {
 	if r := size % 8; r != 0 {
-		n.write(zeros[:8-r])
+		if n.err == nil {
+			_, n.err = io.WriteString(n.w, zeros[:8-r])
+		}
 	}
 }
 
@@ -58,6 +66,9 @@ func (n *narWriter) str(s string) {
 }
 
 func (n *narWriter) node(p string) error {
+	if err := n.ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
 	fi, err := os.Lstat(p)
 	if err != nil {
 		return err

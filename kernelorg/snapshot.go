@@ -114,7 +114,7 @@ func (c *Client) computeSnapshotHash(ctx context.Context, v Version) (string, er
 	if err != nil {
 		return "", fmt.Errorf("linux %s: snapshot: %w", v, err)
 	}
-	h, err := narHashDir(filepath.Join(spool, top))
+	h, err := narHashDir(ctx, filepath.Join(spool, top))
 	if err != nil {
 		return "", fmt.Errorf("linux %s: hashing the snapshot from %s: %w", v, u, err)
 	}
@@ -408,10 +408,10 @@ func typeName(t byte) string {
 
 // narHashDir is "sha256:<nix32>" of the NAR serialisation of dir, streamed
 // through the hash: memory does not grow with the tree.
-func narHashDir(dir string) (string, error) {
+func narHashDir(ctx context.Context, dir string) (string, error) {
 	h := sha256.New()
 	bw := bufio.NewWriterSize(h, 64<<10)
-	if err := writeNAR(bw, dir); err != nil {
+	if err := writeNAR(ctx, bw, dir); err != nil {
 		return "", err
 	}
 	if err := bw.Flush(); err != nil {

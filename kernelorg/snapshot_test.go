@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -22,7 +24,7 @@ func hashTarGz(t testing.TB, data []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return narHashDir(filepath.Join(dir, top))
+	return narHashDir(context.Background(), filepath.Join(dir, top))
 }
 
 // The simulator's snapshot hashes, in Go, to what its independent go-nix
@@ -36,6 +38,23 @@ func TestSnapshotHashMatchesSimulator(t *testing.T) {
 		if want := kernelorgtest.NARHash(v); got != want {
 			t.Errorf("%s: NAR hash %s, simulator says %s", v, got, want)
 		}
+	}
+}
+
+// Hashing an unpacked tree stops when its context ends, naming the file it
+// got to.
+func TestNARHashCanceled(t *testing.T) {
+	dir := t.TempDir()
+	top, err := unpackTarGz(bytes.NewReader(kernelorgtest.TarGz("6.19-rc4")), dir, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	root := filepath.Join(dir, top)
+	h, err := narHashDir(ctx, root)
+	if want := root + ": context canceled"; h != "" || err == nil || err.Error() != want || !errors.Is(err, context.Canceled) {
+		t.Errorf("narHashDir = %q, %v; want the error %s", h, err, want)
 	}
 }
 
@@ -242,7 +261,7 @@ func FuzzSnapshot(f *testing.F) {
 		if strings.Contains(top, "/") || top == "" || top == "." || top == ".." {
 			t.Fatalf("top-level directory %q", top)
 		}
-		if h, err := narHashDir(filepath.Join(dst, top)); err != nil || !validNixHash(h) {
+		if h, err := narHashDir(context.Background(), filepath.Join(dst, top)); err != nil || !validNixHash(h) {
 			t.Fatalf("narHashDir = %q, %v", h, err)
 		}
 	})
