@@ -121,23 +121,61 @@ func TestCycle(t *testing.T) {
 				t.Errorf("second cycle made %d receive-pack requests, want 0", n)
 			}
 
-			// Upstream moves: the next cycle fetches only what changed and
-			// rebuilds both branches on the new base.
-			newBase := w.upstreamCommit("unrelated: update", map[string][]byte{"pkgs/tools/misc/new.nix": []byte("{ }\n")})
-			fetched := w.upstreamFetchBytes.Load()
-			_, _, rs3 := w.cycle(day1.Add(2*time.Hour), plan1())
+			// Upstream moves, in a file kupdate's commits do not touch: the
+			// next cycle fetches only what changed, and both branches stay
+			// on their older base; no push, so the PRs' CI is not restarted.
+			heads := map[string]string{}
+			for _, x := range rs {
+				heads[x.Branch] = x.Head.String()
+			}
+			unrelated := w.upstreamCommit("unrelated: update", map[string][]byte{"pkgs/tools/misc/new.nix": []byte("{ }\n")})
+			fetched, before := w.upstreamFetchBytes.Load(), w.receivePacks.Load()
+			r3, _, rs3 := w.cycle(day1.Add(2*time.Hour), plan1())
+			if r3.Base().String() != unrelated {
+				t.Fatalf("third cycle Base() = %s, want %s", r3.Base(), unrelated)
+			}
 			if w.overHTTP {
+				// The new base's thin pack, and the commits between the
+				// bases (commit objects only).
 				if n := w.upstreamFetchBytes.Load() - fetched; n > 4096 {
 					t.Errorf("fetching one new upstream commit took %d bytes, want a thin pack under 4 KiB", n)
 				}
 			}
 			for _, x := range rs3 {
+				if x.Outcome != gitops.Unchanged || x.Err != nil || x.Head.String() != heads[x.Branch] {
+					t.Errorf("third cycle %s: %s %v head %s, want unchanged at %s", x.Branch, x.Outcome, x.Err, x.Head, heads[x.Branch])
+				}
+			}
+			if n := w.receivePacks.Load() - before; n != 0 {
+				t.Errorf("third cycle made %d receive-pack requests, want 0", n)
+			}
+
+			// Upstream moves again, and this time changes kernels-org.json
+			// (a maintainer's edit): both branches touch it, so both are
+			// rebuilt on the new base and force-pushed with a lease.
+			newBase := w.upstreamCommit("linux_6_6: 6.6.118 -> 6.6.119", map[string][]byte{kernelsOrg: []byte("{\n  \"6.6\": { \"version\": \"6.6.119\" }\n}\n")})
+			gitCmd(t, w.fork, "fetch", "-q", w.upstream, base+":"+base) // a GitHub fork shares upstream's objects
+			_, _, rs4 := w.cycle(day1.Add(3*time.Hour), plan1())
+			for _, x := range rs4 {
 				if x.Outcome != gitops.Pushed || x.Err != nil {
-					t.Errorf("third cycle %s: %s %v, want pushed", x.Branch, x.Outcome, x.Err)
+					t.Errorf("fourth cycle %s: %s %v, want pushed", x.Branch, x.Outcome, x.Err)
 				}
 				if got := gitCmd(t, w.fork, "rev-parse", x.Branch+"~"+fmt.Sprint(len(x.Changes))); got != newBase {
-					t.Errorf("third cycle %s is based on %s, want %s", x.Branch, got, newBase)
+					t.Errorf("fourth cycle %s is based on %s, want %s", x.Branch, got, newBase)
 				}
+			}
+
+			// Upstream takes the first change itself: rebuilt on it, the
+			// change would be empty, and nothing is built or pushed.
+			w.upstreamCommit("linux_6_12: 6.12.63 -> 6.12.64 (by hand)", map[string][]byte{kernelsOrg: []byte(json1)})
+			before = w.receivePacks.Load()
+			r5 := w.open(day1.Add(4 * time.Hour))
+			_, err = r5.Build(ctx, r5.Base(), gitops.PlanBranches(base, plan1()[:1])[0])
+			if want := `building kupdate/staging-nixos/updates on `; err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), `: change "linux_6_12: 6.12.63 -> 6.12.64": its files are already as planned; nothing to commit`) {
+				t.Errorf("Build of a change the base has: %v", err)
+			}
+			if n := w.receivePacks.Load() - before; n != 0 {
+				t.Errorf("%d receive-pack requests, want 0", n)
 			}
 			gitCmd(t, w.cache, "fsck", "--connectivity-only")
 			gitCmd(t, w.fork, "fsck", "--strict")
@@ -189,7 +227,8 @@ func TestPushLeaseFailed(t *testing.T) {
 				}
 				return false
 			})
-			w.upstreamCommit("unrelated", map[string][]byte{"README.md": []byte("moved\n")})
+			// The base changes the file both branches touch: both are rebuilt.
+			w.upstreamCommit("linux_6_6: 6.6.118 -> 6.6.119", map[string][]byte{kernelsOrg: []byte("{ }\n")})
 			_, _, rs := w.cycle(day1.Add(time.Hour), plan1())
 			got := rs[0]
 			if got.Branch != rolling || got.Outcome != gitops.LeaseFailed {

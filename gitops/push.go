@@ -23,7 +23,7 @@ type Outcome string
 
 const (
 	Pushed         Outcome = "pushed"                  // the fork has kupdate's new commits
-	Unchanged      Outcome = "unchanged"               // the fork already has the same commits on the same base
+	Unchanged      Outcome = "unchanged"               // the fork already has the same commits (on the base, or kept on an older one)
 	SkippedForeign Outcome = "skipped-foreign-commits" // someone else committed there; left alone
 	LeaseFailed    Outcome = "lease-failed"            // the branch moved while kupdate worked; left alone
 	Rejected       Outcome = "rejected"                // the server or kupdate's own guard refused it
@@ -48,6 +48,11 @@ type PushResult struct {
 //   - absent there: created (the push requires it to still be absent);
 //   - there with the same commits (trees and messages) on the same base:
 //     unchanged, nothing sent;
+//   - there with the same commits on an older base that the base descends
+//     from, the files they touch the same on both (the base moved, but not
+//     under kupdate's changes): unchanged too, kept where it is, so the pull
+//     request and its CI are not restarted for nothing. Head is then the
+//     fork's head, not Built;
 //   - there with a commit kupdate did not make: left alone;
 //   - otherwise replaced, with a lease: the push requires the branch to be
 //     where kupdate saw it, and the server checks that atomically.
@@ -97,12 +102,13 @@ func (r *Repo) push(ctx context.Context, fork Remote, branches []BuiltBranch, dr
 		res[i].Head = old
 		if pending[i] && !old.IsZero() && !r.hasCommit(old) {
 			wants = append(wants, old)
-			depth = max(depth, len(b.Commits))
+			depth = max(depth, len(b.Commits)+1)
 		}
 	}
 	if len(wants) > 0 {
-		// Deep enough to compare a branch with the one kupdate built; the
-		// thin pack holds little beyond the changed files.
+		// Deep enough to compare a branch with the one kupdate built, and
+		// its base with the current one; the thin pack holds little beyond
+		// the changed files.
 		if err := r.fetch(ctx, sess, wants, depth); err != nil {
 			sess.Close()
 			return failAll(fmt.Errorf("fetching kupdate's branches from %s: %w", remote, err))
@@ -126,6 +132,10 @@ func (r *Repo) push(ctx context.Context, fork Remote, branches []BuiltBranch, dr
 			continue
 		}
 		if r.same(old, b) {
+			res[i].Outcome = Unchanged
+			continue
+		}
+		if r.keep(ctx, old, b) {
 			res[i].Outcome = Unchanged
 			continue
 		}
@@ -192,6 +202,29 @@ func (r *Repo) same(tip plumbing.Hash, b BuiltBranch) bool {
 		h = theirs.ParentHashes[0]
 	}
 	return h == b.BaseCommit
+}
+
+// keep reports whether the fork's branch at tip is b's commits on an older
+// base that b's base descends from, the files they touch unchanged since
+// (onOlderBase): rebuilding it would change nothing the commits introduce,
+// and a force-push would only restart the pull request's CI.
+func (r *Repo) keep(ctx context.Context, tip plumbing.Hash, b BuiltBranch) bool {
+	old, why := r.onOlderBase(ctx, tip, b)
+	if why != "" {
+		r.log.Debug("branch rebuilt on the base", "branch", b.Name, "base", short(b.BaseCommit), "why", why)
+		return false
+	}
+	yes, err := r.descends(ctx, b.BaseCommit, old)
+	switch {
+	case err != nil:
+		r.log.Warn("branch rebuilt on the base: cannot tell whether the base descends from the branch's", "branch", b.Name, "branch_base", short(old.Hash), "base", short(b.BaseCommit), "err", err)
+		return false
+	case !yes:
+		r.log.Info("branch rebuilt on the base: it does not descend from the branch's", "branch", b.Name, "branch_base", short(old.Hash), "base", short(b.BaseCommit))
+		return false
+	}
+	r.log.Info("branch kept on its base: the base moved, but not the files its commits touch", "branch", b.Name, "branch_base", short(old.Hash), "base", short(b.BaseCommit))
+	return true
 }
 
 // send pushes branches[toPush] in one receive-pack request, each command

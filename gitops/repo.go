@@ -62,9 +62,15 @@ type Repo struct {
 	repo    *git.Repository
 	storage *filesystem.Storage
 	base    plumbing.Hash // the base branch's tip (managed), HEAD's commit (local)
-	id      Identity
-	now     func() time.Time
-	log     *slog.Logger
+	// upstream is where the base comes from (managed clones only): asked
+	// whether an older base is an ancestor of the current one, which the
+	// shallow clone cannot tell.
+	upstream Remote
+	// ancestry remembers upstream's answers: [descendant, ancestor] -> yes.
+	ancestry map[[2]plumbing.Hash]bool
+	id       Identity
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 func (o Options) fill() (Options, error) {
@@ -85,7 +91,7 @@ func newRepo(dir string, repo *git.Repository, opts Options) (*Repo, error) {
 	if !ok {
 		return nil, fmt.Errorf("repository %s: not on the filesystem", dir)
 	}
-	return &Repo{dir: dir, repo: repo, storage: st, id: opts.Identity, now: opts.Now, log: opts.Logger}, nil
+	return &Repo{dir: dir, repo: repo, storage: st, id: opts.Identity, now: opts.Now, log: opts.Logger, ancestry: map[[2]plumbing.Hash]bool{}}, nil
 }
 
 // reopen opens the managed clone's storage afresh, after files were added
@@ -205,7 +211,7 @@ func OpenManaged(ctx context.Context, dir string, upstream Remote, base string, 
 		r.Close()
 		return nil, err
 	}
-	r.base = tip
+	r.base, r.upstream = tip, upstream
 	return r, nil
 }
 

@@ -14,9 +14,10 @@ import (
 	"sync/atomic"
 )
 
-// Handler serves every bare repository below root at /<name>.git. Pushes are
-// enabled. Hook, when set, sees each request first and may answer it itself
-// (return true) to inject a fault.
+// Handler serves every bare repository below root at /<name>.git. Pushes and
+// partial fetches (uploadpack.allowFilter) are enabled. Hook, when set, sees
+// each request first and may answer it itself (return true) to inject a
+// fault.
 type Handler struct {
 	Root string
 	Hook func(w http.ResponseWriter, r *http.Request) bool
@@ -57,6 +58,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"GIT_PROJECT_ROOT=" + h.Root,
 			"GIT_HTTP_EXPORT_ALL=1",
 			"REMOTE_USER=kupdate-test", // http-backend refuses receive-pack to anonymous users
+			// Partial fetches (filter tree:0, blob:none), as GitHub serves them.
+			"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=uploadpack.allowFilter", "GIT_CONFIG_VALUE_0=true",
 		},
 	}).ServeHTTP(w, r)
 }
