@@ -20,7 +20,8 @@ type Upstream interface {
 	Releases(ctx context.Context) ([]kernelorg.Release, error)
 	// Hash is "sha256:<nix32>" of v's tarball from the signed checksum list
 	// (the NAR hash of the snapshot for an rc); an error wrapping
-	// kernelorg.ErrNotYet when kernel.org has none.
+	// kernelorg.ErrNotYet when kernel.org has none (no checksum line, or
+	// git.kernel.org answers 404 for the snapshot): see upstreamHash.
 	Hash(ctx context.Context, v kernelorg.Version) (string, error)
 }
 
