@@ -418,7 +418,8 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 	} else if building {
 		// Hours of building are wasted on a branch that cannot be pushed:
 		// look first (one listing of the fork's refs).
-		if pr := repo.PushDryRun(ctx, c.fork(), []gitops.BuiltBranch{built})[0]; pr.Outcome == gitops.SkippedForeign {
+		pr := repo.PushDryRun(ctx, c.fork(), []gitops.BuiltBranch{built})[0]
+		if pr.Outcome == gitops.SkippedForeign {
 			br.Push, br.Err = pr.Outcome, pr.Err
 			if !pr.Head.IsZero() {
 				br.Head = pr.Head.String()
@@ -428,6 +429,18 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if pr.Outcome == gitops.Unchanged && pr.Head != built.Head() {
+			// The fork keeps the branch as it is (maybe on an older base):
+			// build what its pull request holds.
+			if err := repo.Export(ctx, pr.Head, dir); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				br.Err = fmt.Errorf("%s: %w", p.name, err)
+				return nil
+			}
+			log.Info("cycle: building the fork's head", "head", pr.Head.String()[:12])
 		}
 		t0 := time.Now()
 		log.Info("cycle: building", "attrs", buildAttrs(br.Changes))

@@ -298,10 +298,14 @@ func describe(ch *ChangeResult, dry bool) string {
 	}
 }
 
-// buildCache keeps build results by content: the base commit, the tiers
-// and commands, and each commit's message and files. A branch whose content
-// was built before (a cycle cut short after its build, a second cycle with
-// nothing new) reuses the result instead of building again.
+// buildCache keeps build results by content: the tiers and commands, Nix's
+// settings, and each commit's attributes and files (paths and bytes). A
+// branch whose content was built before (a cycle cut short after its build,
+// a second cycle with nothing new, a branch kept on its older base when the
+// base moved elsewhere) reuses the result instead of building again. The
+// base commit is not part of the key: a base that moved without touching
+// the branch's files leaves the branch where it was built (gitops keeps it),
+// and when it did touch them the files' content differs.
 type buildCache struct {
 	Entries map[string]buildEntry `json:"entries"`
 	used    map[string]bool
@@ -344,7 +348,6 @@ func (c *Cycle) saveBuilds(bc *buildCache) error {
 
 func (bc *buildCache) key(cfg config.Build, b gitops.BuiltBranch) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "base %s\n", b.BaseCommit)
 	for _, t := range cfg.Tiers {
 		fmt.Fprintf(h, "tier %s %q\n", t, cfg.Commands[t])
 	}
@@ -355,7 +358,7 @@ func (bc *buildCache) key(cfg config.Build, b gitops.BuiltBranch) string {
 	slices.Sort(opts)
 	fmt.Fprintf(h, "options %q builders %q\n", opts, cfg.Builders)
 	for _, cm := range b.Commits {
-		fmt.Fprintf(h, "commit %q\n", gitops.Message(cm.Change))
+		fmt.Fprintf(h, "commit attrs %q\n", cm.Change.Build)
 		paths := make([]string, 0, len(cm.Files))
 		for p := range cm.Files {
 			paths = append(paths, p)
