@@ -13,8 +13,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-
-	"github.com/google/go-github/v92/github"
 )
 
 // maxWebhookBytes caps a delivery's body. The events kupdate acts on are a
@@ -101,6 +99,41 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// The few fields of GitHub's webhook payloads that decide reads. They are
+// declared here rather than taken from go-github so that go-github stays
+// confined to workflow/ and a major bump of it touches one package.
+type hookRepo struct {
+	FullName string `json:"full_name"`
+}
+
+type pullRequestEvent struct {
+	Action      string   `json:"action"`
+	Number      int      `json:"number"`
+	Repository  hookRepo `json:"repository"`
+	PullRequest struct {
+		Merged bool `json:"merged"`
+		Base   struct {
+			Ref string `json:"ref"`
+		} `json:"base"`
+	} `json:"pull_request"`
+}
+
+type pushEvent struct {
+	Ref        string   `json:"ref"`
+	After      string   `json:"after"`
+	Deleted    bool     `json:"deleted"`
+	Repository hookRepo `json:"repository"`
+}
+
+type checkSuiteEvent struct {
+	Action     string   `json:"action"`
+	Repository hookRepo `json:"repository"`
+	CheckSuite struct {
+		HeadBranch string `json:"head_branch"`
+		Conclusion string `json:"conclusion"`
+	} `json:"check_suite"`
+}
+
 // decide says whether an event triggers a promotion: the trigger text for the
 // status page, or why it is ignored. err is a payload that does not parse.
 func (s *Server) decide(event, delivery string, body []byte) (trigger, ignored string, err error) {
@@ -118,42 +151,42 @@ func (s *Server) decide(event, delivery string, body []byte) (trigger, ignored s
 	)
 	switch event {
 	case "pull_request":
-		var e github.PullRequestEvent
+		var e pullRequestEvent
 		if err := json.Unmarshal(body, &e); err != nil {
 			return "", "", err
 		}
-		repo = e.GetRepo().GetFullName()
-		pr, base := e.GetPullRequest(), e.GetPullRequest().GetBase().GetRef()
-		if e.GetAction() == "closed" && pr.GetMerged() && s.isSource(base) {
-			what = fmt.Sprintf("pull_request #%d merged into %s", e.GetNumber(), base)
+		repo = e.Repository.FullName
+		base := e.PullRequest.Base.Ref
+		if e.Action == "closed" && e.PullRequest.Merged && s.isSource(base) {
+			what = fmt.Sprintf("pull_request #%d merged into %s", e.Number, base)
 		} else {
 			why = fmt.Sprintf("pull_request #%d %s (base %s): only a merge into %s triggers a promotion",
-				e.GetNumber(), e.GetAction(), base, s.sourceList())
+				e.Number, e.Action, base, s.sourceList())
 		}
 	case "push":
-		var e github.PushEvent
+		var e pushEvent
 		if err := json.Unmarshal(body, &e); err != nil {
 			return "", "", err
 		}
-		repo = e.GetRepo().GetFullName()
-		branch, isBranch := strings.CutPrefix(e.GetRef(), "refs/heads/")
-		if isBranch && !e.GetDeleted() && s.isSource(branch) {
-			what = fmt.Sprintf("push to %s (%.12s)", branch, e.GetAfter())
+		repo = e.Repository.FullName
+		branch, isBranch := strings.CutPrefix(e.Ref, "refs/heads/")
+		if isBranch && !e.Deleted && s.isSource(branch) {
+			what = fmt.Sprintf("push to %s (%.12s)", branch, e.After)
 		} else {
-			why = fmt.Sprintf("push to %s: only a push to %s triggers a promotion", e.GetRef(), s.sourceList())
+			why = fmt.Sprintf("push to %s: only a push to %s triggers a promotion", e.Ref, s.sourceList())
 		}
 	case "check_suite":
-		var e github.CheckSuiteEvent
+		var e checkSuiteEvent
 		if err := json.Unmarshal(body, &e); err != nil {
 			return "", "", err
 		}
-		repo = e.GetRepo().GetFullName()
-		cs := e.GetCheckSuite()
-		if e.GetAction() == "completed" && s.isSource(cs.GetHeadBranch()) {
-			what = fmt.Sprintf("check_suite completed on %s (%s)", cs.GetHeadBranch(), cs.GetConclusion())
+		repo = e.Repository.FullName
+		cs := e.CheckSuite
+		if e.Action == "completed" && s.isSource(cs.HeadBranch) {
+			what = fmt.Sprintf("check_suite completed on %s (%s)", cs.HeadBranch, cs.Conclusion)
 		} else {
 			why = fmt.Sprintf("check_suite %s on %q: only a completed suite on %s triggers a promotion",
-				e.GetAction(), cs.GetHeadBranch(), s.sourceList())
+				e.Action, cs.HeadBranch, s.sourceList())
 		}
 	}
 	switch {
