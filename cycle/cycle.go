@@ -7,8 +7,8 @@
 // Every change is isolated: one that does not apply or validate is reported
 // and left out of its branch (nothing is committed for it), and the others
 // go on. A change whose build fails is still committed, pushed and proposed:
-// the PR (a draft by default) shows the failure and its log tail, and the
-// kupdate/build status is failure.
+// the PR (always a draft: a ready one is converted back) shows the failure
+// and its log tail, and the kupdate/build status is failure.
 //
 // Branches are processed one after the other, each through build, push and
 // PR. A cycle is idempotent: a second one with nothing new upstream makes no

@@ -37,12 +37,14 @@ func specs(replace ...kernelorgtest.Spec) []kernelorgtest.Spec {
 }
 
 // A candidate that does not build is still committed, pushed and proposed
-// (a draft, the failure and its log tail in the body, the status failure);
-// the other branch goes on; the cycle reports the failure.
+// (a draft even with github.draft off, the failure and its log tail in the
+// body, the status failure); the other branch goes on, ready for review;
+// the cycle reports the failure.
 func TestBuildFailureIsProposed(t *testing.T) {
 	t.Parallel()
 	// 6.18.91 is built by this test only: Nix must not have its tarball.
 	f := newFixture(t, specs(kernelorgtest.Spec{Version: "6.18.91"})...)
+	f.cfg.GitHub.Draft = false
 	f.ko.SetFault(kernelorgtest.TarballPath("6.18.91"), kernelorgtest.Fault{Body: []byte("not the tarball kernel.org signed\n")})
 	rep, err := f.cycle().Run(context.Background())
 	if err != nil {
@@ -65,6 +67,9 @@ func TestBuildFailureIsProposed(t *testing.T) {
 	}
 	if st := f.gh.Statuses("NixOS", "nixpkgs", prs[1].HeadSHA); len(st) != 1 || st[0].State != "success" {
 		t.Errorf("init PR statuses: %+v", st)
+	}
+	if prs[1].Draft {
+		t.Errorf("init PR (built fine, github.draft off) is a draft")
 	}
 
 	// The failure is not built again for the same content, and nothing is

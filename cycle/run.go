@@ -69,7 +69,7 @@ type BranchResult struct {
 	PR     *workflow.PRResult
 	Err    error // why the branch did not reach an up-to-date PR
 
-	draft bool // PRs open as drafts (github.draft)
+	draft bool // its PR opens as a draft (github.draft, or a failed build)
 }
 
 // Failed reports whether the branch ended in a failure (the push was
@@ -493,9 +493,13 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 	}
 
 	t0 = time.Now()
+	// A failed build is proposed, never ready for review: a draft whatever
+	// github.draft says.
+	failed := !br.Build.OK()
+	br.draft = br.draft || failed
 	res, err := c.wf.Sync(ctx, []workflow.BranchUpdate{{
 		Branch: p.name, Head: br.Head, Base: c.cfg.Nixpkgs.Base, Changes: br.Changes, Build: br.Build,
-		Pushed: pr.Outcome == gitops.Pushed,
+		Pushed: pr.Outcome == gitops.Pushed, Draft: failed,
 	}})
 	if ctx.Err() != nil {
 		return ctx.Err()

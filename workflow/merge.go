@@ -168,8 +168,9 @@ func (w *Workflow) mergeOrEnqueue(ctx context.Context, acts *[]string, pr *githu
 	return Merged, "", nil
 }
 
-// The merge queue has no REST API: kupdate reads and joins it with these two
-// GraphQL documents (githubtest answers exactly these).
+// The merge queue has no REST API, nor has turning a PR back into a draft:
+// kupdate does both with these GraphQL documents (githubtest answers exactly
+// these).
 const (
 	queueQuery = `query PullRequestMergeQueue($owner: String!, $name: String!, $number: Int!) {
   repository(owner: $owner, name: $name) { pullRequest(number: $number) { id isInMergeQueue } }
@@ -177,7 +178,33 @@ const (
 	enqueueMutation = `mutation EnqueuePullRequest($id: ID!, $sha: GitObjectID) {
   enqueuePullRequest(input: {pullRequestId: $id, expectedHeadOid: $sha}) { mergeQueueEntry { position } }
 }`
+	draftMutation = `mutation ConvertPullRequestToDraft($id: ID!) {
+  convertPullRequestToDraft(input: {pullRequestId: $id}) { pullRequest { isDraft } }
+}`
 )
+
+// convertToDraft turns pr, ready for review, back into a draft: its head
+// failed to build.
+func (w *Workflow) convertToDraft(ctx context.Context, acts *[]string, pr *github.PullRequest, head string) error {
+	n := pr.GetNumber()
+	var m struct {
+		ConvertPullRequestToDraft struct {
+			PullRequest struct {
+				IsDraft bool `json:"isDraft"`
+			} `json:"pullRequest"`
+		} `json:"convertPullRequestToDraft"`
+	}
+	return w.write(ctx, acts, fmt.Sprintf("convert PR #%d to a draft: %s failed to build", n, short(head)),
+		"", func(ctx context.Context) error {
+			if err := w.graphql(ctx, draftMutation, map[string]any{"id": pr.GetNodeID()}, &m); err != nil {
+				return err
+			}
+			if !m.ConvertPullRequestToDraft.PullRequest.IsDraft {
+				return fmt.Errorf("GitHub did not make PR #%d a draft", n)
+			}
+			return nil
+		})
+}
 
 // enqueue adds pr to base's merge queue unless it is already in it.
 func (w *Workflow) enqueue(ctx context.Context, acts *[]string, pr *github.PullRequest, base string) (Outcome, string, error) {

@@ -323,3 +323,97 @@ func TestCredentials(t *testing.T) {
 		t.Errorf("the token leaked into an error: %v", err)
 	}
 }
+
+// failed is passed(attrs...) with the last attribute's configfile failed.
+func failed(attrs ...string) build.Report {
+	r := passed(attrs...)
+	last := &r.Results[len(r.Results)-1]
+	last.Status, last.Error, last.LogTail = build.Failed, "exit status 100", "error: unused option: DRM_LEGACY\n"
+	return r
+}
+
+// TestFailedBuildIsDraft: a PR whose build failed is never ready for review,
+// whatever github.draft says: it opens as a draft, and kupdate's ready PR
+// whose new head failed is converted back to one (GraphQL: REST cannot).
+// A person who marks it ready for a head kupdate already reported decides;
+// and kupdate never marks a draft ready, not even when the build passes.
+func TestFailedBuildIsDraft(t *testing.T) {
+	f := newFixture(t, func(c *config.Config) { c.GitHub.Draft = false })
+	w := f.workflow()
+	isDraft := func(want bool) {
+		t.Helper()
+		pr, err := f.sim.PR("NixOS", "nixpkgs", 1)
+		must(t, err)
+		if pr.Draft != want {
+			t.Errorf("PR #1 draft = %t, want %t", pr.Draft, want)
+		}
+	}
+
+	// Opened with a failed build: a draft, though github.draft is false.
+	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+	u.Build, u.Draft = failed("linux_6_12"), true
+	res := syncOK(t, w, u)
+	if res[0].Outcome != workflow.Opened || res[0].Actions[0] != "open draft PR kupdate-bot:"+rolling+" -> staging-nixos: Kernel updates for 2026-01-10" {
+		t.Fatalf("opened: %+v", res[0])
+	}
+	isDraft(true)
+
+	// A person marks it ready anyway: the same head again is theirs to judge.
+	must(t, f.sim.SetDraft("NixOS", "nixpkgs", 1, false))
+	f.requests()
+	res = syncOK(t, w, u)
+	if res[0].Outcome != workflow.Unchanged || len(res[0].Actions) != 0 {
+		t.Errorf("same head again: %+v", res[0])
+	}
+	isDraft(false)
+
+	// A new head that fails: back to a draft, before the body shows it.
+	u = f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.65"))
+	u.Build, u.Draft = failed("linux_6_12"), true
+	f.requests()
+	res = syncOK(t, w, u)
+	if diff := cmp.Diff([]string{
+		"convert PR #1 to a draft: " + u.Head[:12] + " failed to build",
+		"edit PR #1: body",
+		"set status kupdate/build on " + u.Head[:12] + ": failure",
+	}, res[0].Actions); diff != "" || res[0].Outcome != workflow.Updated {
+		t.Errorf("new failing head: %s actions (-want +got):\n%s", res[0].Outcome, diff)
+	}
+	if diff := cmp.Diff([]string{
+		"POST /graphql ConvertPullRequestToDraft",
+		"PATCH /repos/NixOS/nixpkgs/pulls/1",
+		"POST /repos/NixOS/nixpkgs/statuses/" + u.Head,
+	}, writes(f.sim.Requests())); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	isDraft(true)
+
+	// Fixed: the build passes, and the PR stays a draft until a person
+	// marks it ready.
+	u.Build, u.Draft = passed("linux_6_12"), false
+	res = syncOK(t, w, u)
+	for _, a := range res[0].Actions {
+		if strings.Contains(a, "draft") || strings.Contains(a, "ready") {
+			t.Errorf("action on a passing head: %s", a)
+		}
+	}
+	isDraft(true)
+
+	// A dry run says what it would convert, and converts nothing.
+	must(t, f.sim.SetDraft("NixOS", "nixpkgs", 1, false))
+	u = f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.66"))
+	u.Build, u.Draft = failed("linux_6_12"), true
+	o := f.opts
+	o.DryRun = true
+	dry, err := workflow.New(f.cfg, o)
+	must(t, err)
+	f.requests()
+	res = syncOK(t, dry, u)
+	if len(res[0].Actions) == 0 || res[0].Actions[0] != "convert PR #1 to a draft: "+u.Head[:12]+" failed to build" {
+		t.Errorf("dry run actions: %v", res[0].Actions)
+	}
+	if got := writes(f.sim.Requests()); got != nil {
+		t.Errorf("dry run wrote: %v", got)
+	}
+	isDraft(false)
+}

@@ -42,6 +42,11 @@ type BranchUpdate struct {
 	Changes []updater.Change // the branch's commits, in order
 	Build   build.Report     // empty when nothing was built this cycle
 	Pushed  bool             // false: the branch was already up to date
+	// Draft says the PR must not be ready for review, whatever github.draft
+	// says (its build failed): it is opened as a draft, and an open PR of
+	// kupdate's that is ready for review is converted to a draft when Head
+	// is new to it. kupdate never marks a PR ready: that is a person's call.
+	Draft bool
 }
 
 // Options are what New needs beyond the configuration.
@@ -352,8 +357,9 @@ func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, re
 	title := Title(u, w.clock())
 	text, _ := body(u, w.fetchURL())
 	head := w.headOwner + ":" + u.Branch
+	draft := w.draft || u.Draft
 	kind := "PR"
-	if w.draft {
+	if draft {
 		kind = "draft PR"
 	}
 	res.Outcome, res.Title, res.Body = Opened, title, text
@@ -363,7 +369,7 @@ func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, re
 		func(ctx context.Context) error {
 			var err error
 			pr, _, err = w.gh.PullRequests.Create(ctx, w.owner, w.repo, github.CreatePullRequest{
-				Title: &title, Head: head, Base: u.Base, Body: &text, Draft: &w.draft, MaintainerCanModify: github.Ptr(true),
+				Title: &title, Head: head, Base: u.Base, Body: &text, Draft: &draft, MaintainerCanModify: github.Ptr(true),
 			})
 			return err
 		})
@@ -406,6 +412,17 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 	title := Title(u, pr.GetCreatedAt().Time)
 	text, want := body(u, w.fetchURL())
 	res.Title, res.Body = title, text
+	have, ok := parseMarker(pr.GetBody())
+
+	// A ready PR whose new head failed goes back to draft, before its body
+	// shows the new head: the body is how a later cycle knows the head is
+	// not new any more, and then a person who marks it ready decides.
+	if u.Draft && !pr.GetDraft() && (!ok || have.head != want.head) {
+		res.Outcome = Updated
+		if err := w.convertToDraft(ctx, acts, pr, u.Head); err != nil {
+			return err
+		}
+	}
 
 	edit := &github.PullRequest{}
 	var what []string
@@ -413,7 +430,6 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 		edit.Title = &title
 		what = append(what, "title")
 	}
-	have, ok := parseMarker(pr.GetBody())
 	switch {
 	case ok && len(u.Build.Results) == 0 && have.head == want.head && sameVersions(have.versions, want.versions):
 		// Nothing was built this cycle and the head is the one the body

@@ -8,14 +8,18 @@ import (
 )
 
 // The simulator's GraphQL endpoint is not a GraphQL server: it answers the
-// two documents kupdate sends, recognised by operation name, which is how it
-// reads and joins GitHub's merge queue (REST has no API for either):
+// three documents kupdate sends, recognised by operation name, which is how
+// it reads and joins GitHub's merge queue and turns a PR back into a draft
+// (REST has no API for these):
 //
 //	query PullRequestMergeQueue($owner: String!, $name: String!, $number: Int!) {
 //	  repository(owner: $owner, name: $name) { pullRequest(number: $number) { id isInMergeQueue } }
 //	}
 //	mutation EnqueuePullRequest($id: ID!, $sha: GitObjectID) {
 //	  enqueuePullRequest(input: {pullRequestId: $id, expectedHeadOid: $sha}) { mergeQueueEntry { position } }
+//	}
+//	mutation ConvertPullRequestToDraft($id: ID!) {
+//	  convertPullRequestToDraft(input: {pullRequestId: $id}) { pullRequest { isDraft } }
 //	}
 //
 // Anything else gets a GraphQL error. Answers are 200 with "errors", as
@@ -66,17 +70,23 @@ func (s *Server) graphql(c *call) {
 		}
 		p := r.pulls[int(n)]
 		c.json(http.StatusOK, map[string]any{"data": map[string]any{"repository": map[string]any{"pullRequest": map[string]any{"id": p.nodeID(), "isInMergeQueue": p.queued}}}})
+	case "ConvertPullRequestToDraft":
+		id := str("id")
+		_, p := s.pullByNodeID(id)
+		switch {
+		case p == nil:
+			c.graphqlError("Could not resolve to a node with the global id of '" + id + "'")
+		case p.state != "open":
+			c.graphqlError("Pull request is closed")
+		default:
+			if !p.draft {
+				p.draft, p.updated = true, s.now()
+			}
+			c.json(http.StatusOK, map[string]any{"data": map[string]any{"convertPullRequestToDraft": map[string]any{"pullRequest": map[string]any{"isDraft": true}}}})
+		}
 	case "EnqueuePullRequest":
 		id := str("id")
-		var r *repo
-		var p *pull
-		for _, rr := range s.repos {
-			for _, pp := range rr.pulls {
-				if pp.nodeID() == id {
-					r, p = rr, pp
-				}
-			}
-		}
+		r, p := s.pullByNodeID(id)
 		switch {
 		case p == nil:
 			c.graphqlError("Could not resolve to a node with the global id of '" + id + "'")
@@ -96,6 +106,18 @@ func (s *Server) graphql(c *call) {
 	default:
 		c.graphqlError("githubtest: unsupported GraphQL operation " + c.op)
 	}
+}
+
+// pullByNodeID finds a PR by its GraphQL id.
+func (s *Server) pullByNodeID(id string) (*repo, *pull) {
+	for _, r := range s.repos {
+		for _, p := range r.pulls {
+			if p.nodeID() == id {
+				return r, p
+			}
+		}
+	}
+	return nil, nil
 }
 
 func jsonNumber(f float64) string {

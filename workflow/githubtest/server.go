@@ -15,7 +15,7 @@
 // or WithURLs(APIURL)):
 //
 //	{URL}/api/v3/...           the REST API (GitHub Enterprise layout)
-//	{URL}/api/graphql          GraphQL: only the merge-queue documents kupdate sends
+//	{URL}/api/graphql          GraphQL: only the documents kupdate sends (merge queue, convert to draft)
 //	{URL}/{owner}/{repo}.git   git smart HTTP
 //
 // The simulator needs no *testing.T: `kupdate demo` runs on it too.
