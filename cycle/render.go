@@ -84,8 +84,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 			notes = append(notes, fmt.Sprintf("%s: %s", br.Name, br.PR.Reason))
 		}
 		if len(br.Build.Results) > 0 && !br.Build.OK() {
-			_, text := buildSummary(br.Build)
-			notes = append(notes, fmt.Sprintf("build failed: %s: %s", br.Name, text))
+			notes = append(notes, fmt.Sprintf("build failed: %s: %s", br.Name, br.Build.Summary()))
 		}
 	}
 	for _, n := range r.Held {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -142,8 +141,7 @@ func (r *Report) Err() error {
 			errs = append(errs, b.PR.Err)
 		}
 		if !b.Build.OK() {
-			_, text := buildSummary(b.Build)
-			errs = append(errs, fmt.Errorf("%s: build failed: %s", b.Name, text))
+			errs = append(errs, fmt.Errorf("%s: build failed: %s", b.Name, b.Build.Summary()))
 		}
 	}
 	for _, n := range r.Held {
@@ -456,8 +454,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 		if err := c.saveBuilds(builds); err != nil {
 			log.Warn("cycle: saving build results", "err", err)
 		}
-		_, text := buildSummary(br.Build)
-		log.Info("cycle: built", "ok", br.Build.OK(), "result", text, "took", since(t0))
+		log.Info("cycle: built", "ok", br.Build.OK(), "result", br.Build.Summary(), "took", since(t0))
 	}
 	if err := c.after(ctx, StepBuilt, p.name); err != nil {
 		return err
@@ -565,32 +562,6 @@ func buildAttrs(cs []updater.Change) []string {
 		}
 	}
 	return out
-}
-
-// buildSummary is e.g. "3 passed, 1 failed (linux_6_18 configfile)".
-func buildSummary(r build.Report) (ok bool, text string) {
-	counts := map[build.Status]int{}
-	var failed []string
-	for _, res := range r.Results {
-		counts[res.Status]++
-		if res.Status == build.Failed || res.Status == build.TimedOut {
-			failed = append(failed, res.Attr+" "+res.Tier)
-		}
-	}
-	var parts []string
-	for _, s := range []build.Status{build.Passed, build.Failed, build.TimedOut, build.Cancelled, build.Skipped} {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
-		}
-	}
-	text = strings.Join(parts, ", ")
-	if len(failed) > 0 {
-		text += " (" + strings.Join(failed, ", ") + ")"
-	}
-	if text == "" {
-		text = "nothing to build"
-	}
-	return r.OK(), text
 }
 
 func short(s string) string {

@@ -329,34 +329,20 @@ func codeFence(s string) string {
 }
 
 // summary sums up a build for a commit status (at most 140 characters) and a
-// check run title: the state and e.g. "3 passed, 1 failed (linux_6_18 configfile)".
+// check run title: the state and build.Report.Summary.
 func summary(r build.Report) (state string, text string) {
-	counts := map[build.Status]int{}
-	var failed []string
+	state = "success"
 	for _, res := range r.Results {
-		counts[res.Status]++
-		if res.Status == build.Failed || res.Status == build.TimedOut {
-			failed = append(failed, res.Attr+" "+res.Tier)
+		switch res.Status {
+		case build.Failed, build.TimedOut:
+			state = "failure"
+		case build.Cancelled:
+			if state == "success" {
+				state = "cancelled"
+			}
 		}
 	}
-	var parts []string
-	for _, s := range []build.Status{build.Passed, build.Failed, build.TimedOut, build.Cancelled, build.Skipped} {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], strings.ReplaceAll(string(s), "-", " ")))
-		}
-	}
-	text = strings.Join(parts, ", ")
-	if len(failed) > 0 {
-		text += " (" + strings.Join(failed, ", ") + ")"
-	}
-	switch {
-	case counts[build.Failed]+counts[build.TimedOut] > 0:
-		state = "failure"
-	case counts[build.Cancelled] > 0:
-		state = "cancelled"
-	default:
-		state = "success"
-	}
+	text = r.Summary()
 	if len(text) > 140 {
 		text = text[:137] + "..."
 	}
