@@ -101,13 +101,7 @@ func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, want
 	// A server with none of the haves (another remote configured) sends a
 	// complete pack, which is no business of the in-memory thin path.
 	thin = thin && len(resp.ACKs) > 0
-	var pack io.Reader = resp
-	switch {
-	case req.Capabilities.Supports(capability.Sideband64k):
-		pack = sideband.NewDemuxer(sideband.Sideband64k, resp)
-	case req.Capabilities.Supports(capability.Sideband):
-		pack = sideband.NewDemuxer(sideband.Sideband, resp)
-	}
+	pack := packStream(req, resp)
 	switch {
 	case thin:
 		err = r.storeThinPack(pack)
@@ -127,6 +121,18 @@ func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, want
 		return nil
 	}
 	return r.updateShallow(req.Shallows, resp.Shallows, resp.Unshallows)
+}
+
+// packStream is the pack in an upload-pack answer, out of its side band when
+// the request asked for one.
+func packStream(req *packp.UploadPackRequest, resp io.Reader) io.Reader {
+	switch {
+	case req.Capabilities.Supports(capability.Sideband64k):
+		return sideband.NewDemuxer(sideband.Sideband64k, resp)
+	case req.Capabilities.Supports(capability.Sideband):
+		return sideband.NewDemuxer(sideband.Sideband, resp)
+	}
+	return resp
 }
 
 // haves are the commits r has at its refs: what a server may leave out.

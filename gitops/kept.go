@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
@@ -249,15 +247,8 @@ func (r *Repo) reachesUpstream(ctx context.Context, tip, old plumbing.Hash, sinc
 		return false, err
 	}
 	defer resp.Close()
-	var pack io.Reader = resp
-	switch {
-	case req.Capabilities.Supports(capability.Sideband64k):
-		pack = sideband.NewDemuxer(sideband.Sideband64k, resp)
-	case req.Capabilities.Supports(capability.Sideband):
-		pack = sideband.NewDemuxer(sideband.Sideband, resp)
-	}
 	mem := memory.NewStorage()
-	if err := packfile.UpdateObjectStorage(mem, pack); err != nil && !errors.Is(err, packfile.ErrEmptyPackfile) {
+	if err := packfile.UpdateObjectStorage(mem, packStream(req, resp)); err != nil && !errors.Is(err, packfile.ErrEmptyPackfile) {
 		return false, fmt.Errorf("reading the commits: %w", err)
 	}
 	found, _ := reaches(mem, tip, old, time.Time{})
