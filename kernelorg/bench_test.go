@@ -39,13 +39,53 @@ func BenchmarkCycle(b *testing.B) {
 	}
 }
 
+// BenchmarkCycleNewProcess is BenchmarkCycle for a one-shot `kupdate run`
+// from cron: every cycle is a new Client (a new process), either sharing a
+// cache directory with the ones before (cache=shared, as
+// OptionsFromConfig sets it) or with none (cache=none, memory only).
+func BenchmarkCycleNewProcess(b *testing.B) {
+	for _, cache := range []string{"shared", "none"} {
+		for _, filler := range []int{0, 20000} {
+			for _, changed := range []int{-1, 0, 1, 7} {
+				name := fmt.Sprintf("cache=%s/filler=%d/changed=%d", cache, filler, changed)
+				if changed < 0 {
+					name = fmt.Sprintf("cache=%s/filler=%d/changed=0+open-pr", cache, filler)
+				}
+				b.Run(name, func(b *testing.B) {
+					dir := ""
+					if cache == "shared" {
+						dir = b.TempDir()
+					}
+					benchCycleWith(b, filler, changed, func(srv *kernelorgtest.Server) *Client {
+						return newClient(b, srv, func(o *Options) { o.CacheDir = dir })
+					})
+				})
+			}
+		}
+	}
+}
+
 func benchCycle(b *testing.B, filler, changed int) {
+	var c *Client
+	benchCycleWith(b, filler, changed, func(srv *kernelorgtest.Server) *Client {
+		if c == nil {
+			c = newClient(b, srv)
+		}
+		return c
+	})
+}
+
+// benchCycleWith runs the cycles of BenchmarkCycle with the Client that
+// client returns before each one (the same one for a service, a new one
+// for a new process). changed < 0 is an idle cycle with an open PR: nothing
+// new, but the hash of the PR's version (6.18.5) is checked again, as a
+// whole cycle does for the PRs it keeps open.
+func benchCycleWith(b *testing.B, filler, changed int, client func(*kernelorgtest.Server) *Client) {
 	srv := newServer(b, sevenBranches...)
 	srv.SetChecksumFiller(filler)
-	c := newClient(b, srv)
 	ctx := context.Background()
 	known := map[string]Version{}
-	cycle := func() {
+	cycle := func(c *Client) {
 		rels, err := c.Releases(ctx)
 		if err != nil {
 			b.Fatal(err)
@@ -59,13 +99,18 @@ func benchCycle(b *testing.B, filler, changed int) {
 			}
 			known[r.Branch] = r.Version
 		}
+		if changed < 0 {
+			if _, err := c.Hash(ctx, known["6.18"]); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
-	cycle() // what a running service did before: every branch known
+	cycle(client(srv)) // what the service or the process before did: every branch known
 	current := make([]Version, 7)
 	for i := range current {
 		current[i] = MustParseVersion(sevenBranches[i].Version)
 	}
-	var reqs, bytes, tarball int64
+	var reqs, notModified, bytes, tarball int64
 	b.ResetTimer()
 	for range b.N {
 		for i := range changed {
@@ -74,14 +119,17 @@ func benchCycle(b *testing.B, filler, changed int) {
 				b.Fatal(err)
 			}
 		}
+		c := client(srv)
 		before := c.Stats()
-		cycle()
+		cycle(c)
 		after := c.Stats()
 		reqs += after.Requests - before.Requests
+		notModified += after.NotModified - before.NotModified
 		bytes += after.Bytes - before.Bytes
 		tarball += after.SnapshotBytes - before.SnapshotBytes
 	}
 	b.ReportMetric(float64(reqs)/float64(b.N), "requests/cycle")
+	b.ReportMetric(float64(notModified)/float64(b.N), "304s/cycle")
 	b.ReportMetric(float64(bytes)/float64(b.N), "bytes/cycle")
 	b.ReportMetric(float64(tarball)/float64(b.N), "tarball-bytes/cycle")
 }

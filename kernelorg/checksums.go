@@ -33,6 +33,7 @@ func (c *Client) Hash(ctx context.Context, v Version) (string, error) {
 type sumsFile struct {
 	mu      sync.Mutex // one fetch per folder at a time
 	fetched bool
+	loaded  bool              // the copy on disk was looked at
 	cycle   int               // the cycle of the last fetch
 	err     error             // that fetch's error, returned for the rest of its cycle
 	val     validators        // of sums
@@ -58,8 +59,12 @@ func (c *Client) releaseHash(ctx context.Context, v Version) (string, error) {
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if !f.loaded {
+		f.loaded = true
+		c.loadSums(c.bodyCacheFile(folder), u, f)
+	}
 	if !f.fetched || f.cycle != cycle {
-		err := c.refreshSums(ctx, u, f)
+		err := c.refreshSums(ctx, u, c.bodyCacheFile(folder), f)
 		if err != nil && ctx.Err() != nil {
 			// The caller gave up: not kernel.org's fault, so not remembered.
 			return "", fmt.Errorf("linux %s: %w", v, err)
@@ -84,9 +89,27 @@ func (c *Client) releaseHash(ctx context.Context, v Version) (string, error) {
 	return nh, nil
 }
 
+// loadSums takes the copy of u kept on disk as f's sums, if its signature
+// still verifies against the keyring and pinned fingerprint: the file is
+// as untrusted as the network.
+func (c *Client) loadSums(file, u string, f *sumsFile) {
+	e := c.loadBody(file, u)
+	if e == nil {
+		return
+	}
+	plain, err := c.verifyClearsigned(u, e.Body)
+	if err != nil {
+		c.log.Warn("ignoring a cached checksum file that does not verify; fetching in full", "file", file, "err", err)
+		return
+	}
+	f.sums, f.dups = parseSums(plain)
+	f.val = validators{etag: e.ETag, lastModified: e.LastModified}
+}
+
 // refreshSums fetches u conditionally. On a 304 f keeps its sums; on a 200
-// the new file replaces them only once its signature is verified.
-func (c *Client) refreshSums(ctx context.Context, u string, f *sumsFile) error {
+// the new file replaces them only once its signature is verified, and is
+// kept in file for the next process.
+func (c *Client) refreshSums(ctx context.Context, u, file string, f *sumsFile) error {
 	val := f.val
 	if f.sums == nil {
 		val = validators{}
@@ -106,6 +129,7 @@ func (c *Client) refreshSums(ctx context.Context, u string, f *sumsFile) error {
 	}
 	f.sums, f.dups = parseSums(plain)
 	f.val = res.val
+	c.storeBody(file, u, res.val, data)
 	c.log.Debug("checksums verified", "url", u, "files", len(f.sums))
 	return nil
 }

@@ -84,9 +84,13 @@ type Options struct {
 	// MaxSnapshotBytes caps one rc snapshot download (compressed); the
 	// unpacked tree may be at most 8 times that. 0 = DefaultMaxSnapshotBytes.
 	MaxSnapshotBytes int64
-	// CacheDir keeps rc NAR hashes across processes (CacheDir/rc-hashes) and
-	// holds the unpacked snapshot while it is hashed. "" = no disk cache;
-	// snapshots are unpacked under os.TempDir.
+	// CacheDir keeps what a later process can reuse: rc NAR hashes
+	// (CacheDir/rc-hashes), and releases.json and each sha256sums.asc with
+	// their ETag and Last-Modified (CacheDir/http-cache), so that the first
+	// poll of a new process is a conditional request too. It also holds the
+	// unpacked snapshot while it is hashed. "" = no disk cache: conditional
+	// requests only within the Client's life; snapshots are unpacked under
+	// os.TempDir.
 	CacheDir string
 
 	Logger *slog.Logger // nil = discard
@@ -103,7 +107,8 @@ type Stats struct {
 }
 
 // Client talks to kernel.org. It is safe for concurrent use. Its caches
-// live as long as it does, so one Client should serve every cycle.
+// live as long as it does, so one Client should serve every cycle; with
+// Options.CacheDir they outlive it.
 type Client struct {
 	base, git   string
 	keyring     openpgp.EntityList
@@ -119,9 +124,10 @@ type Client struct {
 	log         *slog.Logger
 
 	// relMu serialises Releases calls, which start a new cycle each.
-	relMu    sync.Mutex
-	relVal   validators
-	releases []Release
+	relMu     sync.Mutex
+	relLoaded bool // the copy on disk was looked at
+	relVal    validators
+	releases  []Release
 
 	mu       sync.Mutex
 	cycle    int

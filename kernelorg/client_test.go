@@ -538,8 +538,9 @@ func TestHashSnapshotNotYet(t *testing.T) {
 	if n := srv.Requests(path); n != 2 {
 		t.Errorf("%d requests for two calls, want 2 (a 404 is neither retried nor remembered)", n)
 	}
-	if ents, err := os.ReadDir(cache); err != nil || len(ents) != 0 {
-		t.Errorf("cache directory after a 404: %v, %v; want it empty", ents, err)
+	// Only releases.json is kept: no rc hash, no unpacking directory.
+	if ents, err := os.ReadDir(cache); err != nil || len(ents) != 1 || ents[0].Name() != "http-cache" {
+		t.Errorf("cache directory after a 404: %v, %v; want only http-cache/", ents, err)
 	}
 	srv.ClearFault(path)
 	if got, err := c.Hash(ctx, rc); err != nil || got != kernelorgtest.NARHash("6.19-rc4") {

@@ -15,8 +15,9 @@ import (
 // ordered by CompareSeries (oldest series first, "testing" last). Each call
 // starts a new cycle: sha256sums.asc files are fetched at most once per cycle.
 //
-// The request is conditional on the copy from the previous call, so a poll
-// with nothing new costs one request answered 304, and returns that copy.
+// The request is conditional on the copy from the previous call (or, in a
+// new process, on the copy kept in Options.CacheDir), so a poll with nothing
+// new costs one request answered 304, and returns that copy.
 //
 // Rows are selected by moniker and version, never by position:
 //   - linux-next rows are skipped (nixpkgs does not package them);
@@ -38,6 +39,11 @@ func (c *Client) Releases(ctx context.Context) ([]Release, error) {
 	c.mu.Unlock()
 
 	u := c.base + "/releases.json"
+	file := c.bodyCacheFile("releases.json")
+	if !c.relLoaded {
+		c.relLoaded = true
+		c.loadReleases(file, u)
+	}
 	var data []byte
 	res, err := c.fetch(ctx, u, c.relVal, maxReleasesBytes, false, readAll(&data))
 	if err != nil {
@@ -52,7 +58,23 @@ func (c *Client) Releases(ctx context.Context) ([]Release, error) {
 		return nil, err
 	}
 	c.relVal, c.releases = res.val, rels
+	c.storeBody(file, u, res.val, data)
 	return slices.Clone(rels), nil
+}
+
+// loadReleases takes the copy of releases.json kept on disk, if it is
+// intact and still parses, as the one a conditional request asks about.
+func (c *Client) loadReleases(file, u string) {
+	e := c.loadBody(file, u)
+	if e == nil {
+		return
+	}
+	rels, err := parseReleases(u, e.Body, c.log)
+	if err != nil {
+		c.log.Warn("ignoring a cached releases.json that does not parse; fetching in full", "file", file, "err", err)
+		return
+	}
+	c.relVal, c.releases = validators{etag: e.ETag, lastModified: e.LastModified}, rels
 }
 
 type releasesDoc struct {
