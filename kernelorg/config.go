@@ -9,9 +9,11 @@ import (
 )
 
 // OptionsFromConfig maps the [kernelorg] section of cfg to Options, reading
-// kernelorg.keyring if one is set. The rc hash cache goes under the
-// configured cache directory (nixpkgs.cache_dir), in "kernelorg". UserAgent,
-// HTTPClient and Logger are left for the caller.
+// kernelorg.keyring if one is set. The disk cache (rc hashes, and the copies
+// of releases.json and the checksum files that make a new process's first
+// poll conditional) goes under the configured cache directory
+// (nixpkgs.cache_dir), in "kernelorg". UserAgent, HTTPClient and Logger are
+// left for the caller.
 func OptionsFromConfig(cfg *config.Config) (Options, error) {
 	k := cfg.KernelOrg
 	o := Options{
