@@ -53,7 +53,7 @@ func loadTree(t testing.TB, dir string) *Tree {
 
 // tableHasher answers like kernelorg.Client would for the kernelorgtest
 // simulator's files, from a table: versions in notYet have no signed line
-// yet, versions in fail fail.
+// (an rc: no snapshot) yet, versions in fail fail.
 type tableHasher struct {
 	notYet map[string]bool
 	fail   map[string]error
@@ -66,6 +66,8 @@ func (h *tableHasher) Hash(ctx context.Context, v kernelorg.Version) (string, er
 	h.calls = append(h.calls, v.String())
 	h.mu.Unlock()
 	switch {
+	case h.notYet[v.String()] && v.IsRC():
+		return "", fmt.Errorf("linux %s: snapshot: GET https://git.kernel.org/torvalds/t/linux-%s.tar.gz: HTTP 404 Not Found: %w", v, v, kernelorg.ErrNotYet)
 	case h.notYet[v.String()]:
 		return "", fmt.Errorf("linux-%s.tar.xz: %w", v, kernelorg.ErrNotYet)
 	case h.fail[v.String()] != nil:

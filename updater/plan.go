@@ -14,7 +14,9 @@ import (
 // Hasher gives the verified Nix hash of a kernel release: "sha256:<nix32>",
 // the flat hash of linux-V.tar.xz for a release, the NAR hash of the
 // unpacked snapshot for an rc. An error wrapping kernelorg.ErrNotYet means
-// kernel.org has not signed it yet. (*kernelorg.Client satisfies it.)
+// kernel.org has not published it yet: no signed checksum line for a
+// release, no git.kernel.org snapshot for an rc. (*kernelorg.Client
+// satisfies it.)
 type Hasher interface {
 	Hash(ctx context.Context, v kernelorg.Version) (string, error)
 }
@@ -33,7 +35,7 @@ type Planner struct {
 type Plan struct {
 	Changes []Change
 	// Held are changes upstream calls for that wait: a hash kernel.org has
-	// not signed yet (retried next cycle), or one that failed (Err set).
+	// not published yet (retried next cycle), or one that failed (Err set).
 	Held []Note
 	// Skipped are upstream releases and tree branches left alone on
 	// purpose, with the rule that applies.
@@ -43,7 +45,7 @@ type Plan struct {
 // Note says why a branch was held back or skipped.
 type Note struct {
 	Branch string // "6.18", "testing", "6.12" (hardened notes say so in Reason)
-	Reason string // "6.18.6 not yet signed on kernel.org"
+	Reason string // "6.18.6 not yet signed on kernel.org", "the 6.19-rc5 snapshot is not on git.kernel.org yet"
 	// Err is the failure behind a held change; nil when it merely waits.
 	Err error
 }
@@ -140,7 +142,13 @@ func titled(c Change) Change {
 
 func (plan *Plan) hold(branch string, v kernelorg.Version, err error) {
 	if errors.Is(err, kernelorg.ErrNotYet) {
-		plan.Held = append(plan.Held, Note{Branch: branch, Reason: v.String() + " not yet signed on kernel.org"})
+		// What is missing differs: a release waits for its line in the signed
+		// sha256sums.asc, an rc for git.kernel.org to make its snapshot.
+		reason := v.String() + " not yet signed on kernel.org"
+		if v.IsRC() {
+			reason = "the " + v.String() + " snapshot is not on git.kernel.org yet"
+		}
+		plan.Held = append(plan.Held, Note{Branch: branch, Reason: reason})
 		return
 	}
 	plan.Held = append(plan.Held, Note{Branch: branch, Reason: "no verified hash for " + v.String() + ": " + err.Error(), Err: err})

@@ -93,7 +93,12 @@ func runReleases(ctx context.Context, e *env, args []string) error {
 			hash := r.Hash
 			switch r.Status {
 			case "not-yet":
+				// A release waits for its signed checksum line, an rc (the
+				// only versions on branch "testing") for its snapshot.
 				hash = "not yet: no signed checksum on kernel.org"
+				if r.Branch == "testing" {
+					hash = "not yet: no snapshot on git.kernel.org"
+				}
 			case "error":
 				hash = "ERROR (below)"
 			}
