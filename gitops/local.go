@@ -21,34 +21,113 @@ import (
 // returns their hashes. It never switches the branch.
 //
 // Before anything is written it checks, for exactly the paths the commits
-// touch, that the worktree and the index match HEAD; otherwise it refuses,
-// naming the files. Then it writes those files, updates their index entries
-// and moves the branch. No other file is read or written, and nothing scans
-// the worktree. The index is held locked (index.lock) throughout, as git
-// does.
+// touch, that the worktree and the index match HEAD (CheckClean); otherwise
+// it refuses with a *DirtyError naming the files. Then it writes those
+// files, updates their index entries and moves the branch. No other file is
+// read or written, and nothing scans the worktree. The index is held locked
+// (index.lock) throughout, as git does.
 func (r *Repo) CommitLocal(ctx context.Context, commits []Commit) ([]plumbing.Hash, error) {
-	return r.applyLocal(ctx, commits, true)
+	return r.applyLocal(ctx, commits, commitFiles)
+}
+
+// CommitWritten is CommitLocal for files the caller has already written
+// into the worktree (`kupdate update` writes each change and validates it
+// with Nix there before committing it): the index must still match HEAD at
+// those paths, as for CommitLocal, and the worktree must hold exactly the
+// commits' final content, so that what is committed is what was validated.
+// The worktree is not written, and on failure not restored: its content is
+// the caller's to roll back.
+func (r *Repo) CommitWritten(ctx context.Context, commits []Commit) ([]plumbing.Hash, error) {
+	return r.applyLocal(ctx, commits, commitWritten)
 }
 
 // WriteLocal writes the files of commits into the checkout without
-// committing (`kupdate update --no-commit`): the final content of each path
-// the commits touch, after the same check as CommitLocal. The index and the
-// branch are not changed.
+// committing: the final content of each path the commits touch, after the
+// same check as CommitLocal. The index and the branch are not changed.
 func (r *Repo) WriteLocal(ctx context.Context, commits []Commit) error {
-	_, err := r.applyLocal(ctx, commits, false)
+	_, err := r.applyLocal(ctx, commits, writeOnly)
 	return err
 }
 
-func (r *Repo) applyLocal(ctx context.Context, commits []Commit, commit bool) ([]plumbing.Hash, error) {
+// CheckClean is the check CommitLocal and WriteLocal make before they write
+// anything, alone: a *DirtyError when any of paths differs from HEAD in the
+// index or the worktree. A caller that writes the files itself
+// (CommitWritten) makes it first, for every path it will touch, so that it
+// refuses before anything is written.
+func (r *Repo) CheckClean(ctx context.Context, paths []string) error {
 	if !r.local {
-		return nil, fmt.Errorf("%s is a managed clone, not a checkout: use Build and Push", r.dir)
+		return fmt.Errorf("%s is a managed clone, not a checkout", r.dir)
 	}
-	if len(commits) == 0 {
-		return nil, nil
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	for _, p := range paths {
+		if err := validPath(p); err != nil {
+			return fmt.Errorf("nixpkgs checkout %s: %w", r.dir, err)
+		}
+	}
+	_, cur, err := r.localHead()
+	if err != nil {
+		return err
+	}
+	idx, err := r.readIndex()
+	if err != nil {
+		return err
+	}
+	orig, err := r.headEntries(cur.Hash(), paths)
+	if err != nil {
+		return err
+	}
+	return r.checkPaths(paths, orig, idx, nil)
+}
+
+// DirtyError is the refusal of a checkout whose files kupdate would change
+// differ from HEAD: kupdate would overwrite the maintainer's work, or commit
+// it as its own.
+type DirtyError struct {
+	Dir   string      // the checkout
+	Files []DirtyFile // in path order
+	// Or is another way out a caller offers, said after "commit or stash
+	// them" (`kupdate update`: "pass --no-commit").
+	Or string
+}
+
+// DirtyFile is a file of a DirtyError and how it differs: "modified",
+// "staged", "deleted", "unmerged", "untracked, would be overwritten", ...
+type DirtyFile struct{ Path, Why string }
+
+func (e *DirtyError) Error() string {
+	files := make([]string, len(e.Files))
+	for i, f := range e.Files {
+		// A plain modification goes without saying: "uncommitted changes"
+		// says it.
+		files[i] = f.Path
+		if f.Why != "modified" {
+			files[i] += " (" + f.Why + ")"
+		}
+	}
+	or := ""
+	if e.Or != "" {
+		or = " (or " + e.Or + ")"
+	}
+	return fmt.Sprintf("nixpkgs checkout %s: uncommitted changes in files kupdate would change: %s; commit or stash them%s, then run kupdate again", e.Dir, strings.Join(files, ", "), or)
+}
+
+// localMode is what applyLocal does with the commits' files.
+type localMode int
+
+const (
+	writeOnly     localMode = iota // WriteLocal: write the files, commit nothing
+	commitFiles                    // CommitLocal: write the files and commit them
+	commitWritten                  // CommitWritten: commit the files the caller wrote
+)
+
+// localHead is the ref a commit in the checkout moves (the current branch,
+// or HEAD when detached) and that ref as it is now.
+func (r *Repo) localHead() (plumbing.ReferenceName, *plumbing.Reference, error) {
 	head, err := r.storage.Reference(plumbing.HEAD)
 	if err != nil {
-		return nil, fmt.Errorf("nixpkgs checkout %s: reading HEAD: %w", r.dir, err)
+		return "", nil, fmt.Errorf("nixpkgs checkout %s: reading HEAD: %w", r.dir, err)
 	}
 	target := plumbing.HEAD // detached
 	if head.Type() == plumbing.SymbolicReference {
@@ -56,15 +135,67 @@ func (r *Repo) applyLocal(ctx context.Context, commits []Commit, commit bool) ([
 	}
 	cur, err := r.storage.Reference(target)
 	if err != nil {
-		return nil, fmt.Errorf("nixpkgs checkout %s: branch %s has no commit yet: %w", r.dir, target.Short(), err)
+		return "", nil, fmt.Errorf("nixpkgs checkout %s: branch %s has no commit yet: %w", r.dir, target.Short(), err)
 	}
-	headCommit, err := object.GetCommit(r.storage, cur.Hash())
+	return target, cur, nil
+}
+
+// headEntries is what commit has at each of paths (nothing for a path it
+// does not have).
+func (r *Repo) headEntries(commit plumbing.Hash, paths []string) (map[string]object.TreeEntry, error) {
+	c, err := object.GetCommit(r.storage, commit)
 	if err != nil {
 		return nil, fmt.Errorf("nixpkgs checkout %s: reading HEAD commit: %w", r.dir, err)
 	}
-	headTree, err := headCommit.Tree()
+	tree, err := c.Tree()
 	if err != nil {
 		return nil, fmt.Errorf("nixpkgs checkout %s: reading HEAD tree: %w", r.dir, err)
+	}
+	out := map[string]object.TreeEntry{}
+	for _, p := range paths {
+		e, err := tree.FindEntry(p)
+		if err == nil {
+			out[p] = *e
+		} else if !errors.Is(err, object.ErrEntryNotFound) && !errors.Is(err, object.ErrDirectoryNotFound) {
+			return nil, fmt.Errorf("nixpkgs checkout %s: reading %s at HEAD: %w", r.dir, p, err)
+		}
+	}
+	return out, nil
+}
+
+// checkPaths is the one check before kupdate writes or commits paths in a
+// checkout: each must be in the index as HEAD has it (orig), and in the
+// worktree too, or, when written is not nil, as the caller wrote it
+// (written[p], nil meaning removed).
+func (r *Repo) checkPaths(paths []string, orig map[string]object.TreeEntry, idx *index.Index, written map[string][]byte) error {
+	var dirty []DirtyFile
+	for _, p := range paths {
+		why := r.indexDirty(p, orig, idx)
+		if why == "" && written != nil {
+			why = r.differsFromWritten(p, written[p])
+		} else if why == "" {
+			why = r.worktreeDirty(p, orig)
+		}
+		if why != "" {
+			dirty = append(dirty, DirtyFile{Path: p, Why: why})
+		}
+	}
+	if len(dirty) > 0 {
+		return &DirtyError{Dir: r.dir, Files: dirty}
+	}
+	return nil
+}
+
+func (r *Repo) applyLocal(ctx context.Context, commits []Commit, mode localMode) ([]plumbing.Hash, error) {
+	if !r.local {
+		return nil, fmt.Errorf("%s is a managed clone, not a checkout: use Build and Push", r.dir)
+	}
+	if len(commits) == 0 {
+		return nil, nil
+	}
+	target, cur, err := r.localHead()
+	if err != nil {
+		return nil, err
 	}
 
 	final := map[string][]byte{} // each touched path's content after the last commit
@@ -77,6 +208,12 @@ func (r *Repo) applyLocal(ctx context.Context, commits []Commit, commit bool) ([
 		}
 	}
 	paths := sortedKeys(final)
+	// What HEAD has at each path; also what the worktree gets back if a
+	// later step fails.
+	orig, err := r.headEntries(cur.Hash(), paths)
+	if err != nil {
+		return nil, err
+	}
 
 	unlock, err := r.lockIndex()
 	if err != nil {
@@ -92,33 +229,21 @@ func (r *Repo) applyLocal(ctx context.Context, commits []Commit, commit bool) ([
 	if err != nil {
 		return nil, err
 	}
-
-	// What HEAD has at each path; also what the worktree gets back if a
-	// later step fails.
-	orig := map[string]object.TreeEntry{}
-	var dirty []string
-	for _, p := range paths {
-		e, err := headTree.FindEntry(p)
-		if err == nil {
-			orig[p] = *e
-		} else if !errors.Is(err, object.ErrEntryNotFound) && !errors.Is(err, object.ErrDirectoryNotFound) {
-			return nil, fmt.Errorf("nixpkgs checkout %s: reading %s at HEAD: %w", r.dir, p, err)
-		}
-		if why := r.dirty(p, orig, idx); why != "" {
-			dirty = append(dirty, p+" ("+why+")")
-		}
+	var callerWrote map[string][]byte
+	if mode == commitWritten {
+		callerWrote = final
 	}
-	if len(dirty) > 0 {
-		return nil, fmt.Errorf("nixpkgs checkout %s: uncommitted changes in files kupdate would change: %s; commit or stash them, then run kupdate again", r.dir, strings.Join(dirty, ", "))
+	if err := r.checkPaths(paths, orig, idx, callerWrote); err != nil {
+		return nil, err
 	}
 
-	if !commit {
+	if mode == writeOnly {
 		for _, p := range paths {
-			mode := filemode.Regular
+			fm := filemode.Regular
 			if e, ok := orig[p]; ok {
-				mode = e.Mode
+				fm = e.Mode
 			}
-			if err := writeOrRemove(filepath.Join(r.dir, filepath.FromSlash(p)), final[p], mode); err != nil {
+			if err := writeOrRemove(filepath.Join(r.dir, filepath.FromSlash(p)), final[p], fm); err != nil {
 				return nil, fmt.Errorf("nixpkgs checkout %s: writing %s: %w", r.dir, p, err)
 			}
 		}
@@ -139,7 +264,7 @@ func (r *Repo) applyLocal(ctx context.Context, commits []Commit, commit bool) ([
 		return nil, err
 	}
 
-	var written []string
+	var written []string // what this call wrote, and puts back on failure
 	restore := func() {
 		for _, p := range written {
 			full := filepath.Join(r.dir, filepath.FromSlash(p))
@@ -155,11 +280,13 @@ func (r *Repo) applyLocal(ctx context.Context, commits []Commit, commit bool) ([
 	}
 	for _, p := range paths {
 		full := filepath.Join(r.dir, filepath.FromSlash(p))
-		written = append(written, p)
 		if final[p] == nil {
-			if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				restore()
-				return nil, fmt.Errorf("nixpkgs checkout %s: removing %s: %w", r.dir, p, err)
+			if mode == commitFiles {
+				written = append(written, p)
+				if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					restore()
+					return nil, fmt.Errorf("nixpkgs checkout %s: removing %s: %w", r.dir, p, err)
+				}
 			}
 			idx.Remove(p)
 			continue
@@ -169,9 +296,12 @@ func (r *Repo) applyLocal(ctx context.Context, commits []Commit, commit bool) ([
 			restore()
 			return nil, fmt.Errorf("nixpkgs checkout %s: %s in the new commit: %w", r.dir, p, err)
 		}
-		if err := writeFileAtomic(full, final[p], fileMode(e.Mode)); err != nil {
-			restore()
-			return nil, fmt.Errorf("nixpkgs checkout %s: writing %s: %w", r.dir, p, err)
+		if mode == commitFiles {
+			written = append(written, p)
+			if err := writeFileAtomic(full, final[p], fileMode(e.Mode)); err != nil {
+				restore()
+				return nil, fmt.Errorf("nixpkgs checkout %s: writing %s: %w", r.dir, p, err)
+			}
 		}
 		fi, err := os.Lstat(full)
 		if err != nil {
@@ -205,8 +335,8 @@ func (r *Repo) applyLocal(ctx context.Context, commits []Commit, commit bool) ([
 	return hashes, nil
 }
 
-// dirty says how path differs from HEAD in the index or the worktree, or "".
-func (r *Repo) dirty(p string, orig map[string]object.TreeEntry, idx *index.Index) string {
+// indexDirty says how path differs from HEAD in the index, or "".
+func (r *Repo) indexDirty(p string, orig map[string]object.TreeEntry, idx *index.Index) string {
 	he, inHead := orig[p]
 	ie, err := idx.Entry(p)
 	inIndex := err == nil
@@ -226,6 +356,12 @@ func (r *Repo) dirty(p string, orig map[string]object.TreeEntry, idx *index.Inde
 	case inIndex && (ie.Hash != he.Hash || ie.Mode != he.Mode):
 		return "staged"
 	}
+	return ""
+}
+
+// worktreeDirty says how path differs from HEAD in the worktree, or "".
+func (r *Repo) worktreeDirty(p string, orig map[string]object.TreeEntry) string {
+	he, inHead := orig[p]
 	full := filepath.Join(r.dir, filepath.FromSlash(p))
 	fi, err := os.Lstat(full)
 	switch {
@@ -246,6 +382,33 @@ func (r *Repo) dirty(p string, orig map[string]object.TreeEntry, idx *index.Inde
 	}
 	if plumbing.ComputeHash(plumbing.BlobObject, data) != he.Hash {
 		return "modified"
+	}
+	return ""
+}
+
+// differsFromWritten says how path differs in the worktree from want, what
+// the caller wrote there (nil: removed), or "".
+func (r *Repo) differsFromWritten(p string, want []byte) string {
+	full := filepath.Join(r.dir, filepath.FromSlash(p))
+	fi, err := os.Lstat(full)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && want == nil:
+		return ""
+	case errors.Is(err, fs.ErrNotExist):
+		return "deleted since it was written"
+	case err != nil:
+		return err.Error()
+	case want == nil:
+		return "still there, though the change removes it"
+	case !fi.Mode().IsRegular():
+		return "not a regular file"
+	}
+	data, err := os.ReadFile(full)
+	if err != nil {
+		return err.Error()
+	}
+	if !bytes.Equal(data, want) {
+		return "changed since it was written"
 	}
 	return ""
 }

@@ -2,6 +2,7 @@ package gitops_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/gitops/gittest"
+	"github.com/kupdate/kupdate/updater"
 )
 
 // checkout is a maintainer's clone of a synthetic nixpkgs, on branch "work".
@@ -115,7 +117,7 @@ func TestCommitLocalRefusesDirty(t *testing.T) {
 	}{
 		{"modified", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, kernelsOrg), "{}\n")
-		}, kernelsOrg + " (modified)"},
+		}, kernelsOrg}, // a plain modification goes without saying
 		{"staged", func(t *testing.T, dir string) {
 			orig, _ := os.ReadFile(filepath.Join(dir, aliases))
 			writeFile(t, filepath.Join(dir, aliases), "{}\n")
@@ -128,7 +130,7 @@ func TestCommitLocalRefusesDirty(t *testing.T) {
 		{"two files", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, kernelsOrg), "{}\n")
 			os.Remove(filepath.Join(dir, kernelsNix))
-		}, kernelsOrg + " (modified), " + kernelsNix + " (deleted)"},
+		}, kernelsOrg + ", " + kernelsNix + " (deleted)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -141,6 +143,14 @@ func TestCommitLocalRefusesDirty(t *testing.T) {
 			want := fmt.Sprintf("nixpkgs checkout %s: uncommitted changes in files kupdate would change: %s; commit or stash them, then run kupdate again", dir, tc.want)
 			if errText(err) != want {
 				t.Errorf("error:\n%v\nwant:\n%s", err, want)
+			}
+			var dirty *gitops.DirtyError
+			if !errors.As(err, &dirty) || dirty.Dir != dir {
+				t.Errorf("error %#v is not a *DirtyError for %s", err, dir)
+			}
+			// CheckClean is the same check, alone.
+			if err := r.CheckClean(context.Background(), []string{aliases, kernelsOrg, kernelsNix}); errText(err) != want {
+				t.Errorf("CheckClean:\n%v\nwant:\n%s", err, want)
 			}
 			if got := gitCmd(t, dir, "rev-parse", "HEAD"); got != head {
 				t.Errorf("HEAD moved to %s", got)
@@ -442,7 +452,165 @@ func TestWriteLocal(t *testing.T) {
 	}
 	// Run again: now the files differ from HEAD, and kupdate says so.
 	err := openLocal(t, dir).WriteLocal(context.Background(), plan1())
-	if !strings.Contains(errText(err), "uncommitted changes in files kupdate would change: "+kernelsOrg+" (modified)") {
+	if !strings.Contains(errText(err), "uncommitted changes in files kupdate would change: "+kernelsOrg+", ") {
 		t.Errorf("second run: %v", err)
+	}
+}
+
+// writeFiles writes commits' final content into the checkout as a caller of
+// CommitWritten does (nil: removed).
+func writeFiles(t *testing.T, dir string, commits []gitops.Commit) {
+	t.Helper()
+	for _, c := range commits {
+		for p, data := range c.Files {
+			if data == nil {
+				if err := os.Remove(filepath.Join(dir, p)); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			writeFile(t, filepath.Join(dir, p), string(data))
+		}
+	}
+}
+
+// CommitWritten commits what the caller wrote (and validated) in the
+// worktree: the same commits as CommitLocal, the worktree as written, the
+// index up to date, the maintainer's other work untouched.
+func TestCommitWritten(t *testing.T) {
+	t.Parallel()
+	dir, _ := checkout(t)
+	head := gitCmd(t, dir, "rev-parse", "HEAD")
+	unrelated := strings.SplitN(gitCmd(t, dir, "ls-files", "pkgs/by-name"), "\n", 2)[0]
+	writeFile(t, filepath.Join(dir, unrelated), "work in progress\n")
+	r := openLocal(t, dir)
+	ctx := context.Background()
+	if err := r.CheckClean(ctx, []string{kernelsOrg, aliases, kernelsNix}); err != nil {
+		t.Fatalf("CheckClean of a checkout clean at those paths: %v", err)
+	}
+
+	var hashes []plumbing.Hash
+	for _, c := range plan1() {
+		writeFiles(t, dir, []gitops.Commit{c})
+		h, err := r.CommitWritten(ctx, []gitops.Commit{c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, h...)
+	}
+	// A removal the caller made.
+	rm := gitops.Commit{Change: updater.Change{Title: "drop aliases"}, Files: map[string][]byte{aliases: nil}}
+	writeFiles(t, dir, []gitops.Commit{rm})
+	h, err := r.CommitWritten(ctx, []gitops.Commit{rm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gitCmd(t, dir, "log", "--format=%s", head+"..HEAD"); got != "drop aliases\nlinux_7_0: init at 7.0\nlinux_6_18: 6.18.2 -> 6.18.3\nlinux_6_12: 6.12.63 -> 6.12.64" {
+		t.Errorf("commits:\n%s", got)
+	}
+	if got := gitCmd(t, dir, "rev-parse", "HEAD"); got != h[0].String() || r.Base() != h[0] {
+		t.Errorf("HEAD = %s, Base() = %s, want %s", got, r.Base(), h[0])
+	}
+	if got := gitCmd(t, dir, "diff-files", "--name-only"); got != unrelated {
+		t.Errorf("git diff-files = %q, want only the maintainer's %s", got, unrelated)
+	}
+	if got := gitCmd(t, dir, "status", "--porcelain"); got != "M "+unrelated && got != " M "+unrelated {
+		t.Errorf("git status:\n%s", got)
+	}
+	gitCmd(t, dir, "fsck", "--strict")
+
+	// Commit by commit, at the same time: the hashes CommitLocal makes in
+	// one go.
+	other, _ := checkout(t)
+	want, err := openLocal(t, other).CommitLocal(ctx, plan1())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(hashes) != fmt.Sprint(want) {
+		t.Errorf("CommitWritten made %v, CommitLocal %v", hashes, want)
+	}
+}
+
+// CommitWritten refuses a worktree that does not hold what the caller wrote,
+// or an index that differs from HEAD, and leaves the worktree to the caller.
+func TestCommitWrittenRefuses(t *testing.T) {
+	t.Parallel()
+	c := plan1()[0] // kernels-org.json only
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string
+	}{
+		{"changed", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, kernelsOrg), "{}\n")
+		}, kernelsOrg + " (changed since it was written)"},
+		{"not written", func(t *testing.T, dir string) {}, kernelsOrg + " (changed since it was written)"},
+		{"deleted", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, kernelsOrg))
+		}, kernelsOrg + " (deleted since it was written)"},
+		{"staged", func(t *testing.T, dir string) {
+			writeFiles(t, dir, []gitops.Commit{c})
+			gitCmd(t, dir, "add", kernelsOrg)
+		}, kernelsOrg + " (staged)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir, _ := checkout(t)
+			if tc.name != "not written" {
+				writeFiles(t, dir, []gitops.Commit{c})
+			}
+			tc.setup(t, dir)
+			head := gitCmd(t, dir, "rev-parse", "HEAD")
+			status := gitCmd(t, dir, "status", "--porcelain")
+			before, _ := os.ReadFile(filepath.Join(dir, kernelsOrg))
+			_, err := openLocal(t, dir).CommitWritten(context.Background(), []gitops.Commit{c})
+			want := fmt.Sprintf("nixpkgs checkout %s: uncommitted changes in files kupdate would change: %s; commit or stash them, then run kupdate again", dir, tc.want)
+			if errText(err) != want {
+				t.Errorf("error:\n%v\nwant:\n%s", err, want)
+			}
+			if got := gitCmd(t, dir, "rev-parse", "HEAD"); got != head {
+				t.Errorf("HEAD moved to %s", got)
+			}
+			if got := gitCmd(t, dir, "status", "--porcelain"); got != status {
+				t.Errorf("status changed:\n%s\nwas:\n%s", got, status)
+			}
+			if got, _ := os.ReadFile(filepath.Join(dir, kernelsOrg)); string(got) != string(before) {
+				t.Errorf("the worktree was changed: %q, was %q", got, before)
+			}
+			if _, err := os.Stat(filepath.Join(dir, ".git", "index.lock")); !os.IsNotExist(err) {
+				t.Errorf("index.lock left behind: %v", err)
+			}
+		})
+	}
+}
+
+// A caller offers its own way out; CheckClean needs a checkout and sane
+// paths.
+func TestCheckClean(t *testing.T) {
+	t.Parallel()
+	dir, _ := checkout(t)
+	writeFile(t, filepath.Join(dir, aliases), "mine\n")
+	writeFile(t, filepath.Join(dir, "new.nix"), "mine\n")
+	r := openLocal(t, dir)
+	ctx := context.Background()
+	err := r.CheckClean(ctx, []string{aliases, kernelsOrg, "new.nix", "absent.nix"})
+	var dirty *gitops.DirtyError
+	if !errors.As(err, &dirty) {
+		t.Fatalf("CheckClean: %v, want a *DirtyError", err)
+	}
+	if want := []gitops.DirtyFile{{Path: aliases, Why: "modified"}, {Path: "new.nix", Why: "untracked, would be overwritten"}}; fmt.Sprint(dirty.Files) != fmt.Sprint(want) {
+		t.Errorf("Files = %v, want %v", dirty.Files, want)
+	}
+	dirty.Or = "pass --no-commit"
+	want := fmt.Sprintf("nixpkgs checkout %s: uncommitted changes in files kupdate would change: %s, new.nix (untracked, would be overwritten); commit or stash them (or pass --no-commit), then run kupdate again", dir, aliases)
+	if errText(err) != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+	if err := r.CheckClean(ctx, []string{"../outside"}); errText(err) != fmt.Sprintf(`nixpkgs checkout %s: file path "../outside": want a slash path relative to the repository root`, dir) {
+		t.Errorf("a path outside: %v", err)
+	}
+	w := newWorld(t, "file")
+	if err := w.open(day1).CheckClean(ctx, []string{aliases}); err == nil || !strings.Contains(err.Error(), "is a managed clone, not a checkout") {
+		t.Errorf("a managed clone: %v", err)
 	}
 }
