@@ -170,11 +170,16 @@ func (r *Repo) headEntries(commit plumbing.Hash, paths []string) (map[string]obj
 func (r *Repo) checkPaths(paths []string, orig map[string]object.TreeEntry, idx *index.Index, written map[string][]byte) error {
 	var dirty []DirtyFile
 	for _, p := range paths {
+		want := orig[p].Hash // zero: no file
+		if written != nil {
+			want = plumbing.ZeroHash
+			if data := written[p]; data != nil {
+				want = plumbing.ComputeHash(plumbing.BlobObject, data)
+			}
+		}
 		why := r.indexDirty(p, orig, idx)
-		if why == "" && written != nil {
-			why = r.differsFromWritten(p, written[p])
-		} else if why == "" {
-			why = r.worktreeDirty(p, orig)
+		if why == "" {
+			why = r.worktreeDirty(p, want, written != nil)
 		}
 		if why != "" {
 			dirty = append(dirty, DirtyFile{Path: p, Why: why})
@@ -359,58 +364,38 @@ func (r *Repo) indexDirty(p string, orig map[string]object.TreeEntry, idx *index
 	return ""
 }
 
-// worktreeDirty says how path differs from HEAD in the worktree, or "".
-func (r *Repo) worktreeDirty(p string, orig map[string]object.TreeEntry) string {
-	he, inHead := orig[p]
+// worktreeDirty says how path differs in the worktree from a file whose
+// blob is want (zero: no file), or "": from HEAD, or from what the caller
+// wrote there.
+func (r *Repo) worktreeDirty(p string, want plumbing.Hash, written bool) string {
 	full := filepath.Join(r.dir, filepath.FromSlash(p))
 	fi, err := os.Lstat(full)
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && inHead:
-		return "deleted"
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist) && want.IsZero():
 		return ""
+	case errors.Is(err, fs.ErrNotExist) && written:
+		return "deleted since it was written"
+	case errors.Is(err, fs.ErrNotExist):
+		return "deleted"
 	case err != nil:
 		return err.Error()
-	case !inHead:
+	case want.IsZero() && written:
+		return "still there, though the change removes it"
+	case want.IsZero():
 		return "untracked, would be overwritten"
 	case !fi.Mode().IsRegular():
 		return "not a regular file"
 	}
 	data, err := os.ReadFile(full)
-	if err != nil {
-		return err.Error()
-	}
-	if plumbing.ComputeHash(plumbing.BlobObject, data) != he.Hash {
-		return "modified"
-	}
-	return ""
-}
-
-// differsFromWritten says how path differs in the worktree from want, what
-// the caller wrote there (nil: removed), or "".
-func (r *Repo) differsFromWritten(p string, want []byte) string {
-	full := filepath.Join(r.dir, filepath.FromSlash(p))
-	fi, err := os.Lstat(full)
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && want == nil:
-		return ""
-	case errors.Is(err, fs.ErrNotExist):
-		return "deleted since it was written"
 	case err != nil:
 		return err.Error()
-	case want == nil:
-		return "still there, though the change removes it"
-	case !fi.Mode().IsRegular():
-		return "not a regular file"
-	}
-	data, err := os.ReadFile(full)
-	if err != nil {
-		return err.Error()
-	}
-	if !bytes.Equal(data, want) {
+	case plumbing.ComputeHash(plumbing.BlobObject, data) == want:
+		return ""
+	case written:
 		return "changed since it was written"
 	}
-	return ""
+	return "modified"
 }
 
 func (r *Repo) blob(h plumbing.Hash) ([]byte, error) {
