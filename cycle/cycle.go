@@ -172,16 +172,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 
 	c.ko = o.KernelOrg
 	if c.ko == nil {
-		ko, err := kernelorg.OptionsFromConfig(cfg)
-		if err != nil {
-			return nil, err
-		}
-		ko.Logger = c.log
-		ko.UserAgent = o.UserAgent
-		if o.UpstreamTransport != nil {
-			ko.HTTPClient = &http.Client{Transport: o.UpstreamTransport}
-		}
-		if c.ko, err = kernelorg.New(ko); err != nil {
+		if c.ko, err = newKernelOrg(cfg, c.log, o.UserAgent, o.UpstreamTransport); err != nil {
 			return nil, err
 		}
 	}
@@ -209,14 +200,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 
 	c.hardened = o.Hardened
 	if c.hardened == nil {
-		gh := updater.NewGitHubHardened(cfg.GitHub.APIURL, o.UserAgent)
-		if o.GitHubTransport != nil {
-			gh.HTTP = &http.Client{Transport: o.GitHubTransport}
-		}
-		if cfg.GitHub.TokenEnv != "" {
-			gh.Token = c.getenv(cfg.GitHub.TokenEnv) // optional: raises GitHub's rate limit
-		}
-		c.hardened = gh
+		c.hardened = newHardened(cfg, o.UserAgent, o.GitHubTransport, c.getenv)
 	}
 
 	bopts := []build.Option{build.WithLogger(c.log), build.WithEnv(o.BuildEnv...)}
@@ -298,6 +282,52 @@ func (c *Cycle) fork() gitops.Remote {
 		}
 	}
 	return r
+}
+
+// newKernelOrg is the kernel.org client of [kernelorg], for callers that
+// bring none.
+func newKernelOrg(cfg *config.Config, log *slog.Logger, userAgent string, transport http.RoundTripper) (*kernelorg.Client, error) {
+	ko, err := kernelorg.OptionsFromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ko.Logger = log
+	ko.UserAgent = userAgent
+	if transport != nil {
+		ko.HTTPClient = &http.Client{Transport: transport}
+	}
+	return kernelorg.New(ko)
+}
+
+// newHardened is where linux-hardened releases come from by default:
+// anthraxx/linux-hardened on GitHub at github.api_url.
+func newHardened(cfg *config.Config, userAgent string, transport http.RoundTripper, getenv func(string) string) updater.HardenedSource {
+	gh := updater.NewGitHubHardened(cfg.GitHub.APIURL, userAgent)
+	if transport != nil {
+		gh.HTTP = &http.Client{Transport: transport}
+	}
+	if cfg.GitHub.TokenEnv != "" {
+		gh.Token = getenv(cfg.GitHub.TokenEnv) // optional: raises GitHub's rate limit
+	}
+	return gh
+}
+
+// plan asks kernel.org (and, for a tree with hardened kernels, hardened)
+// what tree needs.
+func plan(ctx context.Context, ko *kernelorg.Client, hardened updater.HardenedSource, log *slog.Logger, tree *updater.Tree) ([]kernelorg.Release, *updater.Plan, error) {
+	releases, err := ko.Releases(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &updater.Planner{Hasher: ko, Log: log}
+	if tree.HasHardened() {
+		p.Hardened = hardened
+	}
+	pl, err := p.Plan(ctx, releases, tree)
+	if err != nil {
+		return nil, nil, err
+	}
+	return releases, pl, nil
 }
 
 // loadTree reads the files kupdate knows at commit.

@@ -185,28 +185,20 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	c.log.Info("cycle: tree read", "source", rep.Source, "base", c.cfg.Nixpkgs.Base, "commit", base.String()[:12], "took", since(t0))
 
 	t0 = time.Now()
-	releases, err := c.ko.Releases(ctx)
+	releases, pl, err := plan(ctx, c.ko, c.hardened, c.log, tree)
 	if err != nil {
 		return rep, err
 	}
 	rep.releases = releases
-	p := &updater.Planner{Hasher: c.ko, Log: c.log}
-	if tree.HasHardened() {
-		p.Hardened = c.hardened
-	}
-	plan, err := p.Plan(ctx, releases, tree)
-	if err != nil {
-		return rep, err
-	}
-	rep.Held, rep.Skipped = plan.Held, plan.Skipped
-	for _, ch := range plan.Changes {
+	rep.Held, rep.Skipped = pl.Held, pl.Skipped
+	for _, ch := range pl.Changes {
 		if len(c.o.Only) > 0 && !slices.Contains(c.o.Only, ch.Attr) {
 			continue
 		}
 		rep.Changes = append(rep.Changes, &ChangeResult{Change: ch})
 	}
-	c.log.Info("cycle: planned", "changes", len(rep.Changes), "held", len(plan.Held), "took", since(t0))
-	for _, n := range plan.Held {
+	c.log.Info("cycle: planned", "changes", len(rep.Changes), "held", len(pl.Held), "took", since(t0))
+	for _, n := range pl.Held {
 		c.log.Info("cycle: held", "branch", n.Branch, "reason", n.Reason)
 	}
 	if err := c.after(ctx, StepPlanned, ""); err != nil {
@@ -553,11 +545,16 @@ func mergeReports(rs []build.ChangeResult) build.Report {
 }
 
 func buildAttrs(cs []updater.Change) []string {
+	return each(cs, func(c updater.Change) []string { return c.Build })
+}
+
+// each is every value of field over cs, once, in order.
+func each(cs []updater.Change, field func(updater.Change) []string) []string {
 	var out []string
 	for _, c := range cs {
-		for _, a := range c.Build {
-			if !slices.Contains(out, a) {
-				out = append(out, a)
+		for _, v := range field(c) {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
 			}
 		}
 	}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 
 	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/cycle"
 	"github.com/kupdate/kupdate/updater"
 )
 
@@ -34,18 +34,22 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, plan, err := makePlan(ctx, e, cfg, dir)
+	ko, err := newKernelOrg(e)
+	if err != nil {
+		return err
+	}
+	p, err := cycle.PlanUpdate(ctx, cfg, dir, cycle.UpdateOptions{Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(), KernelOrg: ko})
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		if err := printPlanJSON(e.stdout, gitHead(ctx, dir), plan); err != nil {
+		if err := printPlanJSON(e.stdout, p.Base, p.Plan); err != nil {
 			return err
 		}
 	} else {
-		printPlan(e.stdout, gitHead(ctx, dir), plan)
+		printPlan(e.stdout, p.Base, p.Plan)
 	}
-	return planFailures(plan)
+	return p.Err()
 }
 
 // nixpkgsDir is --nixpkgs, else nixpkgs.path.
@@ -61,47 +65,6 @@ func nixpkgsDir(cfg *config.Config, flagDir string) (string, error) {
 		return "", usageErrorf("--nixpkgs %s: not a directory", dir)
 	}
 	return dir, nil
-}
-
-// makePlan loads the tree at dir, asks kernel.org (and, for a tree with
-// hardened kernels, GitHub) what is new, and plans.
-func makePlan(ctx context.Context, e *env, cfg *config.Config, dir string) (*updater.Tree, *updater.Plan, error) {
-	tree, err := updater.Load(os.DirFS(dir))
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	// e.now dates removals' "# Added" comments.
-	tree.Now = e.now
-	client, err := newKernelOrg(e) // as `kupdate releases` builds it
-	if err != nil {
-		return nil, nil, err
-	}
-	releases, err := client.Releases(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	p := &updater.Planner{Hasher: client, Log: e.log}
-	if tree.HasHardened() {
-		gh := updater.NewGitHubHardened(cfg.GitHub.APIURL, "kupdate/"+buildVersion()+" (+https://github.com/kupdate/kupdate)")
-		if cfg.GitHub.TokenEnv != "" {
-			gh.Token = e.getenv(cfg.GitHub.TokenEnv) // optional: raises GitHub's rate limit
-		}
-		p.Hardened = gh
-	}
-	plan, err := p.Plan(ctx, releases, tree)
-	if err != nil {
-		return nil, nil, err
-	}
-	return tree, plan, nil
-}
-
-// gitHead is the commit checked out at dir, "" when dir is not a git checkout.
-func gitHead(ctx context.Context, dir string) string {
-	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--verify", "-q", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
 }
 
 func printPlanJSON(w io.Writer, base string, plan *updater.Plan) error {
@@ -132,13 +95,4 @@ func printPlan(w io.Writer, base string, plan *updater.Plan) {
 	for _, n := range plan.Skipped {
 		fmt.Fprintf(w, "skipped: %s\n", n)
 	}
-}
-
-// planFailures makes held changes that failed (not those that merely wait
-// for kernel.org) a failure of the command, after everything was printed.
-func planFailures(plan *updater.Plan) error {
-	if f := plan.Failed(); len(f) > 0 {
-		return fmt.Errorf("%d change(s) held back by failures (see \"held:\" above; they are retried next run)", len(f))
-	}
-	return nil
 }
