@@ -20,6 +20,10 @@
 // The package implements server.Cycler for `kupdate serve`, and backs
 // `kupdate run` and `kupdate status`. It never takes the cache-directory
 // lock itself: its callers do.
+//
+// Update and PlanUpdate are the same plan applied to a tree on disk, a
+// maintainer's checkout (`kupdate update` and `kupdate plan`): each change
+// written and validated there, then committed on the current branch.
 package cycle
 
 import (
