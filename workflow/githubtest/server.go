@@ -53,6 +53,14 @@ type Options struct {
 	// clock, since clients really wait for it.
 	RateLimit  int
 	RateWindow time.Duration
+	// UnsharedForks makes ForkRepo copy the parent's objects once, as a
+	// fork hosted apart from its upstream would be: a commit made upstream
+	// later (a merged PR) is then missing from the fork, and a push that
+	// builds on it without sending it is refused ("missing necessary
+	// objects"). By default a fork shares its parent's object store, as on
+	// GitHub, where every repository of a fork network sees the others'
+	// objects.
+	UnsharedForks bool
 }
 
 // Request is one API request the server answered.
@@ -109,6 +117,9 @@ type Server struct {
 	root    string
 	ownRoot bool
 	clock   func() time.Time
+	// unshared: forks copy their parent's objects instead of sharing them
+	// (Options.UnsharedForks).
+	unshared bool
 
 	mu       sync.Mutex
 	repos    map[string]*repo // "owner/name"
@@ -131,13 +142,14 @@ type rateState struct {
 // New starts a simulator.
 func New(opts Options) (*Server, error) {
 	s := &Server{
-		root:    opts.Root,
-		clock:   opts.Clock,
-		repos:   map[string]*repo{},
-		tokens:  map[string]string{},
-		apps:    map[int64]*app{},
-		instTok: map[string]*installationToken{},
-		nextID:  1000,
+		root:     opts.Root,
+		clock:    opts.Clock,
+		unshared: opts.UnsharedForks,
+		repos:    map[string]*repo{},
+		tokens:   map[string]string{},
+		apps:     map[int64]*app{},
+		instTok:  map[string]*installationToken{},
+		nextID:   1000,
 	}
 	if s.clock == nil {
 		s.clock = time.Now

@@ -147,7 +147,11 @@ func (s *Server) addRepo(owner, name, dir, defaultBranch string, parent *repo) *
 }
 
 // ForkRepo forks owner/name to forkOwner/name with all its branches, as
-// GitHub does; PRs may then come from "forkOwner:branch".
+// GitHub does; PRs may then come from "forkOwner:branch". The fork's object
+// store borrows the parent's (objects/info/alternates, git clone --shared):
+// as on GitHub, a commit that lands upstream later (a merge) is at once
+// present in the fork too, so a push that builds on it sends only its own
+// objects. Options.UnsharedForks turns that off.
 func (s *Server) ForkRepo(owner, name, forkOwner string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -159,7 +163,11 @@ func (s *Server) ForkRepo(owner, name, forkOwner string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
-	if _, err := git(context.Background(), filepath.Dir(dir), time.Time{}, "", "clone", "--quiet", "--bare", src.dir, dir); err != nil {
+	args := []string{"clone", "--quiet", "--bare"}
+	if !s.unshared {
+		args = append(args, "--shared")
+	}
+	if _, err := git(context.Background(), filepath.Dir(dir), time.Time{}, "", append(args, src.dir, dir)...); err != nil {
 		return err
 	}
 	s.addRepo(forkOwner, name, dir, src.defaultBranch, src)
