@@ -77,7 +77,7 @@ func TestHardenedRefusesBadPatches(t *testing.T) {
 	}, {
 		name: "rate limit",
 		set:  func(g *ghSim) { g.status = 429 },
-		want: "rate limited by GitHub (429 Too Many Requests): set a token or wait",
+		want: "GitHub answered 429 Too Many Requests: simulated failure (gave up after 4 tries; rate limited by GitHub: set a token in the environment variable named by github.token_env for a higher limit; the next cycle tries again)",
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			gh := newGHSim(t, "v6.12.63-hardened1", "v6.12.64-hardened1")

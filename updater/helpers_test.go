@@ -194,6 +194,7 @@ func (g *ghSim) serve(w http.ResponseWriter, r *http.Request) {
 func (g *ghSim) source() *GitHubHardened {
 	s := NewGitHubHardened(g.URL+"/", "kupdate-test")
 	s.HTTP = g.Client()
+	s.sleep = func(context.Context, time.Duration) error { return nil } // retries without waiting
 	return s
 }
 
