@@ -27,6 +27,19 @@ func rollingTitle(opened time.Time) string {
 	return "Kernel updates for " + opened.UTC().Format(time.DateOnly)
 }
 
+var rollingTitleRE = regexp.MustCompile(`^Kernel updates for (\d{4}-\d{2}-\d{2})$`)
+
+// rollingDate is the date of a rolling title, when title is one with a
+// valid date.
+func rollingDate(title string) (time.Time, bool) {
+	m := rollingTitleRE.FindStringSubmatch(title)
+	if m == nil {
+		return time.Time{}, false
+	}
+	d, err := time.Parse(time.DateOnly, m[1])
+	return d, err == nil
+}
+
 // promotionTitle is nixpkgs' title for bringing a staging branch into its
 // target: "staging-nixos merge for 2026-01-10".
 func promotionTitle(from string, opened time.Time) string {

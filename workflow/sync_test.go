@@ -126,6 +126,59 @@ func TestRollingPRLifecycle(t *testing.T) {
 	}
 }
 
+// TestRollingTitleKeepsItsDate: kupdate's clock and GitHub's disagree about
+// the day (a skewed clock, or a PR opened just before midnight UTC). The
+// title is dated by kupdate's clock when opened, and no later cycle renames
+// the PR because created_at is another day.
+func TestRollingTitleKeepsItsDate(t *testing.T) {
+	f := newFixture(t)
+	// GitHub says 2026-01-10 09:30; kupdate's clock is ten hours behind.
+	f.opts.Clock = func() time.Time { return epoch.Add(-10 * time.Hour) }
+	w := f.workflow()
+	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+	u.Build = passed("linux_6_12")
+	syncOK(t, w, u)
+	pr, err := f.sim.PR("NixOS", "nixpkgs", 1)
+	must(t, err)
+	if pr.Title != "Kernel updates for 2026-01-09" {
+		t.Fatalf("opened as %q", pr.Title)
+	}
+	f.requests()
+
+	// The same branch again: no write at all.
+	res := syncOK(t, w, u)
+	if res[0].Outcome != workflow.Unchanged || res[0].Title != "Kernel updates for 2026-01-09" {
+		t.Errorf("same branch again: %s %q", res[0].Outcome, res[0].Title)
+	}
+	if got := writes(f.sim.Requests()); got != nil {
+		t.Errorf("writes for an unchanged branch: %v", got)
+	}
+	f.requests()
+
+	// A newer point release: the body changes, the title does not.
+	u = f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.65"))
+	u.Build = passed("linux_6_12")
+	res = syncOK(t, w, u)
+	if diff := cmp.Diff([]string{"edit PR #1: body", "set status kupdate/build on " + u.Head[:12] + ": success"}, res[0].Actions); diff != "" {
+		t.Errorf("newer release actions (-want +got):\n%s", diff)
+	}
+	pr, _ = f.sim.PR("NixOS", "nixpkgs", 1)
+	if pr.Title != "Kernel updates for 2026-01-09" {
+		t.Errorf("renamed to %q", pr.Title)
+	}
+
+	// A title that is not a dated rolling title (a person's edit) is put
+	// back, dated the day GitHub says the PR was opened.
+	must(t, f.sim.SetTitle("NixOS", "nixpkgs", 1, "kernel stuff"))
+	res = syncOK(t, w, u)
+	if diff := cmp.Diff([]string{"edit PR #1: title"}, res[0].Actions); diff != "" {
+		t.Errorf("restored title actions (-want +got):\n%s", diff)
+	}
+	if pr, _ = f.sim.PR("NixOS", "nixpkgs", 1); pr.Title != "Kernel updates for 2026-01-10" {
+		t.Errorf("restored title %q", pr.Title)
+	}
+}
+
 // TestFailingBuild shows a failure in the commit status and in the body,
 // with the log tail folded away.
 func TestFailingBuild(t *testing.T) {

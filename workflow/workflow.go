@@ -410,6 +410,13 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 	n := pr.GetNumber()
 	res.Number, res.URL, res.Outcome = n, pr.GetHTMLURL(), Unchanged
 	title := Title(u, pr.GetCreatedAt().Time)
+	if d, ok := rollingDate(pr.GetTitle()); ok && (rolling(u.Changes) || len(u.Changes) == 0) {
+		// The date in the title is the day kupdate opened the PR by its own
+		// clock; GitHub's created_at may be another day (a skewed clock, a
+		// PR opened around midnight UTC). A title already dated stays, so
+		// no cycle renames the PR for a date alone.
+		title = rollingTitle(d)
+	}
 	text, want := body(u, w.fetchURL())
 	res.Title, res.Body = title, text
 	have, ok := parseMarker(pr.GetBody())

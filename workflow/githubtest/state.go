@@ -530,3 +530,16 @@ func (s *Server) SetDraft(owner, name string, number int, draft bool) error {
 	p.updated = s.now()
 	return nil
 }
+
+// SetTitle renames a PR, as a person does in the web interface.
+func (s *Server) SetTitle(owner, name string, number int, title string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, p, err := s.pullFor(owner, name, number)
+	if err != nil {
+		return err
+	}
+	p.title = title
+	p.updated = s.now()
+	return nil
+}
