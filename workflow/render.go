@@ -169,6 +169,7 @@ const (
 func body(u BranchUpdate, fetchURL string) (string, marker) {
 	buildMD, digest := buildSection(u.Build, maxTail)
 	m := marker{versions: versions(u.Changes), head: short(u.Head), build: digest}
+	attrs, removed := buildAttrs(u.Changes), removedAttrs(u.Changes)
 	render := func(buildMD string) string {
 		var b strings.Builder
 		b.WriteString(m.String())
@@ -183,12 +184,29 @@ func body(u BranchUpdate, fetchURL string) (string, marker) {
 			b.WriteString("\n")
 		}
 		b.WriteString("\n## Build and test\n\n")
-		b.WriteString(buildMD)
+		if len(attrs) == 0 && len(u.Build.Results) == 0 {
+			// Only removals: nothing exists to build, and "not built" would
+			// suggest a step was skipped.
+			fmt.Fprintf(&b, "Nothing to build: this PR only removes %s.\n", codeList(removed))
+		} else {
+			b.WriteString(buildMD)
+		}
+		if len(removed) > 0 {
+			b.WriteString("\nTo check the removal, evaluate what it removed: each `nix-instantiate` command below must now fail with the message of the `throw` that replaced it (on the base branch it still evaluates).\n")
+		}
 		b.WriteString("\n## Reproduce\n\n```sh\n")
 		fmt.Fprintf(&b, "git fetch %s %s\n", fetchURL, u.Branch)
 		fmt.Fprintf(&b, "git checkout %s\n", u.Head)
-		for _, a := range buildAttrs(u.Changes) {
+		for _, a := range attrs {
 			fmt.Fprintf(&b, "nix-build -A linuxKernel.kernels.%s\n", a)
+		}
+		if len(removed) > 0 {
+			b.WriteString("# each must fail with its removal message\n")
+		}
+		for _, a := range removed {
+			for _, expr := range removedExprs(a) {
+				fmt.Fprintf(&b, "nix-instantiate -A %s\n", expr)
+			}
 		}
 		b.WriteString("```\n\n---\n\n")
 		b.WriteString(Disclosure)
@@ -238,6 +256,40 @@ func buildAttrs(cs []updater.Change) []string {
 		}
 	}
 	return out
+}
+
+// removedAttrs lists the attributes the changes remove, in change order.
+func removedAttrs(cs []updater.Change) []string {
+	var out []string
+	for _, c := range cs {
+		if c.Kind == updater.Remove && !slices.Contains(out, c.Attr) {
+			out = append(out, c.Attr)
+		}
+	}
+	return out
+}
+
+// removedExprs are the attribute paths a removal of attr turns into throws
+// (nixpkgs-kernel-files.md): its kernels and vanillaPackages entries in
+// linux-kernels.nix, and its two aliases in aliases.nix.
+func removedExprs(attr string) []string {
+	out := []string{"linuxKernel.kernels." + attr, "linuxKernel.packages." + attr, attr}
+	if rest, ok := strings.CutPrefix(attr, "linux_"); ok {
+		out = append(out, "linuxPackages_"+rest)
+	}
+	return out
+}
+
+// codeList is `a`, `a` and `b`, or `a`, `b` and `c`.
+func codeList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = "`" + x + "`"
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }
 
 var statusCell = map[build.Status]string{
