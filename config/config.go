@@ -1,6 +1,8 @@
 // Package config reads kupdate's config.toml: defaults for every key, strict
 // decoding (an unknown key is an error), validation whose errors name the file,
-// line and column, and secrets read from the environment variables it names.
+// line and column, the full key and what TOML value was wanted, a refusal of
+// secrets written into the file, and secrets read from the environment
+// variables it names.
 package config
 
 import (
@@ -220,6 +222,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	// Tables replace, not merge, so a [build.commands] that names one tier keeps the others.
 	defCommands := cfg.Build.Commands
 	cfg.Build.Commands = nil
+	if err := lint(name, data); err != nil {
+		return nil, err
+	}
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, decodeError(name, err)
@@ -256,14 +261,17 @@ func decodeError(name string, err error) error {
 		}
 		return errors.New(strings.Join(msgs, "\n"))
 	}
+	// Type errors were reported by lint in TOML's words; what is left here
+	// is mostly syntax ("toml: expected character ]").
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
 		row, col := de.Position()
+		msg := strings.TrimPrefix(de.Error(), "toml: ")
 		key := strings.Join(de.Key(), ".")
 		if key != "" {
-			return fmt.Errorf("%s:%d:%d: %s: %s", name, row, col, key, de.Error())
+			return fmt.Errorf("%s:%d:%d: %s: %s", name, row, col, key, msg)
 		}
-		return fmt.Errorf("%s:%d:%d: %s", name, row, col, de.Error())
+		return fmt.Errorf("%s:%d:%d: %s", name, row, col, msg)
 	}
 	return fmt.Errorf("%s: %w", name, err)
 }
@@ -356,6 +364,26 @@ func (c *Config) validate() error {
 	if c.GitHub.AppID != 0 && (c.GitHub.InstallationID == 0 || c.GitHub.PrivateKeyFile == "") {
 		return bad("github.app_id", "GitHub App auth needs installation_id and private_key_file too")
 	}
+	seen := map[string]bool{}
+	for i, r := range c.GitHub.Reviewers {
+		if msg := checkReviewer(r, c.GitHub.Owner); msg != "" {
+			return bad("github.reviewers", "reviewer %d, %q: %s", i+1, r, msg)
+		}
+		if seen[strings.ToLower(r)] {
+			return bad("github.reviewers", "reviewer %d, %q: listed twice", i+1, r)
+		}
+		seen[strings.ToLower(r)] = true
+	}
+	for _, e := range []struct{ key, val, example string }{
+		{"git.token_env", c.Git.TokenEnv, "KUPDATE_GIT_TOKEN"},
+		{"github.token_env", c.GitHub.TokenEnv, "GITHUB_TOKEN"},
+		{"serve.webhook_secret_env", c.Serve.WebhookSecretEnv, "KUPDATE_WEBHOOK_SECRET"},
+	} {
+		// The value is not quoted back: a token pasted here is a secret.
+		if e.val != "" && !envName.MatchString(e.val) {
+			return bad(e.key, "want the name of an environment variable such as %q (letters, digits and _), not the secret itself", e.example)
+		}
+	}
 	for i, p := range c.Promote.Pairs {
 		if p.From == "" || p.To == "" || p.From == p.To {
 			return bad("promote.pairs", "pair %d: from and to must be two different branches, got %q -> %q", i+1, p.From, p.To)
@@ -374,6 +402,36 @@ func (c *Config) validate() error {
 		return bad("serve.stuck_after", "must be positive: it is how long a cycle may run before /healthz fails")
 	}
 	return nil
+}
+
+// GitHub logins: letters, digits and hyphens, at most 39 characters, not
+// starting with a hyphen. A team's slug is its name lower-cased, with
+// hyphens for what is neither a letter nor a digit.
+var (
+	loginRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+	teamRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// checkReviewer says what is wrong with one github.reviewers entry: a login,
+// or a team as "org/team-slug". workflow requests a team's review by its
+// slug on owner's repository, so the team must be one of owner's: GitHub
+// asks only teams of the repository's organization.
+func checkReviewer(r, owner string) string {
+	org, team, isTeam := strings.Cut(r, "/")
+	switch {
+	case r == "":
+		return fmt.Sprintf("empty: want a GitHub login (e.g. \"alice\") or a team of github.owner (e.g. \"%s/kernel\")", owner)
+	case strings.HasPrefix(r, "@"):
+		return "write it without the \"@\""
+	case isTeam && !loginRE.MatchString(org), isTeam && !teamRE.MatchString(team):
+		return fmt.Sprintf("not a team: want \"%s/team-slug\"", owner)
+	case isTeam && !strings.EqualFold(org, owner):
+		return fmt.Sprintf("a team reviewer must be a team of github.owner (\"%s/team-slug\"): GitHub asks only teams of the repository's organization", owner)
+	case !isTeam && !loginRE.MatchString(r):
+		return "not a GitHub login: want letters, digits and hyphens, at most 39 characters, not starting with a hyphen"
+	}
+	return ""
 }
 
 // isFingerprint accepts an OpenPGP v4 (40 hex digits) or v6 (64) fingerprint.

@@ -60,7 +60,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{"unknown key", "[kernelorg]\nurl = \"https://x\"\nmirror = 1\n", "c.toml:3:1: unknown key \"kernelorg.mirror\""},
 		{"unknown table", "[kernel]\nurl = 1\n", "c.toml:1:2: unknown key \"kernel\""},
-		{"wrong type", "[build]\nconcurrency = \"two\"\n", "c.toml:2:"},
+		{"wrong type", "[build]\nconcurrency = \"two\"\n", "c.toml:2:15: build.concurrency: want an integer, got a string"},
 		{"bad duration", "[build]\ntimeout = \"forever\"\n", "invalid duration \"forever\""},
 		{"bad url", "\n[kernelorg]\ngit_url = \"ftp://x\"\n", "c.toml:3:1: kernelorg.git_url: want an http(s) URL, got \"ftp://x\""},
 		{"bad fingerprint", "[kernelorg]\nfingerprint = \"B886 8C80\"\n", "c.toml:2:1: kernelorg.fingerprint: want the signing key's primary fingerprint as 40 hex digits"},
