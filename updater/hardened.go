@@ -157,12 +157,12 @@ func (p *Planner) planHardened(ctx context.Context, work *Tree, plan *Plan) erro
 func (p *Planner) addHardened(ctx context.Context, work *Tree, ch *Change, c hardenedCand, plan *Plan) {
 	patch, err := p.fetchPatch(ctx, c.rel, work.HardenedKey())
 	if err != nil {
-		plan.Held = append(plan.Held, Note{Branch: ch.Branch, Reason: "hardened " + c.rel.Tag + ": " + err.Error(), Err: err})
+		plan.Held = append(plan.Held, Note{Branch: ch.Branch, Attr: ch.Attr, Reason: "linux-hardened " + c.rel.Tag + ": " + err.Error(), Err: err})
 		return
 	}
 	h, err := p.Hasher.Hash(ctx, c.ver)
 	if err != nil {
-		plan.hold(ch.Branch, c.ver, err)
+		plan.hold(ch.Branch, ch.Attr, c.ver, err)
 		return
 	}
 	kernel := strings.TrimPrefix(h, "sha256:")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/kupdate/kupdate/kernelorg"
 )
@@ -44,13 +45,31 @@ type Plan struct {
 
 // Note says why a branch was held back or skipped.
 type Note struct {
-	Branch string // "6.18", "testing", "6.12" (hardened notes say so in Reason)
+	Branch string // "6.18", "testing", "6.12"; "hardened" when the linux-hardened source itself failed
+	// Attr is the attribute a held change would have changed (linux_6_12,
+	// linux_6_12_hardened); "" for skipped branches and for a failure of the
+	// linux-hardened source, which holds back every hardened kernel.
+	Attr   string
 	Reason string // "6.18.6 not yet signed on kernel.org", "the 6.19-rc5 snapshot is not on git.kernel.org yet"
 	// Err is the failure behind a held change; nil when it merely waits.
 	Err error
 }
 
-func (n Note) String() string { return n.Branch + ": " + n.Reason }
+// String is the note as kupdate prints it: "6.18: 6.18.6 not yet signed on
+// kernel.org". A hardened kernel's note says so ("6.12 (hardened): ..."), so
+// that it is not mistaken for the plain kernel of the same branch.
+func (n Note) String() string {
+	if IsHardenedAttr(n.Attr) && n.Branch != "hardened" {
+		return n.Branch + " (hardened): " + n.Reason
+	}
+	return n.Branch + ": " + n.Reason
+}
+
+// IsHardenedAttr reports whether attr is a hardened kernel
+// (linux_6_12_hardened, or linux_hardened, the hardened linux_default).
+func IsHardenedAttr(attr string) bool {
+	return attr == "linux_hardened" || strings.HasSuffix(attr, "_hardened")
+}
 
 // Failed lists the held changes that failed (rather than wait): a cycle
 // reports them and exits non-zero after doing everything else.
@@ -104,7 +123,7 @@ func (p *Planner) Plan(ctx context.Context, releases []kernelorg.Release, t *Tre
 			v := kernelorg.MustParseVersion(c.To)
 			h, err := p.Hasher.Hash(ctx, v)
 			if err != nil {
-				plan.hold(c.Branch, v, err)
+				plan.hold(c.Branch, c.Attr, v, err)
 				continue
 			}
 			c.Hash = h
@@ -123,7 +142,7 @@ func (p *Planner) Plan(ctx context.Context, releases []kernelorg.Release, t *Tre
 func (p *Planner) apply(work *Tree, c Change, plan *Plan) {
 	files, err := work.Apply(c)
 	if err != nil {
-		plan.Held = append(plan.Held, Note{Branch: c.Branch, Reason: "cannot apply: " + err.Error(), Err: err})
+		plan.Held = append(plan.Held, Note{Branch: c.Branch, Attr: c.Attr, Reason: "cannot apply: " + err.Error(), Err: err})
 		return
 	}
 	c.Files = ChangedFiles(files)
@@ -140,7 +159,7 @@ func titled(c Change) Change {
 	return c
 }
 
-func (plan *Plan) hold(branch string, v kernelorg.Version, err error) {
+func (plan *Plan) hold(branch, attr string, v kernelorg.Version, err error) {
 	if errors.Is(err, kernelorg.ErrNotYet) {
 		// What is missing differs: a release waits for its line in the signed
 		// sha256sums.asc, an rc for git.kernel.org to make its snapshot.
@@ -148,10 +167,10 @@ func (plan *Plan) hold(branch string, v kernelorg.Version, err error) {
 		if v.IsRC() {
 			reason = "the " + v.String() + " snapshot is not on git.kernel.org yet"
 		}
-		plan.Held = append(plan.Held, Note{Branch: branch, Reason: reason})
+		plan.Held = append(plan.Held, Note{Branch: branch, Attr: attr, Reason: reason})
 		return
 	}
-	plan.Held = append(plan.Held, Note{Branch: branch, Reason: "no verified hash for " + v.String() + ": " + err.Error(), Err: err})
+	plan.Held = append(plan.Held, Note{Branch: branch, Attr: attr, Reason: "no verified hash for " + v.String() + ": " + err.Error(), Err: err})
 }
 
 func (plan *Plan) skip(branch, format string, args ...any) {
