@@ -42,6 +42,16 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *tree != "" {
+		// A tree that is not there is the caller's mistake (exit 2), found
+		// before the simulators start.
+		if st, err := os.Stat(*tree); err != nil || !st.IsDir() {
+			return usageErrorf("--tree %s: not a directory (want a nixpkgs tree; the default is testdata/nixpkgs of this clone)", *tree)
+		}
+		if _, err := os.Stat(filepath.Join(*tree, filepath.FromSlash(updater.KernelsJSONPath))); err != nil {
+			return usageErrorf("--tree %s: not a nixpkgs tree: it has no %s", *tree, updater.KernelsJSONPath)
+		}
+	}
 	start := time.Now()
 	dir, cleanup, err := demoDir(*keep)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -97,6 +98,7 @@ func commands() map[string]command {
 		"status":   {"per kernel branch: nixpkgs, kernel.org, the PR and the last result", runStatus},
 		"serve":    {"the service: scheduled cycles, webhooks, status page, /metrics", runServe},
 		"demo":     {"the whole cycle offline, against built-in kernel.org and GitHub simulators", runDemo},
+		"help":     {"this list, or a command's flags: kupdate help <command>", runHelp},
 	}
 }
 
@@ -116,30 +118,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 // a date pass a fixed one.
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
 	stderr = &lockedWriter{w: stderr} // the log and progress lines come from several goroutines
-	fs := flag.NewFlagSet("kupdate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "config file (default ./config.toml, env KUPDATE_CONFIG)")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	verbose := fs.Bool("v", false, "verbose (debug) logging")
-	fs.Usage = func() { usage(stderr, fs) }
+	fs, g := globalFlags(stderr)
 	if err := fs.Parse(args); err != nil {
+		// Help that was asked for goes to stdout (kupdate -h | less); a
+		// mistake's, after the flag package's complaint, to stderr.
 		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout, fs)
 			return exitOK
 		}
+		usage(stderr, fs)
 		return exitUsage
 	}
 	level := slog.LevelInfo
-	if *verbose {
+	if *g.verbose {
 		level = slog.LevelDebug
 	}
 	var h slog.Handler
-	switch *logFormat {
+	switch *g.logFormat {
 	case "text":
 		h = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
 	case "json":
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	default:
-		fmt.Fprintf(stderr, "kupdate: --log-format %q: want text or json\n", *logFormat)
+		fmt.Fprintf(stderr, "kupdate: --log-format %q: want text or json\n", *g.logFormat)
 		return exitUsage
 	}
 	if fs.NArg() == 0 {
@@ -149,18 +150,18 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	cmd, ok := commands()[name]
 	if !ok {
-		fmt.Fprintf(stderr, "kupdate: unknown command %q (run kupdate -h for the list)\n", name)
+		fmt.Fprintf(stderr, "kupdate: unknown command %q (kupdate help lists them)\n", name)
 		return exitUsage
 	}
-	e := &env{stdout: stdout, stderr: stderr, log: slog.New(h), configPath: *configPath, getenv: getenv, now: now}
+	e := &env{stdout: stdout, stderr: stderr, log: slog.New(h), configPath: *g.configPath, getenv: getenv, now: now}
 	if err := cmd.run(ctx, e, rest); err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
-			if ee.err != nil && !errors.Is(ee.err, flag.ErrHelp) && ee.err.Error() != "" {
-				fmt.Fprintf(stderr, "kupdate %s: %v\n", name, ee.err)
-			}
 			if errors.Is(ee.err, flag.ErrHelp) {
 				return exitOK
+			}
+			if ee.err != nil && ee.err.Error() != "" {
+				fmt.Fprintf(stderr, "kupdate %s: %v\n", name, ee.err)
 			}
 			return ee.code
 		}
@@ -168,6 +169,23 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return exitFailure
 	}
 	return exitOK
+}
+
+// globals are the flags before the command.
+type globals struct {
+	configPath, logFormat *string
+	verbose               *bool
+}
+
+func globalFlags(stderr io.Writer) (*flag.FlagSet, globals) {
+	fs := flag.NewFlagSet("kupdate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {} // runWith prints it, where it belongs
+	return fs, globals{
+		configPath: fs.String("config", "", "config file (default ./config.toml, env KUPDATE_CONFIG)"),
+		logFormat:  fs.String("log-format", "text", "log format: text or json"),
+		verbose:    fs.Bool("v", false, "verbose (debug) logging"),
+	}
 }
 
 func usage(w io.Writer, fs *flag.FlagSet) {
@@ -182,27 +200,109 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintf(w, "\nglobal flags:\n")
+	out := fs.Output()
+	fs.SetOutput(w)
 	fs.PrintDefaults()
-	fmt.Fprintf(w, "\nexit codes: 0 success, 1 cycle failure, 2 bad usage or configuration, 3 check findings\n")
+	fs.SetOutput(out)
+	fmt.Fprintf(w, "\nkupdate help <command> (or kupdate <command> -h) shows a command's flags.\n")
+	fmt.Fprintf(w, "exit codes: 0 success, 1 cycle failure, 2 bad usage or configuration, 3 check findings\n")
 }
 
-// newFlagSet is a command's flag set; parse errors become exitUsage.
+// runHelp is `kupdate help [command]`: the list of commands, or one
+// command's usage, on stdout.
+func runHelp(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "help")
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			printUsage(fs, e.stdout)
+			return nil
+		}
+	}
+	switch len(args) {
+	case 0:
+		gfs, _ := globalFlags(e.stderr)
+		usage(e.stdout, gfs)
+		return nil
+	case 1:
+		cmd, ok := commands()[args[0]]
+		if !ok {
+			return usageErrorf("unknown command %q (kupdate help lists them)", args[0])
+		}
+		if args[0] == "help" {
+			printUsage(fs, e.stdout)
+			return nil
+		}
+		// The command prints its own usage, as for kupdate <command> -h.
+		return cmd.run(ctx, e, []string{"-h"})
+	}
+	return usageErrorf("want at most one command, got %s", strings.Join(args, " "))
+}
+
+// flagOutput is where a command's flag set writes: the flag package's
+// complaints go to stderr; it also carries stdout, where parseFlags prints
+// the help that was asked for, and the command's one-line summary.
+type flagOutput struct {
+	stderr, stdout io.Writer
+	summary        string
+}
+
+func (o *flagOutput) Write(p []byte) (int, error) { return o.stderr.Write(p) }
+
+// newFlagSet is a command's flag set; parse errors become exitUsage, -h
+// prints the command's usage line, summary and flags to stdout.
 func newFlagSet(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("kupdate "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(&flagOutput{stderr: e.stderr, stdout: e.stdout, summary: commands()[name].summary})
+	fs.Usage = func() {} // parseFlags prints it, where it belongs
 	return fs
 }
 
-// parseFlags parses a command's flags and rejects stray arguments.
+// printUsage writes a command's usage: the line, its summary, its flags.
+func printUsage(fs *flag.FlagSet, w io.Writer) {
+	summary := ""
+	if o, ok := fs.Output().(*flagOutput); ok {
+		summary = o.summary
+	}
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	line := "usage: kupdate [global flags] " + strings.TrimPrefix(fs.Name(), "kupdate ")
+	if n > 0 {
+		line += " [flags]"
+	}
+	if fs.Name() == "kupdate help" {
+		line += " [command]"
+	}
+	fmt.Fprintln(w, line)
+	if summary != "" {
+		fmt.Fprintf(w, "\n%s\n", summary)
+	}
+	if n > 0 {
+		fmt.Fprintf(w, "\nflags:\n")
+		out := fs.Output()
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(out)
+	}
+}
+
+// parseFlags parses a command's flags and rejects stray arguments. Help
+// that was asked for (-h, --help) goes to stdout and ends the command with
+// exit 0; a mistake is reported on stderr with the usage, exit 2.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			w := fs.Output()
+			if o, ok := w.(*flagOutput); ok {
+				w = o.stdout
+			}
+			printUsage(fs, w)
 			return &exitError{code: exitOK, err: flag.ErrHelp}
 		}
+		printUsage(fs, fs.Output())
 		return &exitError{code: exitUsage, err: errors.New("")}
 	}
 	if fs.NArg() > 0 {
-		return usageErrorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return usageErrorf("unexpected arguments: %s (kupdate help %s shows its flags)", strings.Join(fs.Args(), " "), strings.TrimPrefix(fs.Name(), "kupdate "))
 	}
 	return nil
 }
@@ -227,13 +327,24 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "kupdate %s\n", buildVersion())
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		fmt.Fprintf(e.stdout, "go: %s\n", bi.GoVersion)
-		for _, s := range bi.Settings {
-			if strings.HasPrefix(s.Key, "vcs.") {
-				fmt.Fprintf(e.stdout, "%s: %s\n", s.Key, s.Value)
-			}
-		}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return nil
 	}
+	vcs := map[string]string{}
+	for _, s := range bi.Settings {
+		vcs[s.Key] = s.Value
+	}
+	if rev := vcs["vcs.revision"]; rev != "" {
+		line := "commit: " + rev
+		if t := vcs["vcs.time"]; t != "" {
+			line += " (" + t + ")"
+		}
+		if vcs["vcs.modified"] == "true" {
+			line += ", with uncommitted changes"
+		}
+		fmt.Fprintln(e.stdout, line)
+	}
+	fmt.Fprintf(e.stdout, "go: %s %s/%s\n", bi.GoVersion, runtime.GOOS, runtime.GOARCH)
 	return nil
 }
