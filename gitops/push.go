@@ -41,6 +41,10 @@ type PushResult struct {
 	Head    plumbing.Hash
 	Outcome Outcome
 	Err     error // why, for skipped-foreign-commits, lease-failed, rejected
+	// Previous are the titles of kupdate's commits the fork's branch held
+	// before, oldest first, as far as kupdate fetched it (as deep as the
+	// built branch, plus one); empty for a new branch.
+	Previous []string
 }
 
 // Push brings each branch to the fork, one result per branch in order:
@@ -126,6 +130,7 @@ func (r *Repo) push(ctx context.Context, fork Remote, branches []BuiltBranch, dr
 			toPush = append(toPush, i)
 			continue
 		}
+		res[i].Previous = r.ourTitles(old)
 		if why := r.foreign(old, b); why != nil {
 			res[i].Outcome = SkippedForeign
 			res[i].Err = fmt.Errorf("branch %s on %s: %w; kupdate left it alone: merge or close its pull request, or delete the branch, and kupdate rebuilds it on the next cycle", b.Name, remote, why)
@@ -151,7 +156,11 @@ func (r *Repo) push(ctx context.Context, fork Remote, branches []BuiltBranch, dr
 		r.send(ctx, fork, branches, toPush, seen, res)
 	}
 	for _, x := range res {
-		r.log.Info("push", "branch", x.Branch, "remote", remote, "outcome", x.Outcome, "head", short(x.Head), "err", x.Err)
+		args := []any{"branch", x.Branch, "remote", remote, "outcome", x.Outcome, "head", short(x.Head)}
+		if x.Err != nil {
+			args = append(args, "err", x.Err)
+		}
+		r.log.Info("push", args...)
 	}
 	return res
 }

@@ -1,0 +1,132 @@
+package gitops_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kupdate/kupdate/gitops"
+)
+
+// Proposed lists kupdate's commits on a fork branch, oldest first, reading
+// them from the fork when a fresh clone lacks them; Push reports the same
+// as Previous, without a request of its own.
+func TestProposed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, "http")
+	w.cycle(day1, plan1())
+	rolling := gitops.RollingBranch(base)
+
+	// A new process: the managed clone is fetched afresh and lacks the
+	// fork's commits.
+	if err := os.RemoveAll(w.cache); err != nil {
+		t.Fatal(err)
+	}
+	r := w.open(day1.Add(time.Hour))
+	p, err := r.Proposed(ctx, w.forkRemote(), rolling, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := gitops.Proposal{
+		Branch: rolling,
+		Head:   p.Head,
+		Titles: []string{"linux_6_12: 6.12.63 -> 6.12.64", "linux_6_18: 6.18.2 -> 6.18.3"},
+	}
+	if diff := cmp.Diff(want, p); diff != "" {
+		t.Errorf("Proposed (-want +got):\n%s", diff)
+	}
+	if got := gitCmd(t, w.fork, "rev-parse", rolling); p.Head.String() != got {
+		t.Errorf("Head = %s, want the fork's %s", p.Head, got)
+	}
+
+	// A branch the fork does not have.
+	p, err = r.Proposed(ctx, w.forkRemote(), "kupdate/staging-nixos/linux_6_99-init", 8)
+	if err != nil || !p.Head.IsZero() || p.Titles != nil {
+		t.Errorf("absent branch: %+v, %v", p, err)
+	}
+
+	// One change fewer: Push says what the fork held before.
+	rs := r.PushDryRun(ctx, w.forkRemote(), build(t, r, plan1()[1:2]))
+	if diff := cmp.Diff([]string{"linux_6_12: 6.12.63 -> 6.12.64", "linux_6_18: 6.18.2 -> 6.18.3"}, rs[0].Previous); diff != "" {
+		t.Errorf("Previous (-want +got):\n%s", diff)
+	}
+
+	// A maintainer's commit on top: kupdate's commits are not the head's.
+	gitCmd(t, w.root, "clone", "-q", "--branch", rolling, w.fork, "work")
+	work := filepath.Join(w.root, "work")
+	if err := os.WriteFile(filepath.Join(work, "README"), []byte("fixup\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitCmd(t, work, "add", "README")
+	gitCmd(t, work, "commit", "-q", "-m", "fixup by a maintainer")
+	gitCmd(t, work, "push", "-q", "origin", rolling)
+	p, err = r.Proposed(ctx, w.forkRemote(), rolling, 8)
+	if err != nil || p.Head.IsZero() || len(p.Titles) != 0 {
+		t.Errorf("with a foreign head: %+v, %v", p, err)
+	}
+
+	// The fork unreachable: an error naming it, without the token.
+	if _, err := r.Proposed(ctx, gitops.Remote{URL: "http://127.0.0.1:1/fork.git"}, rolling, 8); err == nil || !startsWith(err.Error(), "reading the branches of http://127.0.0.1:1/fork.git: ") {
+		t.Errorf("unreachable fork: %v", err)
+	}
+}
+
+func startsWith(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }
+
+// UserIdentity resolves user.name and user.email as git does: system, then
+// global (XDG, then ~/.gitconfig; GIT_CONFIG_GLOBAL instead), then the
+// repository's config, each overriding the one before.
+func TestUserIdentity(t *testing.T) {
+	t.Parallel()
+	dir, _ := checkout(t)
+	home := t.TempDir()
+	xdg := filepath.Join(t.TempDir(), "xdg")
+	write := func(path, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	system := filepath.Join(t.TempDir(), "gitconfig")
+	write(system, "[user]\n\tname = System User\n\temail = system@example.org\n")
+	env := map[string]string{"HOME": home, "GIT_CONFIG_SYSTEM": system}
+	getenv := func(k string) string { return env[k] }
+	check := func(name string, want gitops.Identity, wantOK bool) {
+		t.Helper()
+		got, ok, err := gitops.UserIdentity(dir, getenv)
+		if err != nil || ok != wantOK || got != want {
+			t.Errorf("%s: UserIdentity = %+v, %v, %v; want %+v, %v", name, got, ok, err, want, wantOK)
+		}
+	}
+	check("system only", gitops.Identity{Name: "System User", Email: "system@example.org"}, true)
+
+	write(filepath.Join(home, ".config/git/config"), "[user]\n\temail = xdg@example.org\n")
+	check("~/.config/git/config", gitops.Identity{Name: "System User", Email: "xdg@example.org"}, true)
+
+	write(filepath.Join(home, ".gitconfig"), "[user]\n\tname = Ada Maintainer\n")
+	check("~/.gitconfig over XDG", gitops.Identity{Name: "Ada Maintainer", Email: "xdg@example.org"}, true)
+
+	env["XDG_CONFIG_HOME"] = xdg // another XDG directory, without a git config
+	check("XDG_CONFIG_HOME", gitops.Identity{Name: "Ada Maintainer", Email: "system@example.org"}, true)
+
+	gitCmd(t, dir, "config", "user.email", "ada@example.org")
+	check("the repository's config", gitops.Identity{Name: "Ada Maintainer", Email: "ada@example.org"}, true)
+
+	env["GIT_CONFIG_GLOBAL"] = "/dev/null"
+	env["GIT_CONFIG_NOSYSTEM"] = "1"
+	check("no global, no system", gitops.Identity{Email: "ada@example.org"}, false)
+
+	write(filepath.Join(home, "broken"), "[user\n")
+	env["GIT_CONFIG_GLOBAL"] = filepath.Join(home, "broken")
+	if _, _, err := gitops.UserIdentity(dir, getenv); err == nil || !startsWith(err.Error(), "reading git config "+filepath.Join(home, "broken")+": ") {
+		t.Errorf("a broken config: %v", err)
+	}
+}
