@@ -184,7 +184,7 @@ func (r *Runner) runTier(ctx context.Context, dir string, env []string, res *Res
 	}
 	start := time.Now()
 	r.log.Info("build tier started", "attr", res.Attr, "tier", res.Tier)
-	r.log.Debug("build command", "attr", res.Attr, "tier", res.Tier, "argv", res.Command, "dir", dir)
+	r.log.Debug("build command", "attr", res.Attr, "tier", res.Tier, "command", res.CommandLine(), "dir", dir)
 
 	var pgid int
 	var pgidMu sync.Mutex
