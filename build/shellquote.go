@@ -4,10 +4,15 @@ import "strings"
 
 // ShellQuote renders an argument vector as a POSIX shell would need it
 // typed: arguments made only of characters no shell treats specially stay
-// bare, every other one is single-quoted (an embedded ' as '\”), an empty
-// one is ”. Whoever shows a command to a person (a log, a PR body, an
-// error) shows this, so it can be copied into a terminal and means what ran:
-// `sh -c 'echo boom >&2; exit 1'`, not `sh -c echo boom >&2; exit 1`.
+// bare, every other one is put in single quotes (an embedded single quote
+// closes them, is escaped with a backslash and opens them again), an empty
+// one is an empty pair of quotes. Whoever shows a command to a person (a
+// log, a PR body, an error) shows this, so it can be copied into a terminal
+// and means what ran:
+//
+//	sh -c 'echo boom >&2; exit 1'
+//
+// rather than the ambiguous sh -c echo boom >&2; exit 1.
 func ShellQuote(argv []string) string {
 	var b strings.Builder
 	for i, a := range argv {
