@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"sort"
+	"strings"
 
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/updater"
@@ -139,8 +140,21 @@ func (r *run) finding(file string, line int, rule Rule, format string, args ...a
 }
 
 func (r *run) unverified(file string, line int, format string, args ...any) {
-	r.report.Unverified = append(r.report.Unverified, Finding{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+	msg := cycleWords.Replace(fmt.Sprintf(format, args...))
+	r.report.Unverified = append(r.report.Unverified, Finding{File: file, Line: line, Message: msg})
 }
+
+// cycleWords turns what the sources' errors say happens next in kupdate's
+// cycle ("the next cycle tries again") into what happens next for a check,
+// which nothing re-runs by itself: a person or a push re-runs it.
+var cycleWords = strings.NewReplacer(
+	"kernel.org may be down, the next cycle tries again", "kernel.org may be down: re-run the check once kernel.org answers",
+	"GitHub is failing, the next cycle tries again", "GitHub is failing: re-run the check once GitHub answers",
+	"GitHub could not be reached, the next cycle tries again", "GitHub could not be reached: re-run the check once GitHub answers",
+	"the answer was cut short, the next cycle tries again", "the answer was cut short: re-run the check",
+	"the next cycle lists the releases again", "re-run the check",
+	"the next cycle tries again", "re-run the check later",
+)
 
 // kernelsOrg checks every changed entry of kernels-org.json.
 func (r *run) kernelsOrg() {

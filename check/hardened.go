@@ -126,27 +126,46 @@ func (r *run) hardened() {
 			}
 		}
 	}
+	ok := map[string]bool{}
 	for _, ch := range changes {
 		if ch.New != nil && !r.rejected[updater.Attr(ch.Branch)+"_hardened"] {
-			r.hardenedEntry(ch.New)
+			ok[ch.Branch] = r.hardenedEntry(ch.New)
 		}
 	}
-	r.hardenedKept(head, changes)
+	faulted := r.hardenedKept(head, changes)
+	// A change is verified when nothing was found wrong with it and
+	// everything about it could be checked: its release and hashes, the kept
+	// set, and the nix parts of an added or dropped variant.
+	for _, ch := range changes {
+		if faulted[ch.Branch] || r.rejected[updater.Attr(ch.Branch)+"_hardened"] || (ch.New != nil && !ok[ch.Branch]) {
+			continue
+		}
+		v := Verified{File: HardenedPatches, Branch: ch.Branch, Hardened: true}
+		if ch.Old != nil {
+			v.From = ch.Old.tag()
+		}
+		if ch.New != nil {
+			v.Line, v.To, v.Hash = ch.New.Line, ch.New.tag(), ch.New.Patch.SHA256
+		}
+		r.report.Verified = append(r.report.Verified, v)
+	}
 }
 
-// hardenedEntry checks one added or changed patches.json entry.
-func (r *run) hardenedEntry(h *hEntry) {
+// hardenedEntry checks one added or changed patches.json entry. It reports
+// whether all of it was verified.
+func (r *run) hardenedEntry(h *hEntry) bool {
 	f, line, br := HardenedPatches, h.Line, h.Branch
 	if h.err != "" {
 		r.finding(f, line, RuleEntry, "hardened %q is not a valid entry: %s", br, h.err)
-		return
+		return false
 	}
 	v, err := kernelorg.ParseVersion(h.Version)
 	if err != nil || v.IsRC() || v.Series() != br {
 		r.finding(f, line, RuleVersion, "hardened %q: version %q is not a release of %s; fix the version", br, h.Version, br)
-		return
+		return false
 	}
 	// The kernel tarball: kernel.org's signed checksum, written bare (no "sha256:").
+	ok := false
 	switch want, notRelease, err := r.upstreamHash(v); {
 	case notRelease:
 		r.finding(f, line, RuleVersion, "hardened %q: %s is not a kernel.org release: releases.json does not list it and %s; fix the version", br, v, notPublished(v))
@@ -154,37 +173,42 @@ func (r *run) hardenedEntry(h *hEntry) {
 		r.unverified(f, line, "hardened %q %s: %v", br, v, err)
 	case "sha256:"+h.SHA256 != want:
 		r.finding(f, line, RuleHash, "hardened %q sha256 %s does not match %s (%s); run kupdate update or fix the hash", br, h.SHA256, hashSource(v), strings.TrimPrefix(want, "sha256:"))
+	default:
+		ok = true
 	}
 	tag := "v" + h.tag()
 	wantName := "linux-hardened-" + tag + ".patch"
 	if h.Patch.Name != wantName {
 		r.finding(f, line, RuleHardened, "hardened %q: patch name %q, want %q for %s and extra %q", br, h.Patch.Name, wantName, h.Version, h.Patch.Extra)
-		return
+		return false
 	}
 	if r.c.Hardened == nil {
 		r.unverified(f, line, "hardened %q %s: the patch hash is not verified: no linux-hardened source is configured", br, tag)
-		return
+		return false
 	}
 	rel, err := r.hardenedRelease(tag)
 	if err != nil {
 		r.unverified(f, line, "hardened %q %s: could not list linux-hardened releases: %v", br, tag, err)
-		return
+		return false
 	}
 	if rel == nil {
 		r.finding(f, line, RuleHardened, "hardened %q: linux-hardened has no release %s; fix the version or extra", br, tag)
-		return
+		return false
 	}
 	if h.Patch.URL != rel.URL {
 		r.finding(f, line, RuleHardened, "hardened %q: patch url %q, want the release asset %q", br, h.Patch.URL, rel.URL)
+		ok = false
 	}
 	sum, err := updater.VerifyHardenedPatch(r.ctx, r.c.Hardened, *rel, r.head[HardenedKey])
 	if err != nil {
 		r.unverified(f, line, "hardened %q %s: could not verify the patch: %v", br, tag, err)
-		return
+		return false
 	}
 	if h.Patch.SHA256 != sum {
 		r.finding(f, line, RuleHash, "hardened %q patch sha256 %s does not match the release asset %s (%s); run kupdate update or fix the hash", br, h.Patch.SHA256, rel.PatchName, sum)
+		return false
 	}
+	return ok
 }
 
 // hardenedRelease finds the linux-hardened release tagged tag (old tags
@@ -207,7 +231,9 @@ func (r *run) hardenedRelease(tag string) (*updater.HardenedRelease, error) {
 
 // hardenedKept checks the kept set: nixpkgs carries only the latest stable
 // and the latest LTS hardened kernel, and each variant has its nix parts.
-func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) {
+// It returns the branches it found something wrong with.
+func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) map[string]bool {
+	faulted := map[string]bool{}
 	lts := func(branch string) bool {
 		if idx := r.index(); idx != nil {
 			if rel, ok := idx.series[branch]; ok {
@@ -244,15 +270,22 @@ func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) {
 		switch {
 		case !inTree[h.Branch]:
 			r.finding(HardenedPatches, h.Line, RuleHardened, "hardened %q has no %q in %s; a hardened kernel goes with its branch", h.Branch, h.Branch, KernelsOrgJSON)
+			faulted[h.Branch] = true
 		case r.rejected[updater.Attr(h.Branch)+"_hardened"]:
 		case h.Branch == newest || h.Branch == newestLTS:
 		case added[h.Branch] || !lts(h.Branch):
 			r.finding(HardenedPatches, h.Line, RuleHardened, "hardened %q is neither the latest stable (%s) nor the latest LTS (%s) hardened kernel; nixpkgs keeps only those two: drop it (%s_hardened becomes a throw)", h.Branch, newest, orNone(newestLTS), updater.Attr(h.Branch))
+			faulted[h.Branch] = true
 		}
 	}
 	ks, err := updater.ReadKernelSections(r.head)
 	if err != nil {
-		return // reported by structure() when it matters
+		// Reported by structure() when it matters; the nix parts of the
+		// changes could not be checked.
+		for _, ch := range changes {
+			faulted[ch.Branch] = true
+		}
+		return faulted
 	}
 	for _, ch := range changes {
 		attr := updater.Attr(ch.Branch) + "_hardened"
@@ -275,13 +308,16 @@ func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) {
 			}
 			if len(m.files) > 0 {
 				r.finding(HardenedPatches, ch.New.Line, RuleInit, "hardened %q is added without everything its init needs: %s (kupdate update writes them)", ch.Branch, m.String())
+				faulted[ch.Branch] = true
 			}
 		case ch.New == nil:
 			if b, ok := ks.Kernels[attr]; ok {
 				r.finding(b.File, b.Line, RuleRemove, "kernels.%s is still here while hardened %q is dropped from %s; replace it with a throw", attr, ch.Branch, HardenedPatches)
+				faulted[ch.Branch] = true
 			}
 			if b, ok := ks.Packages[attr]; ok {
 				r.finding(b.File, b.Line, RuleRemove, "packages.%s is still here while hardened %q is dropped from %s; replace it with a throw", attr, ch.Branch, HardenedPatches)
+				faulted[ch.Branch] = true
 			}
 			for _, name := range []string{attr, pkgs} {
 				if b, ok := ks.Aliases[name]; !ok || !strings.HasPrefix(b.Value, "throw") {
@@ -290,9 +326,11 @@ func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) {
 			}
 			if len(m.files) > 0 {
 				r.finding(HardenedPatches, 0, RuleRemove, "hardened %q is dropped without its throws: %s", ch.Branch, m.String())
+				faulted[ch.Branch] = true
 			}
 		}
 	}
+	return faulted
 }
 
 func orNone(s string) string {

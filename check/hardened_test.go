@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -79,13 +80,16 @@ func TestCheckHardened(t *testing.T) {
 		name       string
 		noSource   bool
 		kernelOrg  func(sim *kernelorgtest.Server)
+		github     func(gh *githubtest.Server, src *updater.GitHubHardened)
 		pr         func(t *testing.T, p *prRepo)
 		want       []string
 		unverified []string
+		verified   []string // hardened patches.json changes are listed with the kernel ones
 	}{
 		{
-			name: "correct hardened bump",
-			pr:   func(t *testing.T, p *prRepo) { p.apply("", bump612, nil) },
+			name:     "correct hardened bump",
+			pr:       func(t *testing.T, p *prRepo) { p.apply("", bump612, nil) },
+			verified: []string{hp + `:2: hardened "6.12" 6.12.63-hardened1 -> 6.12.66-hardened1`},
 		},
 		{
 			name: "wrong patch hash",
@@ -124,6 +128,8 @@ func TestCheckHardened(t *testing.T) {
 			want: []string{
 				hp + `:2: commit %s "linux_6_12_hardened: 6.12.63 -> 6.12.66": the title does not say what the commit does; it changes hardened "6.12" from 6.12.63-hardened1 to 6.12.66-hardened1: title it "linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.66-hardened1"`,
 			},
+			// The entry itself is right; only its commit's title is not.
+			verified: []string{hp + `:2: hardened "6.12" 6.12.63-hardened1 -> 6.12.66-hardened1`},
 		},
 		{
 			name: "re-added hardened kernel",
@@ -143,6 +149,11 @@ func TestCheckHardened(t *testing.T) {
 				p.apply("", init619, nil)
 				p.apply("", hardenedInit619([]string{"6.18"}), nil)
 			},
+			verified: []string{
+				KernelsOrgJSON + `:37: "6.19" added at 6.19`,
+				hp + `:12: hardened "6.19" added at 6.19-hardened1`,
+				hp + `: hardened "6.18" removed (was 6.18.4-hardened1)`,
+			},
 		},
 		{
 			name: "hardened init that keeps the previous stable",
@@ -152,6 +163,10 @@ func TestCheckHardened(t *testing.T) {
 			},
 			want: []string{
 				hp + `:12: hardened "6.18" is neither the latest stable (6.19) nor the latest LTS (6.12) hardened kernel; nixpkgs keeps only those two: drop it (linux_6_18_hardened becomes a throw)`,
+			},
+			verified: []string{
+				KernelsOrgJSON + `:37: "6.19" added at 6.19`,
+				hp + `:22: hardened "6.19" added at 6.19-hardened1`,
 			},
 		},
 		{
@@ -182,7 +197,20 @@ func TestCheckHardened(t *testing.T) {
 			},
 			pr: func(t *testing.T, p *prRepo) { p.apply("", bump612, nil) },
 			unverified: []string{
-				hp + `:2: hardened "6.12" 6.12.66: kernel.org's signed checksum list has no linux-6.12.66.tar.xz, and kernel.org's releases could not be read to tell whether it is a release: kernel.org releases: GET %u/releases.json: HTTP 503 Service Unavailable (gave up after 1 attempts; kernel.org may be down, the next cycle tries again)`,
+				hp + `:2: hardened "6.12" 6.12.66: kernel.org's signed checksum list has no linux-6.12.66.tar.xz, and kernel.org's releases could not be read to tell whether it is a release: kernel.org releases: GET %u/releases.json: HTTP 503 Service Unavailable (gave up after 1 attempts; kernel.org may be down: re-run the check once kernel.org answers)`,
+			},
+		},
+		{
+			// GitHub's cycle wording ("the next cycle tries again") becomes a
+			// check's: nothing re-runs a check by itself.
+			name: "GitHub failing",
+			github: func(gh *githubtest.Server, src *updater.GitHubHardened) {
+				src.Attempts, src.Backoff = 2, time.Millisecond
+				gh.AddFault(githubtest.Fault{Path: "/repos/anthraxx/linux-hardened/releases", Status: 502, Times: 2})
+			},
+			pr: func(t *testing.T, p *prRepo) { p.apply("", bump612, nil) },
+			unverified: []string{
+				hp + `:2: hardened "6.12" v6.12.66-hardened1: could not list linux-hardened releases: GET %g/repos/anthraxx/linux-hardened/releases?per_page=100: GitHub answered 502 Bad Gateway: Bad Gateway (gave up after 2 tries; GitHub is failing: re-run the check once GitHub answers)`,
 			},
 		},
 		{
@@ -203,6 +231,9 @@ func TestCheckHardened(t *testing.T) {
 				tc.kernelOrg(sim)
 			}
 			gh, src := newHardenedSource(t, "v6.12.63-hardened1", "v6.12.66-hardened1", "v6.19-hardened1")
+			if tc.github != nil {
+				tc.github(gh, src)
+			}
 			p := newPRRepo(t)
 			tc.pr(t, p)
 			head := p.run("rev-parse", "HEAD")
@@ -230,9 +261,17 @@ func TestCheckHardened(t *testing.T) {
 			}
 			for i := range tc.unverified {
 				tc.unverified[i] = strings.ReplaceAll(tc.unverified[i], "%u", sim.URL)
+				tc.unverified[i] = strings.ReplaceAll(tc.unverified[i], "%g/", gh.APIURL())
 			}
 			if d := cmp.Diff(tc.unverified, gotU, cmpopts.EquateEmpty()); d != "" {
 				t.Errorf("unverified (-want +got):\n%s", d)
+			}
+			var gotV []string
+			for _, v := range rep.Verified {
+				gotV = append(gotV, v.where()+": "+v.label()+" "+v.change())
+			}
+			if d := cmp.Diff(tc.verified, gotV, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("verified (-want +got):\n%s", d)
 			}
 			if tc.name == "correct hardened bump" {
 				var reqs []string
@@ -244,6 +283,21 @@ func TestCheckHardened(t *testing.T) {
 				}
 				if rep.Conclusion != Pass {
 					t.Errorf("conclusion %s", rep.Conclusion)
+				}
+				var text strings.Builder
+				if err := rep.WriteText(&text); err != nil {
+					t.Fatal(err)
+				}
+				wantText := "kupdate check " + short(rep.MergeBase) + ".." + short(head) + " (1 commit): pass: 1 kernel change verified against kernel.org and linux-hardened\n" +
+					"ok " + hp + `:2: hardened "6.12" 6.12.63-hardened1 -> 6.12.66-hardened1` + "\n"
+				if d := cmp.Diff(wantText, text.String()); d != "" {
+					t.Errorf("text (-want +got):\n%s", d)
+				}
+				wantMD := "**1 kernel change verified against kernel.org and linux-hardened** — kupdate check of " + short(rep.MergeBase) + ".." + short(head) + " (1 commit)\n" +
+					"\n### Verified against kernel.org and linux-hardened\n\n| branch | change | hash |\n|---|---|---|\n" +
+					"| 6.12 hardened | 6.12.63-hardened1 -> 6.12.66-hardened1 | `" + nix32(hardenedPatchBytes("v6.12.66-hardened1")) + "` |\n"
+				if d := cmp.Diff(wantMD, rep.Markdown()); d != "" {
+					t.Errorf("markdown (-want +got):\n%s", d)
 				}
 			}
 		})

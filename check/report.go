@@ -43,14 +43,18 @@ func (f Finding) String() string {
 	return fmt.Sprintf("%s: %s", f.File, f.Message)
 }
 
-// Verified is one changed entry that matched kernel.org in every respect.
+// Verified is one changed entry that matched kernel.org in every respect
+// (and, for a hardened/patches.json entry, linux-hardened's release too).
 type Verified struct {
 	File   string `json:"file"`
 	Line   int    `json:"line"`
 	Branch string `json:"branch"`
-	From   string `json:"from"` // empty for an added branch
-	To     string `json:"to"`   // empty for a removed branch
-	Hash   string `json:"hash,omitempty"`
+	// Hardened marks an entry of hardened/patches.json: From and To are
+	// then linux-hardened releases (6.12.64-hardened1), Hash the patch's.
+	Hardened bool   `json:"hardened,omitempty"`
+	From     string `json:"from"` // empty for an added branch
+	To       string `json:"to"`   // empty for a removed branch
+	Hash     string `json:"hash,omitempty"`
 }
 
 // Conclusion is the outcome of a check.
@@ -116,8 +120,18 @@ func (r *Report) Summary() string {
 		if len(r.Verified) == 0 {
 			return "no kernel entries changed"
 		}
-		return fmt.Sprintf("%s verified against kernel.org", plural(len(r.Verified), "kernel change"))
+		return fmt.Sprintf("%s verified against %s", plural(len(r.Verified), "kernel change"), r.verifiedAgainst())
 	}
+}
+
+// verifiedAgainst names the sources the verified changes were checked with.
+func (r *Report) verifiedAgainst() string {
+	for _, v := range r.Verified {
+		if v.Hardened {
+			return "kernel.org and linux-hardened"
+		}
+	}
+	return "kernel.org"
 }
 
 func plural(n int, what string) string {
@@ -138,22 +152,39 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "%s (not verified)\n", f)
 	}
 	for _, v := range r.Verified {
-		fmt.Fprintf(&b, "ok %s:%d: %s\n", v.File, v.Line, v.describe())
+		fmt.Fprintf(&b, "ok %s: %s %s\n", v.where(), v.label(), v.change())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func (v Verified) describe() string {
+// where is file:line, or the file for an entry the head no longer has.
+func (v Verified) where() string {
+	if v.Line > 0 {
+		return fmt.Sprintf("%s:%d", v.File, v.Line)
+	}
+	return v.File
+}
+
+// label names the entry as findings do: "6.12", hardened "6.12".
+func (v Verified) label() string {
+	if v.Hardened {
+		return fmt.Sprintf("hardened %q", v.Branch)
+	}
+	return fmt.Sprintf("%q", v.Branch)
+}
+
+// change says what happened to the entry.
+func (v Verified) change() string {
 	switch {
 	case v.From == "":
-		return fmt.Sprintf("%q added at %s", v.Branch, v.To)
+		return "added at " + v.To
 	case v.To == "":
-		return fmt.Sprintf("%q removed (was %s)", v.Branch, v.From)
+		return "removed (was " + v.From + ")"
 	case v.From == v.To:
-		return fmt.Sprintf("%q %s", v.Branch, v.To)
+		return v.To
 	default:
-		return fmt.Sprintf("%q %s -> %s", v.Branch, v.From, v.To)
+		return v.From + " -> " + v.To
 	}
 }
 
@@ -174,9 +205,17 @@ func (r *Report) Markdown() string {
 		}
 	}
 	if len(r.Verified) > 0 {
-		b.WriteString("\n### Verified against kernel.org\n\n| branch | change | hash |\n|---|---|---|\n")
+		fmt.Fprintf(&b, "\n### Verified against %s\n\n| branch | change | hash |\n|---|---|---|\n", r.verifiedAgainst())
 		for _, v := range r.Verified {
-			fmt.Fprintf(&b, "| %s | %s | `%s` |\n", v.Branch, strings.TrimPrefix(v.describe(), fmt.Sprintf("%q ", v.Branch)), v.Hash)
+			br := v.Branch
+			if v.Hardened {
+				br += " hardened"
+			}
+			hash := ""
+			if v.Hash != "" {
+				hash = "`" + v.Hash + "`"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", br, v.change(), hash)
 		}
 	}
 	return b.String()

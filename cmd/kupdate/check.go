@@ -46,6 +46,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 	hardened := updater.NewGitHubHardened(cfg.GitHub.APIURL, "kupdate/"+buildVersion())
 	hardened.Token = e.getenv(cfg.GitHub.TokenEnv) // optional: a higher rate limit
+	hardened.Log = e.log
 
 	var w *workflow.Workflow
 	if *pr > 0 || *report {
@@ -111,13 +112,15 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *report {
-		acts, err := w.ReportCheckAnnotated(ctx, checkReport(rep))
+		c := checkReport(rep)
+		acts, err := w.ReportCheckAnnotated(ctx, c)
 		if err != nil {
 			return fmt.Errorf("reporting to GitHub: %w", err)
 		}
 		for _, a := range acts {
 			e.log.Info("reported", "action", a)
 		}
+		printReported(e, cfg.GitHub.AppID != 0, c, len(acts) == 0)
 	}
 	switch rep.Conclusion {
 	case check.Fail:
@@ -136,11 +139,33 @@ func reportError(ctx context.Context, e *env, w *workflow.Workflow, report bool,
 			Check:   workflow.Check{Name: workflow.CheckName, SHA: sha, State: workflow.Failure, Title: "kupdate check could not run", Summary: "kupdate check could not run:\n\n```\n" + err.Error() + "\n```\n"},
 			Errored: true,
 		}
-		if _, rerr := w.ReportCheckAnnotated(ctx, c); rerr != nil {
+		if acts, rerr := w.ReportCheckAnnotated(ctx, c); rerr != nil {
 			e.log.Error("could not report the failure to GitHub", "err", rerr)
+		} else {
+			cfg, _ := e.loadConfig() // loaded already: there is a workflow
+			printReported(e, cfg != nil && cfg.GitHub.AppID != 0, c, len(acts) == 0)
 		}
 	}
 	return fmt.Errorf("the check could not run: %w", err)
+}
+
+// printReported says on stdout what --report left on GitHub, e.g.
+// "reported: commit status kupdate/check = failure on <sha> (1 finding)":
+// a check run under GitHub App auth, a commit status with a token (as
+// workflow reports), in the state GitHub shows.
+func printReported(e *env, app bool, c workflow.CheckReport, unchanged bool) {
+	kind, state := "commit status", string(c.State)
+	if c.Errored {
+		state = "error" // a status has an error state; a check run fails
+	}
+	if app {
+		kind, state = "check run", string(c.State)
+	}
+	note := ""
+	if unchanged {
+		note = "; already there, nothing written"
+	}
+	fmt.Fprintf(e.stdout, "reported: %s %s = %s on %s (%s%s)\n", kind, c.Name, state, c.SHA, c.Title, note)
 }
 
 // checkReport maps a report to what GitHub shows: findings as failure

@@ -271,6 +271,9 @@ func TestCheckPRReportsStatus(t *testing.T) {
 	if !strings.Contains(stdout, kernelsOrg+`:27: "6.12" hash `+kernelorgtest.FlatHash("6.12.65")+` does not match kernel.org's signed checksum for linux-6.12.66.tar.xz`) {
 		t.Errorf("stdout lacks the finding:\n%s", stdout)
 	}
+	if want := "reported: commit status kupdate/check = failure on " + head + " (1 finding)\n"; !strings.HasSuffix(stdout, want) {
+		t.Errorf("stdout does not end with %q:\n%s", want, stdout)
+	}
 	want := []githubtest.Status{{Context: "kupdate/check", State: "failure", Description: "1 finding", Creator: "kupdate-bot"}}
 	if d := cmp.Diff(want, s.gh.Statuses("NixOS", "nixpkgs", head)); d != "" {
 		t.Errorf("statuses (-want +got):\n%s", d)
@@ -312,6 +315,9 @@ func TestCheckPRReportsStatus(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("after the fix: exit %d\n%s%s", code, stdout, stderr)
 	}
+	if want := "reported: commit status kupdate/check = success on " + fixed + " (1 kernel change verified against kernel.org)\n"; !strings.HasSuffix(stdout, want) {
+		t.Errorf("after the fix: stdout does not end with %q:\n%s", want, stdout)
+	}
 	want = []githubtest.Status{{Context: "kupdate/check", State: "success", Description: "1 kernel change verified against kernel.org", Creator: "kupdate-bot"}}
 	if d := cmp.Diff(want, s.gh.Statuses("NixOS", "nixpkgs", fixed)); d != "" {
 		t.Errorf("statuses after the fix (-want +got):\n%s", d)
@@ -333,8 +339,12 @@ func TestCheckPRReportsStatus(t *testing.T) {
 
 	// kernel.org fails: the status says error, not success.
 	s.ko.SetFault("/releases.json", kernelorgtest.Fault{Status: 404})
-	if code, _, _ := s.kupdate("check", "--pr", fmt.Sprint(n), "--report"); code != exitFailure {
+	code, stdout, _ = s.kupdate("check", "--pr", fmt.Sprint(n), "--report")
+	if code != exitFailure {
 		t.Errorf("kernel.org failing: exit %d, want 1", code)
+	}
+	if want := "reported: commit status kupdate/check = error on " + fixed + " (could not verify 1 item against kernel.org)\n"; !strings.HasSuffix(stdout, want) {
+		t.Errorf("kernel.org failing: stdout does not end with %q:\n%s", want, stdout)
 	}
 	st := s.gh.Statuses("NixOS", "nixpkgs", fixed)
 	if got := st[len(st)-1]; got.State != "error" || got.Description != "could not verify 1 item against kernel.org" {
@@ -364,13 +374,20 @@ func TestCheckPRReportsCheckRun(t *testing.T) {
 	if d := cmp.Diff(wantSummary, r.Summary); d != "" {
 		t.Errorf("summary (-want +got):\n%s", d)
 	}
+	if want := "reported: check run kupdate/check = failure on " + head + " (1 finding)\n"; !strings.HasSuffix(stdout, want) {
+		t.Errorf("stdout does not end with %q:\n%s", want, stdout)
+	}
 	if got := s.gh.Statuses("NixOS", "nixpkgs", head); got != nil {
 		t.Errorf("an App reports a check run, not a status: %+v", got)
 	}
 	// Running again with nothing new writes nothing.
 	s.gh.ResetRequests()
-	if code, _, _ := s.kupdate("check", "--pr", fmt.Sprint(n), "--report"); code != exitFindings {
+	code, stdout, _ = s.kupdate("check", "--pr", fmt.Sprint(n), "--report")
+	if code != exitFindings {
 		t.Errorf("second run: exit %d", code)
+	}
+	if want := "reported: check run kupdate/check = failure on " + head + " (1 finding; already there, nothing written)\n"; !strings.HasSuffix(stdout, want) {
+		t.Errorf("second run: stdout does not end with %q:\n%s", want, stdout)
 	}
 	for _, req := range s.gh.Requests() {
 		if req.Method != http.MethodGet && !strings.Contains(req.Path, "access_tokens") {
