@@ -35,7 +35,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 				branch = ch.Branch.Name
 				if p := ch.Branch.PR; p != nil && p.Number != 0 {
 					pr = fmt.Sprintf("#%d %s", p.Number, p.URL)
-				} else if p != nil && r.DryRun && p.Outcome == workflow.Opened {
+				} else if p != nil && p.Outcome == workflow.WouldOpen {
 					pr = "new"
 				}
 			}
@@ -49,8 +49,11 @@ func (r *Report) WriteSummary(w io.Writer) error {
 				bs += " (earlier build)"
 			}
 			outcome := ch.Outcome()
-			if r.DryRun && (outcome == "opened" || outcome == "updated") {
-				outcome = "would be " + outcome
+			switch workflow.Outcome(outcome) {
+			case workflow.WouldOpen:
+				outcome = "would be opened"
+			case workflow.WouldUpdate:
+				outcome = "would be updated"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Change.Title, branch, outcome, pr, bs)
 		}

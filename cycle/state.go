@@ -280,12 +280,12 @@ func describe(ch *ChangeResult, dry bool) string {
 		return "PR not synced: " + ch.Branch.PR.Err.Error()
 	case "stopped":
 		return "the cycle stopped before its PR"
-	case "opened":
+	case "opened", "would-open": // a dry run's outcomes say "would"
 		if ch.Branch.PR.Number == 0 {
 			return "PR " + would + "opened"
 		}
 		return fmt.Sprintf("PR #%d %sopened", ch.Branch.PR.Number, would)
-	case "updated":
+	case "updated", "would-update":
 		return fmt.Sprintf("PR #%d %supdated", ch.Branch.PR.Number, would)
 	case "unchanged":
 		return fmt.Sprintf("PR #%d up to date", ch.Branch.PR.Number)

@@ -165,7 +165,7 @@ func (w *Workflow) mergeOrEnqueue(ctx context.Context, acts *[]string, pr *githu
 	if err != nil {
 		return "", "", err
 	}
-	return Merged, "", nil
+	return w.done(Merged), "", nil
 }
 
 // The merge queue has no REST API, nor has turning a PR back into a draft:
@@ -247,7 +247,7 @@ func (w *Workflow) enqueue(ctx context.Context, acts *[]string, pr *github.PullR
 	if err != nil {
 		return "", "", err
 	}
-	return Enqueued, "", nil
+	return w.done(Enqueued), "", nil
 }
 
 // graphqlError is a GraphQL answer with errors (GitHub answers those 200).

@@ -18,7 +18,8 @@ type PromoteResult struct {
 	URL      string
 	// Outcome: UpToDate, Opened, Open (merging off), Declined (closed by a
 	// maintainer at this head), Waiting, NoChecks, Failing, Merged or
-	// Enqueued.
+	// Enqueued; in a dry run WouldOpen, WouldMerge or WouldEnqueue instead
+	// of the outcome of a write.
 	Outcome Outcome
 	Reason  string
 	Actions []string
@@ -139,7 +140,7 @@ func (w *Workflow) promoteOne(ctx context.Context, p config.Pair, res *PromoteRe
 		// and a draft can be neither merged nor queued.
 		title := promotionTitle(p.From, w.clock())
 		text := promotionBody(p, w.promote.Merge)
-		res.Outcome = Opened
+		res.Outcome = w.done(Opened)
 		err := w.write(ctx, acts, fmt.Sprintf("open PR %s:%s -> %s: %s", w.owner, p.From, p.To, title),
 			fmt.Sprintf("check that branches %s and %s exist in %s/%s", p.From, p.To, w.owner, w.repo),
 			func(ctx context.Context) error {

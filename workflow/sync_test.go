@@ -312,6 +312,22 @@ func TestMergeOwnPR(t *testing.T) {
 	must(t, f.sim.Review("NixOS", "nixpkgs", 1, "alice", "APPROVED"))
 	step(workflow.Waiting, "waiting for required checks: ofborg-eval")
 	must(t, f.sim.SetStatus("NixOS", "nixpkgs", u.Head, "ofborg-eval", "success"))
+	// A dry run says it would merge, and merges nothing.
+	o := f.opts
+	o.DryRun = true
+	dry, err := workflow.New(f.cfg, o)
+	must(t, err)
+	f.requests()
+	res := syncOK(t, dry, u)
+	if res[0].Merge != workflow.WouldMerge || res[0].Outcome != workflow.Unchanged {
+		t.Errorf("dry run: outcome %q, merge %q; want %q, %q", res[0].Outcome, res[0].Merge, workflow.Unchanged, workflow.WouldMerge)
+	}
+	if diff := cmp.Diff([]string{"merge PR #1 (" + u.Head[:12] + ") into staging-nixos"}, res[0].Actions); diff != "" {
+		t.Errorf("dry-run actions (-want +got):\n%s", diff)
+	}
+	if got := writes(f.sim.Requests()); got != nil {
+		t.Errorf("a dry run wrote: %v", got)
+	}
 	step(workflow.Merged, "")
 
 	pr, _ := f.sim.PR("NixOS", "nixpkgs", 1)
@@ -319,7 +335,7 @@ func TestMergeOwnPR(t *testing.T) {
 		t.Errorf("after merge: %+v", pr)
 	}
 	// Merged: the next cycle with the same head leaves it be.
-	res := syncOK(t, w, u)
+	res = syncOK(t, w, u)
 	if res[0].Outcome != workflow.AlreadyMerged || len(res[0].Actions) != 0 {
 		t.Errorf("after merge: %+v", res[0])
 	}
@@ -339,6 +355,9 @@ func TestDryRun(t *testing.T) {
 	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
 	u.Build = passed("linux_6_12")
 	res := syncOK(t, f.workflow(), u)
+	if res[0].Outcome != workflow.WouldOpen || res[0].Number != 0 {
+		t.Errorf("dry-run outcome %q #%d, want %q #0", res[0].Outcome, res[0].Number, workflow.WouldOpen)
+	}
 	if diff := cmp.Diff([]string{
 		"open draft PR kupdate-bot:kupdate/staging-nixos/updates -> staging-nixos: Kernel updates for 2026-01-10",
 		"label the new PR: backport release-25.11",

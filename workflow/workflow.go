@@ -217,18 +217,46 @@ const (
 	Failing       Outcome = "failing"        // merge: refused, a check failed
 	Merged        Outcome = "merged"         // merged now
 	Enqueued      Outcome = "enqueued"       // added to (or already in) the base's merge queue
+
+	// A dry run writes nothing, so what it would have written is an
+	// intention, never a fact: these stand for Opened, Updated, Merged and
+	// Enqueued (an outcome that needs no write, Unchanged, Waiting or a PR
+	// already in the queue, is the same in a dry run).
+	WouldOpen    Outcome = "would-open"    // dry run: kupdate would open it
+	WouldUpdate  Outcome = "would-update"  // dry run: title, body, base, labels or draft state would be brought up to date
+	WouldMerge   Outcome = "would-merge"   // dry run: every condition holds; it would be merged
+	WouldEnqueue Outcome = "would-enqueue" // dry run: it would be added to the base's merge queue
 )
+
+// done is o, the outcome of a write, as a dry run (which only records the
+// write) must report it.
+func (w *Workflow) done(o Outcome) Outcome {
+	if !w.dryRun {
+		return o
+	}
+	switch o {
+	case Opened:
+		return WouldOpen
+	case Updated:
+		return WouldUpdate
+	case Merged:
+		return WouldMerge
+	case Enqueued:
+		return WouldEnqueue
+	}
+	return o
+}
 
 // PRResult is what Sync did for one branch.
 type PRResult struct {
 	Branch  string
-	Number  int    // 0 when no PR exists (or, in a dry run, would be opened)
-	URL     string // the PR's web page
-	Outcome Outcome
+	Number  int     // 0 when no PR exists (or, in a dry run, would be opened)
+	URL     string  // the PR's web page
+	Outcome Outcome // in a dry run WouldOpen or WouldUpdate where a write was due
 	Title   string
 	Body    string
 	Labels  []string
-	Merge   Outcome // "" when merging is off or the PR is not open
+	Merge   Outcome // "" when merging is off or the PR is not open; WouldMerge, WouldEnqueue in a dry run
 	Reason  string  // why Declined, or why the merge waits or was refused
 	Actions []string
 	Err     error
@@ -362,7 +390,7 @@ func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, re
 	if draft {
 		kind = "draft PR"
 	}
-	res.Outcome, res.Title, res.Body = Opened, title, text
+	res.Outcome, res.Title, res.Body = w.done(Opened), title, text
 	var pr *github.PullRequest
 	err := w.write(ctx, acts, fmt.Sprintf("open %s %s -> %s: %s", kind, head, u.Base, title),
 		fmt.Sprintf("check that %s was pushed and is ahead of %s, and that the base branch %s exists in %s/%s", head, u.Base, u.Base, w.owner, w.repo),
@@ -425,7 +453,7 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 	// shows the new head: the body is how a later cycle knows the head is
 	// not new any more, and then a person who marks it ready decides.
 	if u.Draft && !pr.GetDraft() && (!ok || have.head != want.head) {
-		res.Outcome = Updated
+		res.Outcome = w.done(Updated)
 		if err := w.convertToDraft(ctx, acts, pr, u.Head); err != nil {
 			return err
 		}
@@ -453,7 +481,7 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 		what = append(what, "base "+u.Base)
 	}
 	if len(what) > 0 {
-		res.Outcome = Updated
+		res.Outcome = w.done(Updated)
 		if err := w.write(ctx, acts, fmt.Sprintf("edit PR #%d: %s", n, strings.Join(what, ", ")), "", func(ctx context.Context) error {
 			_, _, err := w.gh.PullRequests.Edit(ctx, w.owner, w.repo, n, edit)
 			return err
@@ -474,7 +502,7 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 		}
 	}
 	if len(missing) > 0 {
-		res.Outcome = Updated
+		res.Outcome = w.done(Updated)
 		if err := w.write(ctx, acts, fmt.Sprintf("label PR #%d: %s", n, strings.Join(missing, ", ")), "", func(ctx context.Context) error {
 			_, _, err := w.gh.Issues.AddLabelsToIssue(ctx, w.owner, w.repo, n, missing)
 			return err

@@ -57,7 +57,7 @@ func TestPromoteCommand(t *testing.T) {
 	}
 
 	code, stdout, stderr := kupdate("promote", "--dry-run")
-	want := "staging-nixos -> master: 1 commit ahead, no PR yet: opened\n" +
+	want := "staging-nixos -> master: 1 commit ahead, no PR yet: would-open\n" +
 		"  would: open PR NixOS:staging-nixos -> master: staging-nixos merge for 2026-01-11\n"
 	if code != 0 || stdout != want {
 		t.Errorf("dry run: exit %d\n got: %q\nwant: %q\n%s", code, stdout, want, stderr)
