@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/google/go-github/v92/github"
 
@@ -78,13 +80,48 @@ func appendPair(ps []config.Pair, p config.Pair) []config.Pair {
 	return append(ps, p)
 }
 
-func promotionBody(p config.Pair, merge bool) string {
-	how := fmt.Sprintf("kupdate merges it (or adds it to the merge queue of `%s`) once every status check on its head is green; while no check has reported, it waits.", p.To)
-	if !merge {
-		how = "kupdate does not merge it (promote.merge is off): a person merges it once every status check is green."
+// Who merges a promotion PR, as its body says and its marker records.
+const (
+	mergeOff   = "off"   // promote.merge is off: a person
+	mergeOn    = "on"    // kupdate merges it
+	mergeQueue = "queue" // kupdate adds it to the target's merge queue
+)
+
+var promotionMarkerRE = regexp.MustCompile(`<!-- kupdate: promote \S+ -> \S+(?: merge=(\w+))? -->`)
+
+// promotionMode is who the body of a promotion PR says merges it; false
+// when the body has no marker or one written before it said so.
+func promotionMode(body string) (string, bool) {
+	m := promotionMarkerRE.FindStringSubmatch(body)
+	if m == nil || m[1] == "" {
+		return "", false
 	}
-	return fmt.Sprintf("<!-- kupdate: promote %s -> %s -->\nBrings `%s` into `%s`, as nixpkgs' kernel process does once every status check is green.\n\n%s\n\n---\n\n%s\n",
-		p.From, p.To, p.From, p.To, how, Disclosure)
+	return m[1], true
+}
+
+// promotionBody says what the PR brings and who merges it, as the
+// configuration (promote.merge) and the target's rules (a merge queue) have
+// it. nixpkgs' automation policy wants a person to review what automation
+// proposes: with merging off that person reviews this PR; with it on, kupdate
+// merges without another review, and the body says why that holds (each
+// commit was reviewed on its way into the staging branch) and how to stop
+// it.
+func promotionBody(p config.Pair, mode string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<!-- kupdate: promote %s -> %s merge=%s -->\n", p.From, p.To, mode)
+	fmt.Fprintf(&b, "Brings `%s` into `%s`. It adds no change of its own: each commit it brings was reviewed by a person before it was merged into `%s`.\n\n", p.From, p.To, p.From)
+	if mode == mergeOff {
+		b.WriteString("kupdate does not merge it (`promote.merge` is off): a person reviews it and merges it once every status check on its head is green.\n\n---\n\n")
+		b.WriteString(Disclosure + "\n")
+		return b.String()
+	}
+	how, then := "merges this PR", ""
+	if mode == mergeQueue {
+		how, then = fmt.Sprintf("adds this PR to the merge queue of `%s`", p.To), " (the queue then merges it)"
+	}
+	fmt.Fprintf(&b, "`promote.merge` is on: kupdate %s once every status check on its head is green%s; until at least one check has reported, it waits. It asks for no further review (an approval that `%s`'s protection requires still holds it back). To stop it, close this PR: kupdate opens a new one only when `%s` moves on.\n\n---\n\n", how, then, p.To, p.From)
+	fmt.Fprintf(&b, "This PR was prepared by kupdate, an automated tool. nixpkgs' automation policy wants a person to review what automation proposes: each commit here was reviewed on its way into `%s`, and this PR only carries them on.\n", p.From)
+	return b.String()
 }
 
 func (w *Workflow) promoteOne(ctx context.Context, p config.Pair, res *PromoteResult, acts *[]string) error {
@@ -133,13 +170,39 @@ func (w *Workflow) promoteOne(ctx context.Context, p config.Pair, res *PromoteRe
 			return nil
 		}
 	}
+	// The body says who merges the PR, so with merging on the target's
+	// rules (a merge queue?) are read before it is written; the merge
+	// decision below uses the same answer.
+	var r rules
+	mode := mergeOff
+	if w.promote.Merge {
+		if r, err = w.branchRules(ctx, p.To); err != nil {
+			return err
+		}
+		mode = mergeOn
+		if r.queue {
+			mode = mergeQueue
+		}
+	}
+	text := promotionBody(p, mode)
 	if pr != nil {
-		res.Number, res.URL, res.Outcome = pr.GetNumber(), pr.GetHTMLURL(), Open
+		n := pr.GetNumber()
+		res.Number, res.URL, res.Outcome = n, pr.GetHTMLURL(), Open
+		// Rewritten only when who merges it changed (or an older kupdate
+		// wrote it without saying): a person's edit stays otherwise.
+		if have, ok := promotionMode(pr.GetBody()); !ok || have != mode {
+			err := w.write(ctx, acts, fmt.Sprintf("edit PR #%d: body", n), "", func(ctx context.Context) error {
+				_, _, err := w.gh.PullRequests.Edit(ctx, w.owner, w.repo, n, &github.PullRequest{Body: &text})
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
 	} else {
 		// Not a draft: its commits were each reviewed and merged already,
 		// and a draft can be neither merged nor queued.
 		title := promotionTitle(p.From, w.clock())
-		text := promotionBody(p, w.promote.Merge)
 		res.Outcome = w.done(Opened)
 		err := w.write(ctx, acts, fmt.Sprintf("open PR %s:%s -> %s: %s", w.owner, p.From, p.To, title),
 			fmt.Sprintf("check that branches %s and %s exist in %s/%s", p.From, p.To, w.owner, w.repo),
@@ -170,10 +233,6 @@ func (w *Workflow) promoteOne(ctx context.Context, p config.Pair, res *PromoteRe
 	if v != Merged {
 		res.Outcome, res.Reason = v, why
 		return nil
-	}
-	r, err := w.branchRules(ctx, p.To)
-	if err != nil {
-		return err
 	}
 	// Every check is green; a required one that has not reported yet still
 	// holds the merge back.

@@ -55,9 +55,12 @@ func TestPromotion(t *testing.T) {
 	if pr.Title != "staging-nixos merge for 2026-01-10" || pr.Draft || pr.Head != "staging-nixos" || pr.HeadOwner != "NixOS" || pr.Base != "master" {
 		t.Errorf("promotion PR: %+v", pr)
 	}
+	golden(t, "promotion-merge.md", pr.Body)
 	f.wantRequests(
 		"GET /repos/NixOS/nixpkgs/compare/master...staging-nixos?per_page=1 200",
 		"GET /repos/NixOS/nixpkgs/pulls?base=master&head=NixOS%3Astaging-nixos&state=all 200",
+		"GET /repos/NixOS/nixpkgs/branches/master 200",
+		"GET /repos/NixOS/nixpkgs/rules/branches/master?per_page=100 200",
 		"POST /repos/NixOS/nixpkgs/pulls 201",
 		"GET /repos/NixOS/nixpkgs/commits/"+head+"/status?per_page=100 200",
 		"GET /repos/NixOS/nixpkgs/commits/"+head+"/check-runs?per_page=100 200",
@@ -86,10 +89,10 @@ func TestPromotion(t *testing.T) {
 	f.wantRequests(
 		"GET /repos/NixOS/nixpkgs/compare/master...staging-nixos?per_page=1 304",
 		"GET /repos/NixOS/nixpkgs/pulls?base=master&head=NixOS%3Astaging-nixos&state=all 304",
+		"GET /repos/NixOS/nixpkgs/branches/master 304",
+		"GET /repos/NixOS/nixpkgs/rules/branches/master?per_page=100 304",
 		"GET /repos/NixOS/nixpkgs/commits/"+head+"/status?per_page=100 304",
 		"GET /repos/NixOS/nixpkgs/commits/"+head+"/check-runs?per_page=100 200",
-		"GET /repos/NixOS/nixpkgs/branches/master 200",
-		"GET /repos/NixOS/nixpkgs/rules/branches/master?per_page=100 200",
 		"PUT /repos/NixOS/nixpkgs/pulls/1/merge 200",
 	)
 	merge := f.sim.BranchSHA("NixOS", "nixpkgs", "master")
@@ -119,6 +122,7 @@ func TestPromotionMergeQueue(t *testing.T) {
 	if !pr.InMergeQueue || pr.Merged {
 		t.Errorf("not in the queue: %+v", pr)
 	}
+	golden(t, "promotion-merge-queue.md", pr.Body)
 	if diff := cmp.Diff([]string{"POST /repos/NixOS/nixpkgs/pulls", "POST /graphql PullRequestMergeQueue", "POST /graphql EnqueuePullRequest"}, writes(f.sim.Requests())); diff != "" {
 		t.Errorf("writes (-want +got):\n%s", diff)
 	}
@@ -166,8 +170,116 @@ func TestPromotionMergeOff(t *testing.T) {
 		}
 	}
 	pr, _ := f.sim.PR("NixOS", "nixpkgs", 2)
-	if pr.Title != "staging-nixos-25.11 merge for 2026-01-10" || !strings.Contains(pr.Body, "promote.merge is off") {
+	if pr.Title != "staging-nixos-25.11 merge for 2026-01-10" {
 		t.Errorf("stable promotion PR: %+v", pr)
+	}
+	golden(t, "promotion-merge-off.md", pr.Body)
+}
+
+// TestPromotionBodyFollowsConfig: the body says who merges the PR, and says
+// it again when that changes (promote.merge turned on, the target given a
+// merge queue), or when an older kupdate wrote it without saying; otherwise
+// it is not rewritten, and a person's edit of the text stays.
+func TestPromotionBodyFollowsConfig(t *testing.T) {
+	f := newFixture(t)
+	stagingAhead(t, f)
+	if res := promote(t, f.workflow()); res.Outcome != workflow.Opened {
+		t.Fatalf("opened: %+v", res)
+	}
+	body := func() string {
+		t.Helper()
+		pr, err := f.sim.PR("NixOS", "nixpkgs", 1)
+		must(t, err)
+		return pr.Body
+	}
+	if !strings.Contains(body(), " merge=off -->") {
+		t.Fatalf("merge off: %s", body())
+	}
+	f.requests()
+
+	for _, step := range []struct {
+		name   string
+		before func()
+		edit   bool
+		marker string
+	}{
+		{"same config", func() {}, false, " merge=off -->"},
+		{"promote.merge on", func() { f.cfg.Promote.Merge = true }, true, " merge=on -->"},
+		{"a person's edit of the text", func() {
+			must(t, f.sim.SetBody("NixOS", "nixpkgs", 1, body()+"\nHeld for the 26.05 branch-off. -- alice\n"))
+		}, false, " merge=on -->"},
+		{"a merge queue on master", func() {
+			must(t, f.sim.Protect("NixOS", "nixpkgs", "master", githubtest.Protection{MergeQueue: true}))
+		}, true, " merge=queue -->"},
+		{"written by an older kupdate", func() {
+			must(t, f.sim.SetBody("NixOS", "nixpkgs", 1, "<!-- kupdate: promote staging-nixos -> master -->\nBrings it.\n"))
+		}, true, " merge=queue -->"},
+	} {
+		step.before()
+		res := promote(t, f.workflow())
+		var want []string
+		if step.edit {
+			want = []string{"edit PR #1: body"}
+		}
+		if diff := cmp.Diff(want, res.Actions); diff != "" {
+			t.Errorf("%s: actions (-want +got):\n%s", step.name, diff)
+		}
+		if got := body(); !strings.Contains(got, step.marker) {
+			t.Errorf("%s: body lacks %q:\n%s", step.name, step.marker, got)
+		}
+	}
+	if !strings.Contains(body(), "adds this PR to the merge queue of `master` once every status check on its head is green (the queue then merges it)") {
+		t.Errorf("final body: %s", body())
+	}
+}
+
+// TestPromotionDryRun: a dry run reads everything and says what it would
+// do, in words that cannot be taken for what happened.
+func TestPromotionDryRun(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		queue   bool
+		open    bool // a promotion PR is open already
+		want    workflow.Outcome
+		actions []string
+	}{
+		{"would open", false, false, workflow.WouldOpen, []string{"open PR NixOS:staging-nixos -> master: staging-nixos merge for 2026-01-10"}},
+		{"would merge", false, true, workflow.WouldMerge, []string{"merge PR #1 (HEAD) into master"}},
+		{"would enqueue", true, true, workflow.WouldEnqueue, []string{"enqueue PR #1 (HEAD) in the merge queue of master"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(c *config.Config) { c.Promote.Merge = true })
+			if tc.queue {
+				must(t, f.sim.Protect("NixOS", "nixpkgs", "master", githubtest.Protection{MergeQueue: true}))
+			}
+			head := stagingAhead(t, f)
+			if tc.open {
+				// Opened by an earlier cycle with no check reported yet.
+				if res := promote(t, f.workflow()); res.Outcome != workflow.NoChecks {
+					t.Fatalf("opening: %+v", res)
+				}
+			}
+			must(t, f.sim.SetStatus("NixOS", "nixpkgs", head, "ofborg-eval", "success"))
+			f.requests()
+			f.opts.DryRun = true
+			res := promote(t, f.workflow())
+			want := make([]string, len(tc.actions))
+			for i, a := range tc.actions {
+				want[i] = strings.ReplaceAll(a, "HEAD", head[:12])
+			}
+			if res.Outcome != tc.want || res.Err != nil {
+				t.Errorf("outcome %q (%v), want %q", res.Outcome, res.Err, tc.want)
+			}
+			if diff := cmp.Diff(want, res.Actions); diff != "" {
+				t.Errorf("actions (-want +got):\n%s", diff)
+			}
+			if got := writes(f.sim.Requests()); got != nil && !(tc.queue && len(got) == 1 && got[0] == "POST /graphql PullRequestMergeQueue") {
+				t.Errorf("a dry run wrote: %v", got)
+			}
+			if pr, err := f.sim.PR("NixOS", "nixpkgs", 1); tc.open && (err != nil || pr.Merged || pr.InMergeQueue) {
+				t.Errorf("after the dry run: %+v, %v", pr, err)
+			}
+		})
 	}
 }
 

@@ -543,3 +543,17 @@ func (s *Server) SetTitle(owner, name string, number int, title string) error {
 	p.updated = s.now()
 	return nil
 }
+
+// SetBody rewrites a PR's description, as a person does in the web
+// interface.
+func (s *Server) SetBody(owner, name string, number int, body string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, p, err := s.pullFor(owner, name, number)
+	if err != nil {
+		return err
+	}
+	p.body = body
+	p.updated = s.now()
+	return nil
+}
