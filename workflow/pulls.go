@@ -83,3 +83,22 @@ func (w *Workflow) FindPR(ctx context.Context, branch string) (*PullRequest, err
 	}
 	return fromGitHub(best), nil
 }
+
+// OpenPR returns the open PR from kupdate's branch that Sync would bring up
+// to date (the one against base, "" meaning nixpkgs.base, else one against
+// another base), or nil when none is open. It writes nothing: a cycle whose
+// push failed uses it to show the PR the branch already has, which still
+// holds what was pushed before. One request, conditional.
+func (w *Workflow) OpenPR(ctx context.Context, branch, base string) (*PullRequest, error) {
+	if base == "" {
+		base = w.base
+	}
+	prs, err := w.findPRs(ctx, w.headOwner, branch, "", "all")
+	if err != nil {
+		return nil, err
+	}
+	if p := openPR(prs, base); p != nil {
+		return fromGitHub(p), nil
+	}
+	return nil, nil
+}

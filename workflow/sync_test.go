@@ -484,8 +484,43 @@ func TestFailedBuildIsDraft(t *testing.T) {
 	if len(res[0].Actions) == 0 || res[0].Actions[0] != "convert PR #1 to a draft: "+u.Head[:12]+" failed to build" {
 		t.Errorf("dry run actions: %v", res[0].Actions)
 	}
+	if res[0].Outcome != workflow.WouldUpdate {
+		t.Errorf("dry run outcome %q, want %q", res[0].Outcome, workflow.WouldUpdate)
+	}
 	if got := writes(f.sim.Requests()); got != nil {
 		t.Errorf("dry run wrote: %v", got)
 	}
 	isDraft(false)
+}
+
+// TestOpenPR: what a cycle whose push failed shows for the branch: the open
+// PR Sync would have updated, found with one conditional read and no write.
+func TestOpenPR(t *testing.T) {
+	f := newFixture(t)
+	w := f.workflow()
+	ctx := context.Background()
+	if pr, err := w.OpenPR(ctx, rolling, ""); pr != nil || err != nil {
+		t.Fatalf("before any PR: %+v, %v", pr, err)
+	}
+	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+	syncOK(t, w, u)
+	f.requests()
+
+	pr, err := w.OpenPR(ctx, rolling, "")
+	must(t, err)
+	if pr == nil || pr.Number != 1 || pr.URL != f.sim.URL()+"/NixOS/nixpkgs/pull/1" || pr.State != "open" || pr.Base != "staging-nixos" || pr.HeadSHA != u.Head {
+		t.Fatalf("open PR: %+v", pr)
+	}
+	f.wantRequests("GET /repos/NixOS/nixpkgs/pulls?head=kupdate-bot%3Akupdate%2Fstaging-nixos%2Fupdates&state=all 200")
+	// Asked again: a 304, not counted against the rate limit.
+	if pr, err := w.OpenPR(ctx, rolling, "staging-nixos"); err != nil || pr == nil || pr.Number != 1 {
+		t.Errorf("again: %+v, %v", pr, err)
+	}
+	f.wantRequests("GET /repos/NixOS/nixpkgs/pulls?head=kupdate-bot%3Akupdate%2Fstaging-nixos%2Fupdates&state=all 304")
+
+	// Closed by a maintainer: no open PR to show.
+	must(t, f.sim.ClosePR("NixOS", "nixpkgs", 1))
+	if pr, err := w.OpenPR(ctx, rolling, ""); pr != nil || err != nil {
+		t.Errorf("after the close: %+v, %v", pr, err)
+	}
 }

@@ -315,25 +315,33 @@ func (w *Workflow) findPRs(ctx context.Context, owner, branch, base, state strin
 	return prs, err
 }
 
+// openPR is the open PR among prs that Sync brings up to date: the one
+// against base, otherwise one against another base (it is moved, not
+// duplicated); nil when none is open.
+func openPR(prs []*github.PullRequest, base string) *github.PullRequest {
+	var other *github.PullRequest
+	for _, p := range prs {
+		if p.GetState() != "open" {
+			continue
+		}
+		if p.GetBase().GetRef() == base {
+			return p
+		}
+		other = p
+	}
+	return other
+}
+
 func (w *Workflow) syncBranch(ctx context.Context, run *runState, u BranchUpdate, res *PRResult, acts *[]string) error {
 	prs, err := w.findPRs(ctx, w.headOwner, u.Branch, "", "all")
 	if err != nil {
 		return err
 	}
-	var pr, latest *github.PullRequest
+	pr := openPR(prs, u.Base)
+	var latest *github.PullRequest
 	for _, p := range prs {
 		if latest == nil || p.GetNumber() > latest.GetNumber() {
 			latest = p
-		}
-		if p.GetState() == "open" && p.GetBase().GetRef() == u.Base {
-			pr = p
-		}
-	}
-	if pr == nil {
-		for _, p := range prs { // an open PR against another base is moved, not duplicated
-			if p.GetState() == "open" {
-				pr = p
-			}
 		}
 	}
 	labels, err := w.labelsFor(ctx, run, u.Base)
