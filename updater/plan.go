@@ -58,11 +58,14 @@ type Note struct {
 // String is the note as kupdate prints it: "6.18: 6.18.6 not yet signed on
 // kernel.org". A hardened kernel's note says so ("6.12 (hardened): ..."), so
 // that it is not mistaken for the plain kernel of the same branch.
-func (n Note) String() string {
+func (n Note) String() string { return n.Label() + ": " + n.Reason }
+
+// Label is what the note is about: "6.18", or "6.12 (hardened)".
+func (n Note) Label() string {
 	if IsHardenedAttr(n.Attr) && n.Branch != "hardened" {
-		return n.Branch + " (hardened): " + n.Reason
+		return n.Branch + " (hardened)"
 	}
-	return n.Branch + ": " + n.Reason
+	return n.Branch
 }
 
 // IsHardenedAttr reports whether attr is a hardened kernel
