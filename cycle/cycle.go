@@ -207,7 +207,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 		c.hardened = newHardened(cfg, o.UserAgent, o.GitHubTransport, c.getenv)
 	}
 
-	bopts := []build.Option{build.WithLogger(c.log), build.WithEnv(o.BuildEnv...)}
+	bopts := []build.Option{build.WithLogger(progressLogger(c.log, o.Progress != nil)), build.WithEnv(o.BuildEnv...)}
 	if o.Progress != nil {
 		bopts = append(bopts, build.WithProgress(o.Progress, o.ProgressEvery))
 	}

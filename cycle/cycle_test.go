@@ -128,6 +128,9 @@ func TestRunAndRunAgain(t *testing.T) {
 		t.Errorf("the second cycle changed the world (-before +after):\n%s", diff)
 	}
 	golden(t, "run-again.txt", summary(t, f, rep2))
+	if strings.Contains(f.logs.String(), "err=<nil>") {
+		t.Errorf("the log names errors that are not there:\n%s", f.logs)
+	}
 }
 
 func dryRun(o *cycle.Options) { o.DryRun = true }

@@ -6,9 +6,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kupdate/kupdate/cycle"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+	"github.com/kupdate/kupdate/server"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
@@ -142,16 +144,27 @@ func TestForeignCommitLeftAlone(t *testing.T) {
 	}
 }
 
-// A newer point release updates the rolling PR in place; the init's PR is
-// left as it is.
+// A newer point release updates the rolling PR in place, and only its
+// kernel is built again: the other kernel's entry is as it was built. The
+// summary says so per change; the init's PR is left as it is.
 func TestNewerPointRelease(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.run()
 	must(t, f.ko.Upsert(kernelorgtest.Spec{Version: "6.12.66", Moniker: "longterm"}))
 	f.gh.ResetRequests()
-	rep := f.run()
+	reg := prometheus.NewRegistry()
+	rep := f.run(func(o *cycle.Options) { o.Metrics = server.NewMetrics(reg) })
 	golden(t, "newer.txt", summary(t, f, rep))
+	if diff := cmp.Diff(map[string]float64{
+		`kupdate_build_results_total{status="passed",tier="configfile"}`: 1,
+		`kupdate_build_results_total{status="passed",tier="eval"}`:       1,
+	}, counters(t, reg, "kupdate_build_results_total")); diff != "" {
+		t.Errorf("builds of the second cycle (-want +got):\n%s", diff)
+	}
+	if got := strings.Count(f.logs.String(), `msg="cycle: building" branch=kupdate/staging-nixos/updates attrs=[linux_6_12] reused=1`); got != 1 {
+		t.Errorf("the second cycle built linux_6_12 alone %d times, want 1:\n%s", got, f.logs)
+	}
 	prs := f.gh.PRs("NixOS", "nixpkgs")
 	if len(prs) != 2 || !strings.Contains(prs[0].Body, "`linux_6_12: 6.12.64 -> 6.12.66`") || prs[0].HeadSHA != f.forkBranches()[rolling] {
 		t.Errorf("PRs: %+v", prs)
@@ -206,4 +219,31 @@ func TestHardenedInitWaitsForItsBranch(t *testing.T) {
 		t.Errorf("%d PRs, want 2", n)
 	}
 	golden(t, "hardened-waits.txt", summary(t, f, rep))
+}
+
+// A push the fork refuses fails its branch only; the summary still shows
+// the PR the branch has.
+func TestPushFailedShowsThePR(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.run()
+	must(t, f.ko.Upsert(kernelorgtest.Spec{Version: "6.12.66", Moniker: "longterm"}))
+	f.refuse.Store(true)
+	rep, err := f.cycle().Run(context.Background())
+	if err != nil {
+		t.Fatalf("cycle stopped: %v\n%s", err, f.logs)
+	}
+	if err := rep.Err(); err == nil || !strings.Contains(err.Error(), "push of kupdate/staging-nixos/updates to FORK rejected: ") && !strings.Contains(f.stable(err.Error()), "push of kupdate/staging-nixos/updates to FORK rejected: ") {
+		t.Errorf("Err() = %v", err)
+	}
+	got := summary(t, f, rep)
+	for _, want := range []string{
+		"linux_6_12: 6.12.64 -> 6.12.66  kupdate/staging-nixos/updates          push-failed  #1 GITHUB/NixOS/nixpkgs/pull/1  passed\n",
+		"linux_6_18: 6.18.5 -> 6.18.6    kupdate/staging-nixos/updates          push-failed  #1 GITHUB/NixOS/nixpkgs/pull/1  passed (earlier build)\n",
+		"\nfailed: kupdate/staging-nixos/updates: push of kupdate/staging-nixos/updates to FORK rejected: ",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in the summary:\n%s", want, got)
+		}
+	}
 }

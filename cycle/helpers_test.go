@@ -65,6 +65,7 @@ type fixture struct {
 	cache    string
 	receives atomic.Int64 // git-receive-pack requests to the fork: pushes
 	gitReqs  atomic.Int64 // every git request to the fork
+	refuse   atomic.Bool  // the fork refuses pushes (403 to git-receive-pack)
 	logs     *syncBuffer
 	forkURL  string
 }
@@ -131,6 +132,10 @@ func newFixture(t testing.TB, specs ...kernelorgtest.Spec) *fixture {
 		f.gitReqs.Add(1)
 		if strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
 			f.receives.Add(1)
+			if f.refuse.Load() {
+				http.Error(w, "pushes refused by the test", http.StatusForbidden)
+				return
+			}
 		}
 		f.gh.ServeHTTP(w, r)
 	}))

@@ -3,6 +3,7 @@ package cycle
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -37,6 +38,8 @@ func (r *Report) WriteSummary(w io.Writer) error {
 					pr = fmt.Sprintf("#%d %s", p.Number, p.URL)
 				} else if p != nil && p.Outcome == workflow.WouldOpen {
 					pr = "new"
+				} else if n, url, _ := ch.Branch.pr(); n != 0 {
+					pr = fmt.Sprintf("#%d %s", n, url)
 				}
 			}
 			switch {
@@ -45,7 +48,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 			case bs == "":
 				bs = "not built"
 			}
-			if ch.Branch != nil && ch.Branch.Reused && bs != "not built" {
+			if ch.reusedBuild() && bs != "not built" {
 				bs += " (earlier build)"
 			}
 			outcome := ch.Outcome()
@@ -54,6 +57,8 @@ func (r *Report) WriteSummary(w io.Writer) error {
 				outcome = "would be opened"
 			case workflow.WouldUpdate:
 				outcome = "would be updated"
+			case "would-add":
+				outcome = "would be added"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Change.Title, branch, outcome, pr, bs)
 		}
@@ -69,6 +74,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		}
 	}
 	for _, br := range r.Branches {
+		notes = append(notes, keptNotes(br)...)
 		switch {
 		case br.Push == gitops.SkippedForeign:
 			notes = append(notes, "left alone: "+br.Err.Error())
@@ -99,7 +105,8 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	for _, p := range r.Promotions {
 		notes = append(notes, "promote "+promotionLine(p))
 	}
-	if r.PromoteErr != nil {
+	if r.PromoteErr != nil && !slices.ContainsFunc(r.Promotions, func(p workflow.PromoteResult) bool { return p.Err != nil }) {
+		// A pair's failure is on its own line already.
 		notes = append(notes, "failed: promotion: "+r.PromoteErr.Error())
 	}
 	if len(notes) > 0 {

@@ -60,15 +60,56 @@ type BranchResult struct {
 	Push    gitops.Outcome   // "" when it was never pushed (an error came first)
 	Head    string           // the fork's branch head after the push (or, dry, after a push)
 	// Build is the result of building the branch's candidates, empty when
-	// they were not built (--no-build, a dry run without an earlier result).
-	// Reused is set when the result is that of the same content built by an
-	// earlier cycle.
+	// they were not built (--no-build, a dry run without an earlier result
+	// for each). Results are kept per attribute, by what its derivation
+	// reads (builds.go): ReusedAttr says which came from an earlier cycle,
+	// and Reused is set when all of them did.
 	Build  build.Report
 	Reused bool
 	PR     *workflow.PRResult
 	Err    error // why the branch did not reach an up-to-date PR
+	// Kept lists the commits of the fork's branch that pushing it as built
+	// would have withdrawn for a reason that is not theirs; when set, the
+	// branch and its PR were left exactly as they are (nothing built,
+	// pushed or written to GitHub for it).
+	Kept []Withheld
+	// Found is the branch's open PR as GitHub has it, looked up when the
+	// cycle did not reach the PR step (kept, left alone, not pushed); nil
+	// when there is none.
+	Found *workflow.PullRequest
 
-	draft bool // its PR opens as a draft (github.draft, or a failed build)
+	draft    bool            // its PR opens as a draft (github.draft, or a failed build)
+	previous []string        // titles of kupdate's commits on the fork before the push
+	reused   map[string]bool // attributes whose results an earlier cycle built
+}
+
+// ReusedAttr reports whether attr's build result is an earlier cycle's
+// (the same content built before), not a build of this cycle.
+func (b *BranchResult) ReusedAttr(attr string) bool { return b.reused[attr] }
+
+// KeptByOnly reports whether the branch was kept because --only would have
+// dropped commits from it (rather than for a change that could not be
+// verified).
+func (b *BranchResult) KeptByOnly() bool {
+	return slices.ContainsFunc(b.Kept, func(w Withheld) bool { return w.Only })
+}
+
+// pr is the branch's PR: the one the cycle synced, else the one found.
+func (b *BranchResult) pr() (number int, url, state string) {
+	switch {
+	case b.PR != nil && b.PR.Number != 0:
+		return b.PR.Number, b.PR.URL, ""
+	case b.Found != nil:
+		state := b.Found.State
+		switch {
+		case b.Found.Merged:
+			state = "merged"
+		case state == "open" && b.Found.Draft:
+			state = "draft"
+		}
+		return b.Found.Number, b.Found.URL, state
+	}
+	return 0, "", ""
 }
 
 // Failed reports whether the branch ended in a failure (the push was
@@ -77,9 +118,15 @@ func (b *BranchResult) Failed() bool {
 	return b.Err != nil && b.Push != gitops.SkippedForeign
 }
 
-// Outcome sums up what became of c: "failed", "waiting", "skipped" (someone
-// else's commits are on its branch), "push-failed", "pr-failed", or the PR's
+// Outcome sums up what became of c: "failed", "waiting", "skipped"
+// (someone else's commits are on its branch, or --only would have dropped
+// commits from it), "kept" (its branch stays as proposed: another change of
+// it could not be verified again), "push-failed", "pr-failed", or the PR's
 // outcome ("opened", "updated", "unchanged", "declined", "already-merged").
+// In a PR that got new commits, each change says what they did to it:
+// "added" (new to the PR), "updated" (the PR had another version of it),
+// "unchanged" (the PR had this very commit); a dry run says "would-add" and
+// "would-update".
 func (c *ChangeResult) Outcome() string {
 	switch {
 	case c.Err != nil:
@@ -88,8 +135,10 @@ func (c *ChangeResult) Outcome() string {
 		return "waiting"
 	case c.Branch == nil:
 		return "failed"
-	case c.Branch.Push == gitops.SkippedForeign:
+	case c.Branch.Push == gitops.SkippedForeign, c.Branch.KeptByOnly():
 		return "skipped"
+	case len(c.Branch.Kept) > 0:
+		return "kept"
 	case c.Branch.PR == nil && c.Branch.Err != nil:
 		return "push-failed"
 	case c.Branch.PR == nil:
@@ -97,23 +146,67 @@ func (c *ChangeResult) Outcome() string {
 	case c.Branch.PR.Err != nil:
 		return "pr-failed"
 	}
-	return string(c.Branch.PR.Outcome)
+	b := c.Branch
+	if o := b.PR.Outcome; o != workflow.Updated && o != workflow.WouldUpdate || b.previous == nil ||
+		b.Push != gitops.Pushed && b.Push != gitops.WouldPush {
+		return string(o)
+	}
+	// A PR that gets new commits: say what they do to this change, from what
+	// the fork's branch held before.
+	dry := b.Push == gitops.WouldPush
+	switch {
+	case slices.Contains(b.previous, c.Change.Title):
+		if !slices.ContainsFunc(b.Changes, func(o updater.Change) bool { return !slices.Contains(b.previous, o.Title) }) {
+			// The same changes on a new base: the PR as a whole was updated.
+			return string(b.PR.Outcome)
+		}
+		return "unchanged"
+	case slices.ContainsFunc(b.previous, func(t string) bool { return titleAttr(t) == c.Change.Attr }):
+		if dry {
+			return "would-update"
+		}
+		return "updated"
+	case dry:
+		return "would-add"
+	}
+	return "added"
 }
 
 // BuildStatus is the build result of c's attributes: "passed", e.g.
-// "configfile failed", or "" when they were not built.
+// "configfile failed", or "" when they were not built (or it has none).
 func (c *ChangeResult) BuildStatus() string {
-	if c.Branch == nil || len(c.Branch.Build.Results) == 0 {
+	if c.Branch == nil {
 		return ""
 	}
 	return attrsStatus(c.Branch.Build, c.Change.Build)
 }
 
+// reusedBuild reports whether every attribute of c has the result an
+// earlier cycle built.
+func (c *ChangeResult) reusedBuild() bool {
+	if c.Branch == nil || len(c.Change.Build) == 0 {
+		return false
+	}
+	for _, a := range c.Change.Build {
+		if !c.Branch.reused[a] {
+			return false
+		}
+	}
+	return true
+}
+
 // attrsStatus is the first attribute's status that did not pass ("configfile
-// failed"), or "passed".
+// failed"), "passed", or "" when an attribute has no result.
 func attrsStatus(r build.Report, attrs []string) string {
+	if len(attrs) == 0 {
+		return ""
+	}
 	for _, a := range attrs {
-		for _, res := range r.For(a) {
+		rs := r.For(a)
+		if len(rs) == 0 {
+			return ""
+		}
+		for _, res := range rs {
 			if res.Status != build.Passed {
 				return res.Tier + " " + string(res.Status)
 			}
@@ -143,10 +236,13 @@ func (r *Report) Err() error {
 		if !b.Build.OK() {
 			errs = append(errs, fmt.Errorf("%s: build failed: %s", b.Name, b.Build.Summary()))
 		}
+		if b.KeptByOnly() {
+			errs = append(errs, fmt.Errorf("%s: not updated: %s", b.Name, onlyDrops(b.Kept)))
+		}
 	}
 	for _, n := range r.Held {
 		if n.Err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", n.Branch, n.Err))
+			errs = append(errs, fmt.Errorf("%s: %w", n.Label(), n.Err))
 		}
 	}
 	if r.PromoteErr != nil {
@@ -190,7 +286,10 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 		return rep, err
 	}
 	rep.releases = releases
-	rep.Held, rep.Skipped = pl.Held, pl.Skipped
+	if err := checkOnly(c.o.Only, tree, releases, pl); err != nil {
+		return rep, err
+	}
+	rep.Held, rep.Skipped = selected(c.o.Only, pl.Held), pl.Skipped
 	for _, ch := range pl.Changes {
 		if len(c.o.Only) > 0 && !slices.Contains(c.o.Only, ch.Attr) {
 			continue
@@ -218,7 +317,7 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	if c.cfg.Promote.Enabled {
 		t0 = time.Now()
 		rep.Promotions, rep.PromoteErr = c.wf.Promote(ctx)
-		c.log.Info("cycle: promotion done", "took", since(t0), "err", rep.PromoteErr)
+		c.log.Info("cycle: promotion done", withErr(rep.PromoteErr, "took", since(t0))...)
 		if err := c.after(ctx, StepPromoted, ""); err != nil {
 			return rep, err
 		}
@@ -226,7 +325,9 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	rep.End = c.now()
 	c.observe(rep)
 	if !c.o.DryRun {
-		if len(c.o.Only) == 0 {
+		// With --only, or a branch kept as proposed, the cycle did not look
+		// at every branch's results: they are still wanted.
+		if len(c.o.Only) == 0 && !slices.ContainsFunc(rep.Branches, func(b *BranchResult) bool { return len(b.Kept) > 0 }) {
 			builds.prune()
 		}
 		if err := c.saveBuilds(builds); err != nil {
@@ -329,9 +430,11 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 	br := &BranchResult{Name: p.name, draft: c.cfg.GitHub.Draft}
 	building := !c.o.DryRun && !c.o.NoBuild
 	var built gitops.BuiltBranch
+	var commits []gitops.Commit
 	dir := c.exportPath()
+	var exported plumbing.Hash // the commit dir holds
 	for {
-		commits := c.commits(ctx, tree, p)
+		commits = c.commits(ctx, tree, p)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -352,8 +455,19 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 			return nil
 		}
 		log.Info("cycle: commits written", "commits", len(commits), "head", built.Head().String()[:12], "took", since(t0))
-		if _, ok := builds.get(builds.key(c.cfg.Build, built)); !building || ok {
-			// The same content was validated and built by an earlier cycle.
+		if !building {
+			break
+		}
+		// A change that evaluated before, with what it reads the same, is
+		// not evaluated again.
+		files := branchFiles(commits)
+		var pending []gitops.Commit
+		for _, cm := range commits {
+			if !builds.validated(changeKey(files, cm.Change)) {
+				pending = append(pending, cm)
+			}
+		}
+		if len(pending) == 0 {
 			break
 		}
 		t0 = time.Now()
@@ -365,10 +479,11 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 			c.attach(rep, p, br, commits)
 			return nil
 		}
+		exported = built.Head()
 		log.Info("cycle: tree exported for Nix", "dir", dir, "took", since(t0))
 		t0 = time.Now()
 		dropped := false
-		for _, cm := range commits {
+		for _, cm := range pending {
 			err := updater.ValidateWith(ctx, dir, cm.Change, updater.ValidateOptions{Env: c.o.BuildEnv})
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -381,14 +496,41 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 				}
 				log.Error("cycle: change does not evaluate; left out", "title", cm.Change.Title, "err", err)
 				dropped = true
+				continue
 			}
+			builds.putValidated(changeKey(files, cm.Change))
 		}
-		log.Info("cycle: validated", "took", since(t0))
+		log.Info("cycle: validated", "changes", len(pending), "took", since(t0))
 		if !dropped {
 			break
 		}
 	}
 	c.attach(rep, p, br, nil)
+
+	if p.rolling {
+		kept, err := c.withheld(ctx, repo, tree, p, br, rep)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			br.Err = err
+			log.Error("cycle: cannot tell what the fork's branch holds; not pushed", "err", err)
+			c.findPR(ctx, br)
+			return c.after(ctx, StepPushed, p.name)
+		}
+		if len(kept) > 0 {
+			// Rebuilt, the branch would withdraw commits already proposed
+			// for a reason that is not theirs: it stays as it is, PR and
+			// all, until every change it holds can be verified again.
+			br.Kept = kept
+			for _, k := range kept {
+				log.Warn("cycle: branch kept as proposed", "withheld", k.Title, "reason", k.Reason)
+			}
+			c.findPR(ctx, br)
+			return c.after(ctx, StepPushed, p.name)
+		}
+	}
+
 	for _, h := range built.Hashes {
 		br.Commits = append(br.Commits, h.String())
 		if c.o.DryRun {
@@ -400,12 +542,38 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 		}
 	}
 
-	key := builds.key(c.cfg.Build, built)
-	if r, ok := builds.get(key); ok {
-		br.Build, br.Reused = r, true
-		builds.use(key)
-		log.Info("cycle: build result reused: same content built before", "ok", r.OK())
-	} else if building {
+	// Build results per attribute: what an earlier cycle built from the same
+	// content is reused, the rest is built now.
+	files := branchFiles(commits)
+	attrs := buildAttrs(br.Changes)
+	keys := map[string]string{}
+	for _, ch := range br.Changes {
+		for _, a := range ch.Build {
+			if _, ok := keys[a]; !ok {
+				keys[a] = attrKey(c.cfg.Build, files, a, ch.Branch)
+			}
+		}
+	}
+	results := map[string][]build.Result{}
+	br.reused = map[string]bool{}
+	var missing []string
+	for _, a := range attrs {
+		if rs, ok := builds.attr(keys[a]); ok {
+			results[a], br.reused[a] = rs, true
+		} else {
+			missing = append(missing, a)
+		}
+	}
+	switch {
+	case len(missing) == 0:
+		br.Reused = len(attrs) > 0
+		if br.Reused {
+			log.Info("cycle: build results reused: same content built before", "attrs", attrs)
+		}
+	case !building:
+		// Nothing is built: show earlier results only for the whole branch.
+		results, br.reused = nil, nil
+	default:
 		// Hours of building are wasted on a branch that cannot be pushed:
 		// look first (one listing of the fork's refs).
 		pr := repo.PushDryRun(ctx, c.fork(), []gitops.BuiltBranch{built})[0]
@@ -415,38 +583,48 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 				br.Head = pr.Head.String()
 			}
 			log.Info("cycle: branch left alone: not built", "err", pr.Err)
+			c.findPR(ctx, br)
 			return c.after(ctx, StepPushed, p.name)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		target := built.Head()
 		if pr.Outcome == gitops.Unchanged && pr.Head != built.Head() {
 			// The fork keeps the branch as it is (maybe on an older base):
 			// build what its pull request holds.
-			if err := repo.Export(ctx, pr.Head, dir); err != nil {
+			target = pr.Head
+			log.Info("cycle: building the fork's head", "head", pr.Head.String()[:12])
+		}
+		if exported != target {
+			if err := repo.Export(ctx, target, dir); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
 				br.Err = fmt.Errorf("%s: %w", p.name, err)
 				return nil
 			}
-			log.Info("cycle: building the fork's head", "head", pr.Head.String()[:12])
 		}
 		t0 := time.Now()
-		log.Info("cycle: building", "attrs", buildAttrs(br.Changes))
-		results := c.runner.RunChanges(ctx, dir, br.Changes)
+		log.Info("cycle: building", "attrs", missing, "reused", len(attrs)-len(missing))
+		got := c.runner.Run(ctx, dir, missing)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		br.Build = mergeReports(results)
-		for _, res := range br.Build.Results {
+		for _, res := range got.Results {
 			c.o.Metrics.ObserveBuild(res.Tier, string(res.Status))
 		}
-		builds.put(key, br.Build)
+		for _, a := range missing {
+			results[a] = got.For(a)
+			builds.putAttr(keys[a], a, results[a])
+		}
 		if err := c.saveBuilds(builds); err != nil {
 			log.Warn("cycle: saving build results", "err", err)
 		}
-		log.Info("cycle: built", "ok", br.Build.OK(), "result", br.Build.Summary(), "took", since(t0))
+		log.Info("cycle: built", "ok", got.OK(), "result", got.Summary(), "took", since(t0))
+	}
+	for _, a := range attrs {
+		br.Build.Results = append(br.Build.Results, results[a]...)
 	}
 	if err := c.after(ctx, StepBuilt, p.name); err != nil {
 		return err
@@ -462,7 +640,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	br.Push = pr.Outcome
+	br.Push, br.previous = pr.Outcome, pr.Previous
 	head := pr.Head
 	if pr.Outcome == gitops.WouldPush {
 		head = pr.Built
@@ -470,7 +648,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 	if !head.IsZero() {
 		br.Head = head.String()
 	}
-	log.Info("cycle: push", "outcome", pr.Outcome, "head", short(br.Head), "took", since(t0), "err", pr.Err)
+	log.Info("cycle: push", withErr(pr.Err, "outcome", pr.Outcome, "head", short(br.Head), "took", since(t0))...)
 	if err := c.after(ctx, StepPushed, p.name); err != nil {
 		return err
 	}
@@ -478,6 +656,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 	case gitops.Pushed, gitops.Unchanged, gitops.WouldPush:
 	default:
 		br.Err = pr.Err
+		c.findPR(ctx, br)
 		return nil
 	}
 
@@ -499,9 +678,29 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 		br.Err = err
 	}
 	if br.PR != nil {
-		log.Info("cycle: PR synced", "pr", br.PR.Number, "outcome", br.PR.Outcome, "merge", br.PR.Merge, "took", since(t0), "err", br.PR.Err)
+		log.Info("cycle: PR synced", withErr(br.PR.Err, "pr", br.PR.Number, "outcome", br.PR.Outcome, "merge", br.PR.Merge, "took", since(t0))...)
 	}
 	return c.after(ctx, StepSynced, p.name)
+}
+
+// withErr is a log record's attributes, with "err" only when there is one.
+func withErr(err error, args ...any) []any {
+	if err != nil {
+		args = append(args, "err", err)
+	}
+	return args
+}
+
+// findPR looks up the branch's open PR when the cycle does not reach the PR
+// step (the branch was kept, left alone, or not pushed), so that the summary
+// and the state still name it. A failure to look is only logged.
+func (c *Cycle) findPR(ctx context.Context, br *BranchResult) {
+	pr, err := c.wf.OpenPR(ctx, br.Name, c.cfg.Nixpkgs.Base)
+	if err != nil {
+		c.log.Warn("cycle: looking up the branch's PR", "branch", br.Name, "err", err)
+		return
+	}
+	br.Found = pr
 }
 
 // attach adds the branch to the report and links its changes to it: the

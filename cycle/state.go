@@ -2,23 +2,18 @@ package cycle
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/kupdate/kupdate/build"
-	"github.com/kupdate/kupdate/config"
-	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/server"
 	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/workflow"
 )
 
 // stateVersion is the layout of state.json; a file of another version is
@@ -40,6 +35,10 @@ type State struct {
 	Branches   []server.BranchStatus `json:"branches"` // one per kernel attribute
 	Changes    []ChangeState         `json:"changes"`
 	PRs        []PRState             `json:"prs"` // one per kupdate branch
+	// Stale names the sources Status could not read live ("kernel.org",
+	// "nixpkgs", "github"): their values are the last cycle's. A cycle
+	// never writes it.
+	Stale []string `json:"stale,omitempty"`
 }
 
 // ChangeState is one change of the last cycle.
@@ -129,22 +128,30 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
+// prRef is the branch's PR as the cycle left it.
 func prRef(r *BranchResult) *server.PRRef {
-	if r == nil || r.PR == nil || r.PR.Number == 0 {
+	if r == nil {
 		return nil
 	}
-	state := "open"
-	switch r.PR.Outcome {
-	case "opened":
-		if r.draft {
-			state = "draft"
-		}
-	case "already-merged":
+	n, url, state := r.pr()
+	if n == 0 {
+		return nil
+	}
+	if r.PR == nil || r.PR.Number == 0 {
+		return &server.PRRef{Number: n, URL: url, State: state} // looked up, as GitHub has it
+	}
+	state = "open"
+	switch {
+	case r.PR.Merge == workflow.Merged:
+		state = "merged" // merged by this cycle
+	case r.PR.Outcome == workflow.Opened && r.draft:
+		state = "draft"
+	case r.PR.Outcome == workflow.AlreadyMerged:
 		state = "merged"
-	case "declined":
+	case r.PR.Outcome == workflow.Declined:
 		state = "closed"
 	}
-	return &server.PRRef{Number: r.PR.Number, URL: r.PR.URL, State: state}
+	return &server.PRRef{Number: n, URL: url, State: state}
 }
 
 // stateOf sums up a finished cycle.
@@ -212,7 +219,9 @@ func branchRows(tree *updater.Tree, releases []kernelorg.Release, rep *Report, a
 		}
 	}
 	for b, v := range up {
-		if _, ok := rows[updater.Attr(b)]; !ok && b != "testing" {
+		// Without the tree (none read yet) kernel.org's testing is shown
+		// too; with it, only when the tree has linux_testing.
+		if _, ok := rows[updater.Attr(b)]; !ok && (b != "testing" || tree == nil) {
 			add(b, updater.Attr(b), "", v)
 		}
 	}
@@ -249,13 +258,19 @@ func branchRows(tree *updater.Tree, releases []kernelorg.Release, rep *Report, a
 		}
 		out = append(out, *r)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if c := kernelorg.CompareSeries(out[i].Branch, out[j].Branch); c != 0 {
+	sortRows(out)
+	return out
+}
+
+// sortRows orders rows by branch (5.10 < 6.1 < 6.12, testing last), then
+// attribute.
+func sortRows(rows []server.BranchStatus) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		if c := kernelorg.CompareSeries(rows[i].Branch, rows[j].Branch); c != 0 {
 			return c < 0
 		}
-		return out[i].Attr < out[j].Attr
+		return rows[i].Attr < rows[j].Attr
 	})
-	return out
 }
 
 // describe is what became of a change, in words.
@@ -273,6 +288,9 @@ func describe(ch *ChangeResult, dry bool) string {
 	case "waiting":
 		return "waits: " + ch.Wait
 	case "skipped":
+		if ch.Branch.KeptByOnly() {
+			return "not updated: " + onlyDrops(ch.Branch.Kept)
+		}
 		return "left alone: " + ch.Branch.Err.Error()
 	case "push-failed":
 		return "not pushed: " + ch.Branch.Err.Error()
@@ -287,7 +305,16 @@ func describe(ch *ChangeResult, dry bool) string {
 		return fmt.Sprintf("PR #%d %sopened", ch.Branch.PR.Number, would)
 	case "updated", "would-update":
 		return fmt.Sprintf("PR #%d %supdated", ch.Branch.PR.Number, would)
+	case "added":
+		return fmt.Sprintf("added to PR #%d", ch.Branch.PR.Number)
+	case "would-add":
+		return fmt.Sprintf("would be added to PR #%d", ch.Branch.PR.Number)
+	case "kept":
+		return "kept as proposed: " + keptReason(ch.Branch)
 	case "unchanged":
+		if ch.Branch.PR.Merge == workflow.Merged {
+			return fmt.Sprintf("merged in #%d", ch.Branch.PR.Number)
+		}
 		return fmt.Sprintf("PR #%d up to date", ch.Branch.PR.Number)
 	case "declined":
 		return ch.Branch.PR.Reason
@@ -295,111 +322,5 @@ func describe(ch *ChangeResult, dry bool) string {
 		return fmt.Sprintf("merged in #%d", ch.Branch.PR.Number)
 	default:
 		return o
-	}
-}
-
-// buildCache keeps build results by content: the tiers and commands, Nix's
-// settings, and each commit's attributes and files (paths and bytes). A
-// branch whose content was built before (a cycle cut short after its build,
-// a second cycle with nothing new, a branch kept on its older base when the
-// base moved elsewhere) reuses the result instead of building again. The
-// base commit is not part of the key: a base that moved without touching
-// the branch's files leaves the branch where it was built (gitops keeps it),
-// and when it did touch them the files' content differs.
-type buildCache struct {
-	Entries map[string]buildEntry `json:"entries"`
-	used    map[string]bool
-}
-
-type buildEntry struct {
-	Built  time.Time    `json:"built"`
-	Report build.Report `json:"report"`
-}
-
-func (c *Cycle) loadBuilds() (*buildCache, error) {
-	bc := &buildCache{Entries: map[string]buildEntry{}, used: map[string]bool{}}
-	b, err := os.ReadFile(filepath.Join(c.cacheDir, buildsFile))
-	if os.IsNotExist(err) {
-		return bc, nil
-	}
-	if err != nil {
-		return bc, err
-	}
-	if err := json.Unmarshal(b, bc); err != nil {
-		bc.Entries = map[string]buildEntry{}
-		return bc, fmt.Errorf("%s: %w", filepath.Join(c.cacheDir, buildsFile), err)
-	}
-	if bc.Entries == nil {
-		bc.Entries = map[string]buildEntry{}
-	}
-	return bc, nil
-}
-
-func (c *Cycle) saveBuilds(bc *buildCache) error {
-	if c.o.DryRun {
-		return nil
-	}
-	b, err := json.MarshalIndent(bc, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeAtomic(filepath.Join(c.cacheDir, buildsFile), append(b, '\n'))
-}
-
-func (bc *buildCache) key(cfg config.Build, b gitops.BuiltBranch) string {
-	h := sha256.New()
-	for _, t := range cfg.Tiers {
-		fmt.Fprintf(h, "tier %s %q\n", t, cfg.Commands[t])
-	}
-	opts := make([]string, 0, len(cfg.Options))
-	for k, v := range cfg.Options {
-		opts = append(opts, k+"="+v)
-	}
-	slices.Sort(opts)
-	fmt.Fprintf(h, "options %q builders %q\n", opts, cfg.Builders)
-	for _, cm := range b.Commits {
-		fmt.Fprintf(h, "commit attrs %q\n", cm.Change.Build)
-		paths := make([]string, 0, len(cm.Files))
-		for p := range cm.Files {
-			paths = append(paths, p)
-		}
-		slices.Sort(paths)
-		for _, p := range paths {
-			sum := sha256.Sum256(cm.Files[p])
-			fmt.Fprintf(h, "file %q %x %t\n", p, sum, cm.Files[p] == nil)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-func (bc *buildCache) get(key string) (build.Report, bool) {
-	if bc == nil {
-		return build.Report{}, false
-	}
-	e, ok := bc.Entries[key]
-	return e.Report, ok
-}
-
-func (bc *buildCache) use(key string) { bc.used[key] = true }
-
-// put keeps a finished build. A timed-out tier is not kept: the next cycle
-// tries again (it may have been a slow builder, not the kernel).
-func (bc *buildCache) put(key string, r build.Report) {
-	for _, res := range r.Results {
-		if res.Status == build.TimedOut || res.Status == build.Cancelled {
-			return
-		}
-	}
-	bc.Entries[key] = buildEntry{Built: time.Now().UTC(), Report: r}
-	bc.used[key] = true
-}
-
-// prune keeps only the results the cycle used: the content of every other
-// branch has changed since.
-func (bc *buildCache) prune() {
-	for k := range bc.Entries {
-		if !bc.used[k] {
-			delete(bc.Entries, k)
-		}
 	}
 }

@@ -8,22 +8,36 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/kupdate/kupdate/gitops"
+	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/server"
 	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/workflow"
+)
+
+// Sources of live values in Status, as State.Stale names them.
+const (
+	SourceKernelOrg = "kernel.org"
+	SourceNixpkgs   = "nixpkgs"
+	SourceGitHub    = "github"
 )
 
 // Status is the last finished cycle's state (ReadState) brought up to date
 // with what can be read now, without writing anything: the versions
 // kernel.org offers, the versions in the tree at the base (the checkout's
 // HEAD, or the managed clone's base as last fetched: no fetch), and the
-// state of each kupdate PR on GitHub. What could not be read is returned as
-// errors beside the state, which then shows the last cycle's values.
+// state of each kupdate PR on GitHub. The three are read at once; bound them
+// with ctx and the clients' own timeouts and retries. What could not be read
+// is returned as errors beside the state, which then holds the last cycle's
+// values there, State.Stale naming the sources; a row the last cycle had is
+// kept even when what would show it live (kernel.org's branch, say) could
+// not be read. After the first failure GitHub is not asked again.
 func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 	var errs []error
 	st, err := ReadState(c.cacheDir)
@@ -35,23 +49,59 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 		st = &State{Version: stateVersion, BaseBranch: c.cfg.Nixpkgs.Base}
 	}
 
-	tree, base, err := c.readBase(ctx)
-	if err != nil {
-		errs = append(errs, err)
+	var (
+		wg              sync.WaitGroup
+		tree            *updater.Tree
+		base            string
+		treeErr, relErr error
+		releases        []kernelorg.Release
+		prErr           error
+		livePRs         = make([]*workflow.PullRequest, len(st.PRs))
+		lookedUp        = make([]bool, len(st.PRs))
+	)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		tree, base, treeErr = c.readBase(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		releases, relErr = c.ko.Releases(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		for i, p := range st.PRs {
+			pr, err := c.wf.FindPR(ctx, p.Branch)
+			if err != nil {
+				prErr = err // GitHub is failing: the rest would too
+				return
+			}
+			livePRs[i], lookedUp[i] = pr, true
+		}
+	}()
+	wg.Wait()
+	for _, e := range []error{treeErr, relErr, prErr} {
+		if e != nil {
+			errs = append(errs, e)
+		}
 	}
-	releases, err := c.ko.Releases(ctx)
-	if err != nil {
-		errs = append(errs, err)
+	if treeErr != nil {
+		st.Stale = append(st.Stale, SourceNixpkgs)
+	}
+	if relErr != nil {
+		st.Stale = append(st.Stale, SourceKernelOrg)
+	}
+	if prErr != nil {
+		st.Stale = append(st.Stale, SourceGitHub)
 	}
 
 	// Each PR as GitHub has it now.
 	live := map[int]*server.PRRef{}
 	for i, p := range st.PRs {
-		pr, err := c.wf.FindPR(ctx, p.Branch)
-		if err != nil {
-			errs = append(errs, err)
+		if !lookedUp[i] {
 			continue
 		}
+		pr := livePRs[i]
 		if pr == nil {
 			st.PRs[i].PR = nil
 			continue
@@ -75,7 +125,7 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 	}
 
 	if tree == nil && releases == nil {
-		return st, errs
+		return st, errs // the last cycle's rows, as they were
 	}
 	if base != "" {
 		st.Base = base
@@ -85,7 +135,9 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 		last[b.Attr] = b
 	}
 	rows := branchRows(tree, releases, nil, st.End)
+	seen := map[string]bool{}
 	for i, r := range rows {
+		seen[r.Attr] = true
 		if l, ok := last[r.Attr]; ok {
 			if tree == nil {
 				rows[i].Nixpkgs = l.Nixpkgs
@@ -102,6 +154,20 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 		} else {
 			rows[i].Reason, rows[i].CheckedAt = "not seen by a cycle yet", st.End
 		}
+	}
+	if tree == nil || releases == nil {
+		// What could not be read may be what shows a row (a new branch of
+		// kernel.org's, with its PR): keep the last cycle's.
+		for _, l := range st.Branches {
+			if seen[l.Attr] {
+				continue
+			}
+			if l.PR != nil && live[l.PR.Number] != nil {
+				l.PR = live[l.PR.Number]
+			}
+			rows = append(rows, l)
+		}
+		sortRows(rows)
 	}
 	st.Branches = rows
 	return st, errs

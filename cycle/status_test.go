@@ -2,10 +2,16 @@ package cycle_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/kupdate/kupdate/cycle"
+	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
 // Status is the last cycle's state with what is live now: kernel.org's
@@ -53,4 +59,102 @@ func stableHeads(f *fixture, s string) string {
 		rep.Branches[0], rep.Branches[1] = rep.Branches[1], rep.Branches[0]
 	}
 	return stableCommits(rep, s)
+}
+
+// A PR the cycle merges is recorded merged in state.json, not open. (A PR
+// the cycle only found is "open" whether or not it is a draft: the workflow
+// does not say; status reads it live.)
+func TestStateRecordsMerge(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.run()
+	must(t, f.gh.SetDraft("NixOS", "nixpkgs", 1, false))
+	must(t, f.gh.Review("NixOS", "nixpkgs", 1, "maintainer", "APPROVED"))
+	f.cfg.GitHub.Merge = true
+	rep := f.run()
+	if m := rep.Branches[0].PR.Merge; m != "merged" {
+		t.Fatalf("merge of #1: %q", m)
+	}
+	st, err := cycle.ReadState(f.cache)
+	must(t, err)
+	var got []string
+	for _, p := range st.PRs {
+		got = append(got, fmt.Sprintf("%s #%d %s", p.Branch, p.PR.Number, p.PR.State))
+	}
+	for _, c := range st.Changes {
+		got = append(got, fmt.Sprintf("%s: #%d %s", c.Title, c.PR.Number, c.PR.State))
+	}
+	for _, b := range st.Branches {
+		if b.PR != nil {
+			got = append(got, fmt.Sprintf("%s: #%d %s: %s", b.Attr, b.PR.Number, b.PR.State, b.Reason))
+		}
+	}
+	want := []string{
+		"kupdate/staging-nixos/updates #1 merged",
+		"kupdate/staging-nixos/linux_6_19-init #2 open",
+		"linux_6_12: 6.12.64 -> 6.12.65: #1 merged",
+		"linux_6_18: 6.18.5 -> 6.18.6: #1 merged",
+		"linux_6_19: init at 6.19: #2 open",
+		"linux_6_12: #1 merged: linux_6_12: 6.12.64 -> 6.12.65: merged in #1",
+		"linux_6_18: #1 merged: linux_6_18: 6.18.5 -> 6.18.6: merged in #1",
+		"linux_6_19: #2 open: linux_6_19: init at 6.19: PR #2 up to date",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("state.json (-want +got):\n%s", diff)
+	}
+}
+
+// With kernel.org and GitHub failing, Status shows the last cycle's rows,
+// all of them (the new branch 6.19, known from kernel.org only, with its
+// PR), names the sources it could not read, and does not ask GitHub again
+// after the first failure.
+func TestStatusWithSourcesDown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.run()
+	f.ko.SetFault("/releases.json", kernelorgtest.Fault{Status: 502})
+	f.gh.AddFault(githubtest.Fault{Method: "GET", Path: "/repos/NixOS/nixpkgs/pulls", Status: 502, Times: 100})
+	opts, err := kernelorg.OptionsFromConfig(f.cfg)
+	must(t, err)
+	opts.MaxAttempts, opts.RetryBackoff = 2, time.Millisecond
+	ko, err := kernelorg.New(opts)
+	must(t, err)
+	f.ko.ResetCounts()
+	f.gh.ResetRequests()
+	st, errs := f.cycle(dryRun, func(o *cycle.Options) { o.KernelOrg = ko }).Status(context.Background())
+	if len(errs) != 2 {
+		t.Errorf("errors: %v", errs)
+	}
+	if diff := cmp.Diff([]string{cycle.SourceKernelOrg, cycle.SourceGitHub}, st.Stale); diff != "" {
+		t.Errorf("Stale (-want +got):\n%s", diff)
+	}
+	var rows []string
+	for _, b := range st.Branches {
+		pr := "-"
+		if b.PR != nil {
+			pr = fmt.Sprintf("#%d %s", b.PR.Number, b.PR.State)
+		}
+		rows = append(rows, fmt.Sprintf("%s %s %s %s %s", b.Attr, b.Nixpkgs, b.KernelOrg, pr, b.Reason))
+	}
+	want := []string{
+		"linux_5_10 5.10.247 5.10.247 - up to date",
+		"linux_5_15 5.15.197 5.15.197 - up to date",
+		"linux_6_1 6.1.159 6.1.159 - up to date",
+		"linux_6_6 6.6.119 6.6.119 - up to date",
+		"linux_6_12 6.12.64 6.12.65 #1 draft linux_6_12: 6.12.64 -> 6.12.65: PR #1 opened",
+		"linux_6_12_hardened 6.12.63-hardened1  - up to date",
+		"linux_6_18 6.18.5 6.18.6 #1 draft linux_6_18: 6.18.5 -> 6.18.6: PR #1 opened",
+		"linux_6_18_hardened 6.18.4-hardened1  - up to date",
+		"linux_6_19  6.19 #2 draft linux_6_19: init at 6.19: PR #2 opened",
+		"linux_testing 6.19-rc4  - kernel.org lists no rc; linux_testing stays at 6.19-rc4 until the next rc1",
+	}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	if n := f.ko.Requests("/releases.json"); n != 2 {
+		t.Errorf("%d requests for releases.json, want 2", n)
+	}
+	if n := len(f.gh.Requests()); n != 2 {
+		t.Errorf("%d GitHub requests, want the 2 tries of the first PR: %v", n, f.gh.Requests())
+	}
 }

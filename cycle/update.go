@@ -144,6 +144,24 @@ func identity(cfg *config.Config) gitops.Identity {
 	return gitops.Identity{Name: cfg.Git.AuthorName, Email: cfg.Git.AuthorEmail}
 }
 
+// checkoutIdentity is who Update commits as in a maintainer's checkout: the
+// maintainer, as git would commit there (user.name and user.email of the
+// checkout's, the global and the system config), like update.sh with
+// COMMIT=1; [git] author_name and author_email when git has none. The
+// commits still say "Prepared-by: kupdate". (The branches `kupdate run`
+// pushes are always kupdate's own: that is how it knows its commits.)
+func checkoutIdentity(cfg *config.Config, dir string, o UpdateOptions) gitops.Identity {
+	id, ok, err := gitops.UserIdentity(dir, o.Getenv)
+	switch {
+	case err != nil:
+		o.Log.Warn("update: the checkout's git identity is unreadable; committing as [git] author_name", "err", err)
+	case ok:
+		o.Log.Debug("update: committing as the checkout's git user", "name", id.Name, "email", id.Email)
+		return id
+	}
+	return identity(cfg)
+}
+
 // UpdateReport is what Update did to the tree.
 type UpdateReport struct {
 	Committed bool           // the changes that stuck were committed (not NoCommit)
@@ -167,9 +185,10 @@ type UpdateChange struct {
 // Update is `kupdate update`: the plan applied to the nixpkgs tree at dir,
 // change by change, like nixpkgs' update.sh with COMMIT=1. Each change is
 // written into the tree and validated there with Nix, then committed on the
-// current branch (unless NoCommit); one that fails is rolled back and the
-// others go on. With Build, the kernels of the changes that stuck are then
-// built in the tree.
+// current branch (unless NoCommit) as the checkout's git user
+// (checkoutIdentity); one that fails is rolled back and the others go on.
+// With Build, the kernels of the changes that stuck are then built in the
+// tree.
 //
 // Before anything is written, a checkout whose files the changes touch
 // differ from HEAD is refused (a *gitops.DirtyError): kupdate would
@@ -184,7 +203,7 @@ func Update(ctx context.Context, cfg *config.Config, dir string, o UpdateOptions
 	}
 	var repo *gitops.Repo
 	if !o.NoCommit {
-		repo, err = gitops.OpenLocal(ctx, dir, gitops.Options{Identity: identity(cfg), Now: o.Now, Logger: o.Log})
+		repo, err = gitops.OpenLocal(ctx, dir, gitops.Options{Identity: checkoutIdentity(cfg, dir, o), Now: o.Now, Logger: o.Log})
 		if err != nil {
 			return nil, fmt.Errorf("%w (pass --no-commit to edit a tree without committing)", err)
 		}
@@ -229,7 +248,7 @@ func Update(ctx context.Context, cfg *config.Config, dir string, o UpdateOptions
 		}
 	}
 	if o.Build && len(applied) > 0 {
-		bopts := []build.Option{build.WithLogger(o.Log), build.WithEnv(o.BuildEnv...)}
+		bopts := []build.Option{build.WithLogger(progressLogger(o.Log, o.Progress != nil)), build.WithEnv(o.BuildEnv...)}
 		if o.Progress != nil {
 			bopts = append(bopts, build.WithProgress(o.Progress, o.ProgressEvery))
 		}

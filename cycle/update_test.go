@@ -99,9 +99,21 @@ func TestUpdate(t *testing.T) {
 		t.Errorf("Err() = %v", err)
 	}
 	golden(t, "update.txt", written(t, rep))
-	var want []string
+	var want, lines []string
+	seen := map[string]bool{}
 	for _, c := range rep.Changes {
 		want = append(want, c.Commit+" "+c.Change.Title)
+		lines = append(lines, "committed "+c.Commit[:12]+": "+c.Change.Title)
+		if seen[c.Commit] {
+			t.Errorf("commit %s reported for two changes", c.Commit)
+		}
+		seen[c.Commit] = true
+	}
+	// Each line names its own commit.
+	var b strings.Builder
+	must(t, rep.Write(&b))
+	if got := strings.TrimSuffix(b.String(), "\n"); got != strings.Join(lines, "\n") {
+		t.Errorf("Write:\n%s\nwant:\n%s", got, strings.Join(lines, "\n"))
 	}
 	if got := gitOut(t, dir, "log", "--reverse", "--format=%H %s", head+"..HEAD"); got != strings.Join(want, "\n") {
 		t.Errorf("commits, oldest first:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
@@ -338,4 +350,37 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// In a maintainer's checkout, Update commits as the maintainer, as git
+// would (the checkout's config over the global one), like update.sh with
+// COMMIT=1; the commits still say kupdate prepared them.
+func TestUpdateCommitsAsTheCheckoutsUser(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	dir := f.checkout(t)
+	home := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[user]\n\tname = Ada Maintainer\n\temail = ada@home.example\n"), 0o644))
+	gitOut(t, dir, "config", "user.email", "ada@work.example")
+	getenv := f.options().Getenv
+	rep, err := cycle.Update(context.Background(), f.cfg, dir, f.updateOptions("", func(o *cycle.UpdateOptions) {
+		o.Getenv = func(k string) string {
+			switch k {
+			case "HOME":
+				return home
+			case "GIT_CONFIG_NOSYSTEM":
+				return "1"
+			}
+			return getenv(k)
+		}
+	}))
+	if err != nil || rep.Err() != nil {
+		t.Fatalf("Update: %v, %v\n%s", err, rep.Err(), f.logs)
+	}
+	got := gitOut(t, dir, "log", "--format=%an <%ae>|%cn <%ce>|%(trailers:key=Prepared-by,valueonly,separator=%x2C)", "origin/staging-nixos..HEAD")
+	got = strings.ReplaceAll(got, "\n\n", "\n") // the trailer's own line end
+	want := strings.TrimSuffix(strings.Repeat("Ada Maintainer <ada@work.example>|Ada Maintainer <ada@work.example>|kupdate\n", 3), "\n")
+	if got != want {
+		t.Errorf("authors, committers, trailers:\n%s\nwant:\n%s", got, want)
+	}
 }

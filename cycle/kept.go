@@ -1,0 +1,266 @@
+package cycle
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/kupdate/kupdate/gitops"
+	"github.com/kupdate/kupdate/kernelorg"
+	"github.com/kupdate/kupdate/updater"
+)
+
+// A change that could not be verified again this cycle must never make
+// kupdate withdraw a commit it already proposed: a 502 from linux-hardened's
+// release listing, or a checksum list whose signature does not verify,
+// would otherwise force-push the rolling branch without the commits of that
+// source, rewrite its PR and restart its CI, and the security bumps already
+// proposed would be gone until the next cycle puts them back. So a rolling
+// branch that would lose such a commit is kept exactly as it is (branch,
+// PR, status) until every change it holds verifies again. The simpler of
+// the two ways out: carrying the fork's commit forward would mean
+// re-applying content this cycle could not check on top of content it did.
+
+// Withheld is a commit of the fork's branch that the branch as rebuilt
+// this cycle would have withdrawn, for a reason that is not the commit's
+// own: its change could not be verified again (its source failed, or has
+// not published the next version yet, or the change failed this cycle), or
+// --only left it out. The branch is then kept as it is.
+type Withheld struct {
+	Title  string // the commit's title on the fork
+	Attr   string
+	Reason string
+	Held   bool // the reason is a held change (not a change that failed)
+	Only   bool // left out by --only
+}
+
+// withheld is what pushing the rolling branch as built would withdraw from
+// the fork for a reason that is not the commits' own (see Withheld). It
+// reads the fork's branch only when a change could not be verified this
+// cycle, or with --only; a commit that is missing for a reason of its own
+// (the base has it now, kernel.org marks its branch EOL, a newer version
+// replaces it) is not withheld.
+func (c *Cycle) withheld(ctx context.Context, repo *gitops.Repo, tree *updater.Tree, p *planned, br *BranchResult, rep *Report) ([]Withheld, error) {
+	why := c.unverified(rep, p)
+	if why == nil {
+		return nil, nil
+	}
+	// At most one commit per kernel, hardened kernel and testing.
+	most := len(tree.Kernels()) + len(tree.Hardened()) + 2
+	prop, err := repo.Proposed(ctx, c.fork(), p.name, most)
+	if err != nil {
+		return nil, fmt.Errorf("%s: checking what the fork's branch holds: %w", p.name, err)
+	}
+	in := map[string]bool{}
+	for _, ch := range br.Changes {
+		in[ch.Attr] = true
+	}
+	var out []Withheld
+	for _, title := range prop.Titles {
+		attr := titleAttr(title)
+		if attr == "" || in[attr] {
+			continue
+		}
+		if w, ok := why(attr); ok {
+			w.Title = title
+			out = append(out, w)
+		}
+	}
+	if len(out) > 0 {
+		br.Head = prop.Head.String()
+	}
+	return out, nil
+}
+
+// unverified says why an attribute's change could not be (re)verified this
+// cycle; nil when every change could.
+func (c *Cycle) unverified(rep *Report, p *planned) func(attr string) (Withheld, bool) {
+	reasons := map[string]string{}
+	held := map[string]bool{}
+	hardened := ""
+	for _, n := range rep.Held {
+		r := n.Reason
+		if n.Err != nil {
+			r = n.Err.Error()
+		}
+		switch {
+		case n.Attr != "":
+			if _, ok := reasons[n.Attr]; !ok {
+				reasons[n.Attr], held[n.Attr] = r, true
+			}
+		case n.Branch == "hardened":
+			hardened = r
+		}
+	}
+	for _, ch := range p.changes {
+		if ch.Err != nil {
+			reasons[ch.Change.Attr] = ch.Err.Error()
+		}
+	}
+	only := len(c.o.Only) > 0
+	if len(reasons) == 0 && hardened == "" && !only {
+		return nil
+	}
+	return func(attr string) (Withheld, bool) {
+		switch r, ok := reasons[attr]; {
+		case only && !slices.Contains(c.o.Only, attr):
+			return Withheld{Attr: attr, Reason: "not selected by --only", Only: true}, true
+		case ok:
+			return Withheld{Attr: attr, Reason: r, Held: held[attr]}, true
+		case hardened != "" && updater.IsHardenedAttr(attr):
+			return Withheld{Attr: attr, Reason: hardened, Held: true}, true
+		}
+		return Withheld{}, false
+	}
+}
+
+// titleAttr is the attribute a commit title of the rolling branch changes
+// ("linux_6_12: 6.12.64 -> 6.12.65", "linux/hardened/patches/6.12: v… ->
+// v…" is linux_6_12_hardened); "" for another title.
+func titleAttr(title string) string {
+	head, _, ok := strings.Cut(title, ": ")
+	if !ok {
+		return ""
+	}
+	if b, ok := strings.CutPrefix(head, "linux/hardened/patches/"); ok {
+		return updater.Attr(b) + "_hardened"
+	}
+	if attrRE.MatchString(head) {
+		return head
+	}
+	return ""
+}
+
+// onlyDrops says what --only would have withdrawn from a branch.
+func onlyDrops(kept []Withheld) string {
+	var attrs []string
+	for _, w := range kept {
+		if w.Only {
+			attrs = append(attrs, w.Attr)
+		}
+	}
+	s := "s"
+	if len(attrs) == 1 {
+		s = ""
+	}
+	return fmt.Sprintf("--only would drop %d proposed commit%s (%s); run without --only to update it", len(attrs), s, strings.Join(attrs, ", "))
+}
+
+// keptNotes are the summary lines of a kept branch: one for what --only
+// would drop, one for the commits that could not be verified again, with
+// their reason when they share one (else the "held:" and "failed:" lines
+// say).
+func keptNotes(br *BranchResult) []string {
+	var notes []string
+	if br.KeptByOnly() {
+		notes = append(notes, fmt.Sprintf("skipped: %s: %s", br.Name, onlyDrops(br.Kept)))
+	}
+	var attrs, reasons []string
+	held, failed := false, false
+	for _, w := range br.Kept {
+		if w.Only {
+			continue
+		}
+		attrs = append(attrs, w.Attr)
+		if !slices.Contains(reasons, w.Reason) {
+			reasons = append(reasons, w.Reason)
+		}
+		held, failed = held || w.Held, failed || !w.Held
+	}
+	if len(attrs) == 0 {
+		return notes
+	}
+	why := reasons[0]
+	switch {
+	case len(reasons) == 1:
+	case held && failed:
+		why = `see "failed:" and "held:"`
+	case held:
+		why = `see "held:" below`
+	default:
+		why = `see "failed:" above`
+	}
+	return append(notes, fmt.Sprintf("kept: %s: %s could not be re-verified this cycle (%s); the branch stays as proposed", br.Name, strings.Join(attrs, ", "), why))
+}
+
+// keptReason is why a branch was kept, in a line: the attributes that could
+// not be verified again and why.
+func keptReason(br *BranchResult) string {
+	var parts []string
+	for _, w := range br.Kept {
+		if !w.Only {
+			parts = append(parts, w.Attr+" could not be re-verified ("+w.Reason+")")
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// OnlyError is an --only that names an attribute neither the tree nor
+// kernel.org has: a mistyped attribute would otherwise select nothing and
+// look like "nothing to do".
+type OnlyError struct {
+	Unknown []string // the --only attributes nobody knows
+	Known   []string // the attributes the tree and kernel.org have, sorted
+}
+
+func (e *OnlyError) Error() string {
+	return fmt.Sprintf("--only %s: not a kernel attribute of the tree or of kernel.org's branches (known: %s)",
+		strings.Join(e.Unknown, ", "), strings.Join(e.Known, ", "))
+}
+
+// checkOnly refuses an --only attribute that is neither in the tree (its
+// kernels, linux_testing, its hardened kernels) nor one of kernel.org's
+// branches, nor planned.
+func checkOnly(only []string, tree *updater.Tree, releases []kernelorg.Release, pl *updater.Plan) error {
+	if len(only) == 0 {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, e := range tree.Kernels() {
+		known[updater.Attr(e.Branch)] = true
+	}
+	for _, h := range tree.Hardened() {
+		known[updater.Attr(h.Branch)+"_hardened"] = true
+	}
+	for _, r := range releases {
+		switch r.Moniker {
+		case "mainline", "stable", "longterm":
+			known[updater.Attr(r.Version.Branch())] = true
+		}
+	}
+	for _, ch := range pl.Changes {
+		known[ch.Attr] = true
+	}
+	var unknown []string
+	for _, a := range only {
+		if !known[a] {
+			unknown = append(unknown, a)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return &OnlyError{Unknown: unknown, Known: slices.Sorted(maps.Keys(known))}
+}
+
+// selected are the held notes of the --only attributes (all without
+// --only); a failure of the hardened source concerns them when one is a
+// hardened kernel.
+func selected(only []string, held []updater.Note) []updater.Note {
+	if len(only) == 0 {
+		return held
+	}
+	var out []updater.Note
+	for _, n := range held {
+		switch {
+		case n.Attr != "" && slices.Contains(only, n.Attr):
+		case n.Attr == "" && slices.ContainsFunc(only, updater.IsHardenedAttr):
+		default:
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
