@@ -103,6 +103,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	defer l.Unlock()
 
 	rep, err := c.Run(ctx)
+	if oe := (*cycle.OnlyError)(nil); errors.As(err, &oe) {
+		return &exitError{code: exitUsage, err: err}
+	}
 	if err != nil {
 		return fmt.Errorf("the cycle stopped: %w", err)
 	}

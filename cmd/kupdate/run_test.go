@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kupdate/kupdate/demo"
+	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
 	"github.com/kupdate/kupdate/lock"
 )
 
@@ -157,5 +158,63 @@ func TestRunUsage(t *testing.T) {
 		if code, _, stderr := runKupdateEnv(t, nil, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2\n%s", args, code, stderr)
 		}
+	}
+}
+
+// A checksum list that does not verify for one run: the rolling branch and
+// its PR stay as proposed, the run says why and exits 1; --only never drops
+// the other proposed commits either; a mistyped --only is a usage error.
+func TestRunKeepsProposedCommits(t *testing.T) {
+	world, cfg, env := demoWorld(t)
+	if code, stdout, stderr := runInWorld(t, world, env, "--config", cfg, "run", "--no-build"); code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rolling := "kupdate/staging-nixos/updates"
+	head := world.ForkBranchSHA(rolling)
+	pr, err := world.PR(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	world.KernelOrg.SetFault(kernelorgtest.ChecksumsPath("6.12.70"), kernelorgtest.Fault{BadSignature: true})
+	world.GitHub.ResetRequests()
+	code, stdout, stderr := runInWorld(t, world, env, "--config", cfg, "run", "--no-build")
+	if code != 1 || !strings.Contains(stderr, "the cycle had failures") {
+		t.Errorf("run with a bad signature: exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"kept: kupdate/staging-nixos/updates: linux_6_1, linux_6_6, linux_6_12, linux_6_18, linux_6_12_hardened, linux_6_18_hardened could not be re-verified this cycle (see \"held:\" below); the branch stays as proposed\n",
+		"\nheld: 6.12: no verified hash for 6.12.70: ",
+		"\nheld: 6.12 (hardened): no verified hash for 6.12.70: ",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no %q in\n%s", want, stdout)
+		}
+	}
+	if got := world.ForkBranchSHA(rolling); got != head {
+		t.Errorf("%s moved from %s to %s", rolling, head, got)
+	}
+	if w := githubWrites(world); w != nil {
+		t.Errorf("GitHub writes: %v", w)
+	}
+	if now, _ := world.PR(1); now.Body != pr.Body {
+		t.Errorf("PR #1's body changed")
+	}
+	world.KernelOrg.ClearFault(kernelorgtest.ChecksumsPath("6.12.70"))
+
+	if err := world.PublishRelease(kernelorgtest.Spec{Version: "6.12.71", Moniker: "longterm"}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runInWorld(t, world, env, "--config", cfg, "run", "--dry-run", "--no-build", "--only", "linux_6_12")
+	if code != 1 || !strings.Contains(stdout, "\nskipped: kupdate/staging-nixos/updates: --only would drop 7 proposed commits (linux_5_15, linux_6_1, linux_6_6, linux_6_18, linux_testing, linux_6_12_hardened, linux_6_18_hardened); run without --only to update it\n") {
+		t.Errorf("run --dry-run --only linux_6_12: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	code, _, stderr = runInWorld(t, world, env, "--config", cfg, "run", "--no-build", "--only", "linux_6_99")
+	if code != 2 || !strings.Contains(stderr, "--only linux_6_99: not a kernel attribute of the tree or of kernel.org's branches (known: linux_5_10, linux_5_15, ") {
+		t.Errorf("run --only linux_6_99: exit %d\n%s", code, stderr)
+	}
+	if got := world.ForkBranchSHA(rolling); got != head {
+		t.Errorf("%s moved from %s to %s", rolling, head, got)
 	}
 }

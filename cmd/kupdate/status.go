@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/kupdate/kupdate/cycle"
+	"github.com/kupdate/kupdate/kernelorg"
+	"github.com/kupdate/kupdate/workflow"
 )
 
 // runStatus is `kupdate status [--json]`: per kernel branch the version in
@@ -25,16 +28,30 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ko, err := newKernelOrg(e)
-	if err != nil {
-		return err
-	}
-	// A dry-run cycle: it reads GitHub (anonymously without a token) and
-	// never writes.
-	c, err := cycle.New(cfg, cycle.Options{DryRun: true, Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(), KernelOrg: ko})
+	// A read-only look must answer quickly even when kernel.org or GitHub
+	// is down: each read is tried twice, briefly, and all of them run at
+	// once within statusTimeout (a cycle waits minutes instead).
+	opts, err := kernelorg.OptionsFromConfig(cfg)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	opts.UserAgent, opts.Logger = userAgent(), e.log
+	opts.Timeout, opts.MaxAttempts, opts.RetryBackoff = statusReadTimeout, statusAttempts, statusBackoff
+	ko, err := kernelorg.New(opts)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	// A dry-run cycle: it reads GitHub (anonymously without a token) and
+	// never writes.
+	c, err := cycle.New(cfg, cycle.Options{
+		DryRun: true, Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(), KernelOrg: ko,
+		GitHub: workflow.Options{Attempts: statusAttempts, Backoff: statusBackoff, Timeout: statusReadTimeout, MaxWait: statusBackoff},
+	})
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
 	st, errs := c.Status(ctx)
 	if *asJSON {
 		b, err := cycle.MarshalState(st)
@@ -50,11 +67,24 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	for _, err := range errs {
 		fmt.Fprintf(e.stderr, "kupdate status: %v\n", err)
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%d live read(s) failed; the table shows the last cycle's values there", len(errs))
+	switch {
+	case len(errs) == 0:
+		return nil
+	case st.End.IsZero():
+		return fmt.Errorf("%d live read(s) failed and no cycle has finished yet: what could not be read is not shown", len(errs))
 	}
-	return nil
+	return fmt.Errorf("%d live read(s) failed; values marked * are the last cycle's (%s)", len(errs), st.End.UTC().Format(time.RFC3339))
 }
+
+// How long status may take: each read at most statusReadTimeout and
+// statusAttempts tries, statusBackoff apart; everything within
+// statusTimeout.
+const (
+	statusTimeout     = 30 * time.Second
+	statusReadTimeout = 10 * time.Second
+	statusAttempts    = 2
+	statusBackoff     = 500 * time.Millisecond
+)
 
 func printStatus(e *env, st *cycle.State) {
 	w := e.stdout
@@ -73,10 +103,17 @@ func printStatus(e *env, st *cycle.State) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "BRANCH\tATTR\tNIXPKGS\tKERNEL.ORG\tPR\tBUILD\tLAST RESULT")
+	// A value the last cycle saw, where the live read failed, is marked.
+	stale := func(source, v string) string {
+		if v != "" && slices.Contains(st.Stale, source) {
+			return v + "*"
+		}
+		return v
+	}
 	for _, b := range st.Branches {
 		pr := "-"
 		if b.PR != nil {
-			pr = fmt.Sprintf("#%d %s", b.PR.Number, b.PR.State)
+			pr = stale(cycle.SourceGitHub, fmt.Sprintf("#%d %s", b.PR.Number, b.PR.State))
 		}
 		dash := func(s string) string {
 			if s == "" {
@@ -84,13 +121,16 @@ func printStatus(e *env, st *cycle.State) {
 			}
 			return s
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Branch, b.Attr, dash(b.Nixpkgs), dash(b.KernelOrg), pr, dash(b.Build), firstLine(b.Reason))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Branch, b.Attr, dash(stale(cycle.SourceNixpkgs, b.Nixpkgs)), dash(stale(cycle.SourceKernelOrg, b.KernelOrg)), pr, dash(b.Build), firstLine(b.Reason))
 	}
 	tw.Flush()
+	if len(st.Stale) > 0 && !st.End.IsZero() {
+		fmt.Fprintf(w, "\n* the last cycle's value: %s could not be read now\n", strings.Join(st.Stale, ", "))
+	}
 	var prs []string
 	for _, p := range st.PRs {
 		if p.PR != nil {
-			prs = append(prs, fmt.Sprintf("%s: #%d %s %s", p.Branch, p.PR.Number, p.PR.State, p.PR.URL))
+			prs = append(prs, fmt.Sprintf("%s: %s %s", p.Branch, stale(cycle.SourceGitHub, fmt.Sprintf("#%d %s", p.PR.Number, p.PR.State)), p.PR.URL))
 		}
 	}
 	if len(prs) > 0 {

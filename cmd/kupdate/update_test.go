@@ -128,4 +128,8 @@ func TestUpdateBuild(t *testing.T) {
 	if !strings.Contains(stderr, "kupdate update: building linux_7_0 eval") {
 		t.Errorf("no progress on stderr:\n%s", stderr)
 	}
+	// Each tier once: the progress line, not also the build log's.
+	if strings.Contains(stderr, "build tier started") || strings.Contains(stderr, "build tier finished") {
+		t.Errorf("the build log repeats the progress on stderr:\n%s", stderr)
+	}
 }
