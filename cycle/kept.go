@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kupdate/kupdate/gitops"
@@ -60,7 +61,7 @@ func (c *Cycle) withheld(ctx context.Context, repo *gitops.Repo, tree *updater.T
 	var out []Withheld
 	for _, title := range prop.Titles {
 		attr := titleAttr(title)
-		if attr == "" || in[attr] {
+		if attr == "" || in[attr] || !beyondBase(tree, title) {
 			continue
 		}
 		if w, ok := why(attr); ok {
@@ -114,6 +115,63 @@ func (c *Cycle) unverified(rep *Report, p *planned) func(attr string) (Withheld,
 		}
 		return Withheld{}, false
 	}
+}
+
+// beyondBase reports whether the fork's commit titled title still proposes
+// something the base does not have: the base's version of its kernel (or
+// hardened patch) is older than the one the commit moves to. A commit the
+// base has (its PR was merged, a maintainer made the same bump), or one of
+// a kernel the base dropped, withdraws nothing. A title kupdate cannot read
+// counts as proposing.
+func beyondBase(tree *updater.Tree, title string) bool {
+	head, rest, _ := strings.Cut(title, ": ")
+	if b, ok := strings.CutPrefix(head, "linux/hardened/patches/"); ok {
+		_, to, ok := strings.Cut(rest, " -> ")
+		h, has := tree.HardenedEntry(b)
+		if !ok || !has {
+			return ok
+		}
+		return hardenedLess(h.Version.String()+h.Extra, strings.TrimPrefix(to, "v"))
+	}
+	branch := strings.ReplaceAll(strings.TrimPrefix(head, "linux_"), "_", ".")
+	e, has := tree.Entry(branch)
+	if !has {
+		return false
+	}
+	switch rest {
+	case "mark as longterm":
+		return !e.LTS
+	case "mark as not longterm":
+		return e.LTS
+	}
+	_, to, ok := strings.Cut(rest, " -> ")
+	v, err := kernelorg.ParseVersion(to)
+	if !ok || err != nil {
+		return true
+	}
+	return e.Version.Less(v)
+}
+
+// hardenedLess reports whether hardened version a ("6.12.70-hardened1") is
+// older than b.
+func hardenedLess(a, b string) bool {
+	av, an := splitHardened(a)
+	bv, bn := splitHardened(b)
+	x, errA := kernelorg.ParseVersion(av)
+	y, errB := kernelorg.ParseVersion(bv)
+	if errA != nil || errB != nil {
+		return a != b
+	}
+	if c := x.Compare(y); c != 0 {
+		return c < 0
+	}
+	return an < bn
+}
+
+func splitHardened(s string) (string, int) {
+	v, n, _ := strings.Cut(s, "-hardened")
+	i, _ := strconv.Atoi(n)
+	return v, i
 }
 
 // titleAttr is the attribute a commit title of the rolling branch changes

@@ -212,3 +212,38 @@ func TestOnlyKeepsOtherProposedCommits(t *testing.T) {
 		t.Errorf("--only linux_6_99: %v", err)
 	}
 }
+
+// Commits the base has now (their PR was merged) are not kept for a source
+// that fails: the rolling branch moves on to what is new, and the failure is
+// reported.
+func TestMergedCommitsAreNotKept(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	hardened := f.withHardened("v6.12.65-hardened1", "v6.18.6-hardened1")
+	f.run(hardened)
+	// What the rolling PR proposes lands on the base, as its merge would.
+	fork := f.gh.RepoDir("kupdate-bot", "nixpkgs")
+	files := map[string]string{}
+	for _, p := range []string{kernelsJSON, updater.PatchesJSONPath} {
+		files[p] = gitOut(t, fork, "show", rolling+":"+p) + "\n"
+	}
+	_, err := f.gh.Commit("NixOS", "nixpkgs", "staging-nixos", files, "Kernel updates (merged)")
+	must(t, err)
+	f.syncFork()
+
+	must(t, f.ko.Upsert(kernelorgtest.Spec{Version: "5.15.198", Moniker: "longterm"}))
+	f.gh.AddFault(githubtest.Fault{Method: "GET", Path: "/repos/anthraxx/linux-hardened/releases", Status: 502, Times: updater.DefaultHardenedAttempts})
+	rep, err := f.cycle(hardened).Run(context.Background())
+	if err != nil {
+		t.Fatalf("cycle stopped: %v\n%s", err, f.logs)
+	}
+	if err := rep.Err(); err == nil || !strings.HasPrefix(err.Error(), "hardened: listing linux-hardened releases: ") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Err() = %v, want the hardened listing's failure alone", err)
+	}
+	if got := commitsOn(t, f, rolling); got != "linux_5_15: 5.15.197 -> 5.15.198" {
+		t.Errorf("commits on %s:\n%s", rolling, got)
+	}
+	if len(rep.Branches) == 0 || len(rep.Branches[0].Kept) != 0 || rep.Branches[0].Push != "pushed" {
+		t.Errorf("rolling branch: %+v", rep.Branches)
+	}
+}
