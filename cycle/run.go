@@ -325,9 +325,9 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	rep.End = c.now()
 	c.observe(rep)
 	if !c.o.DryRun {
-		// With --only, or a branch kept as proposed, the cycle did not look
-		// at every branch's results: they are still wanted.
-		if len(c.o.Only) == 0 && !slices.ContainsFunc(rep.Branches, func(b *BranchResult) bool { return len(b.Kept) > 0 }) {
+		// With --only, --no-build, or a branch kept as proposed, the cycle
+		// did not look at every result: they are still wanted.
+		if len(c.o.Only) == 0 && !c.o.NoBuild && !slices.ContainsFunc(rep.Branches, func(b *BranchResult) bool { return len(b.Kept) > 0 }) {
 			builds.prune()
 		}
 		if err := c.saveBuilds(builds); err != nil {
