@@ -204,7 +204,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 
 	c.hardened = o.Hardened
 	if c.hardened == nil {
-		c.hardened = newHardened(cfg, o.UserAgent, o.GitHubTransport, c.getenv)
+		c.hardened = newHardened(cfg, o.UserAgent, o.GitHubTransport, c.getenv, c.log)
 	}
 
 	bopts := []build.Option{build.WithLogger(progressLogger(c.log, o.Progress != nil)), build.WithEnv(o.BuildEnv...)}
@@ -305,8 +305,9 @@ func newKernelOrg(cfg *config.Config, log *slog.Logger, userAgent string, transp
 
 // newHardened is where linux-hardened releases come from by default:
 // anthraxx/linux-hardened on GitHub at github.api_url.
-func newHardened(cfg *config.Config, userAgent string, transport http.RoundTripper, getenv func(string) string) updater.HardenedSource {
+func newHardened(cfg *config.Config, userAgent string, transport http.RoundTripper, getenv func(string) string, log *slog.Logger) updater.HardenedSource {
 	gh := updater.NewGitHubHardened(cfg.GitHub.APIURL, userAgent)
+	gh.Log = log // its retries are worth a warning in the cycle's log
 	if transport != nil {
 		gh.HTTP = &http.Client{Transport: transport}
 	}

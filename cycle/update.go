@@ -70,7 +70,7 @@ func (o UpdateOptions) fill(cfg *config.Config) (UpdateOptions, error) {
 		o.KernelOrg = ko
 	}
 	if o.Hardened == nil {
-		o.Hardened = newHardened(cfg, o.UserAgent, nil, o.Getenv)
+		o.Hardened = newHardened(cfg, o.UserAgent, nil, o.Getenv, o.Log)
 	}
 	return o, nil
 }

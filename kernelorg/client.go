@@ -311,7 +311,11 @@ func (c *Client) fetch(ctx context.Context, u string, val validators, limit int6
 			return fetched{}, fmt.Errorf("GET %s: %w", u, err)
 		}
 		if attempt >= c.attempts {
-			return fetched{}, fmt.Errorf("GET %s: %w (gave up after %d attempts; kernel.org may be down, the next cycle tries again)", u, err, attempt)
+			tries := "attempts"
+			if attempt == 1 { // Options.MaxAttempts = 1
+				tries = "attempt"
+			}
+			return fetched{}, fmt.Errorf("GET %s: %w (gave up after %d %s; kernel.org may be down, the next cycle tries again)", u, err, attempt, tries)
 		}
 		d := wait
 		if ae.retryAfter > d {

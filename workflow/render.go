@@ -346,7 +346,7 @@ func buildSection(r build.Report, tail int) (md, digest string) {
 		}
 		fmt.Fprintf(&b, "\n<details><summary><code>%s</code>: %s %s</summary>\n\n", html.EscapeString(res.Attr), html.EscapeString(res.Tier), strings.ReplaceAll(string(res.Status), "-", " "))
 		if len(res.Command) > 0 {
-			fmt.Fprintf(&b, "`%s`", strings.Join(res.Command, " "))
+			fmt.Fprintf(&b, "`%s`", res.CommandLine())
 			if res.Drv != "" {
 				fmt.Fprintf(&b, " (derivation `%s`)", res.Drv)
 			}

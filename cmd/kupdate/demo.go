@@ -414,8 +414,15 @@ func cycleFacts(rep *cycle.Report, tiers []string, noBuild bool) string {
 		if b.Reused {
 			continue
 		}
-		attrs += len(b.Build.Attrs())
+		for _, a := range b.Build.Attrs() {
+			if !b.ReusedAttr(a) {
+				attrs++
+			}
+		}
 		for _, r := range b.Build.Results {
+			if b.ReusedAttr(r.Attr) {
+				continue // built in an earlier cycle: not counted as this cycle's work
+			}
 			runs++
 			if r.Status == build.Passed {
 				passed++
