@@ -208,8 +208,8 @@ func (g *GitHubHardened) get(ctx context.Context, url, accept string, limit int6
 		if !fail.retry {
 			return nil, e
 		}
-		e.Attempts = attempt
 		if attempt >= attempts {
+			e.Attempts = attempt
 			return nil, e
 		}
 		d := max(backoff<<(attempt-1), fail.wait)
@@ -226,6 +226,7 @@ func (g *GitHubHardened) get(ctx context.Context, url, accept string, limit int6
 				}
 				e.Hint = fmt.Sprintf("GitHub asks to wait %s, %s; the next cycle tries again", d.Round(time.Second), why)
 			}
+			e.Attempts = attempt // set only now: the warning below must not say "gave up" while retrying
 			return nil, e
 		}
 		g.logger().Warn("github: linux-hardened request failed, retrying", "url", url, "attempt", attempt, "wait", d, "err", e.Error())

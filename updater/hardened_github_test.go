@@ -1,7 +1,9 @@
 package updater
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -101,9 +103,15 @@ func TestGitHubHardenedRetries(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHardenedOnSim(t)
 			h.srv.AddFault(c.fault)
+			var logs bytes.Buffer
+			h.src.Log = slog.New(slog.NewTextHandler(&logs, nil))
 			rels, err := h.src.Releases(context.Background())
 			if err != nil {
 				t.Fatal(err)
+			}
+			// A retry is announced as a retry, never as giving up.
+			if got := strings.Count(logs.String(), "retrying"); got != len(c.wantWaits) || strings.Contains(logs.String(), "gave up") {
+				t.Errorf("log has %d retry lines, want %d, and no \"gave up\":\n%s", got, len(c.wantWaits), logs.String())
 			}
 			if d := cmp.Diff([]string{"v6.12.64-hardened1", "v6.12.63-hardened1"}, tags(rels)); d != "" {
 				t.Errorf("releases (-want +got):\n%s", d)
