@@ -107,7 +107,7 @@ func (c *Cycle) unverified(rep *Report, p *planned) func(attr string) (Withheld,
 	return func(attr string) (Withheld, bool) {
 		switch r, ok := reasons[attr]; {
 		case only && !slices.Contains(c.o.Only, attr):
-			return Withheld{Attr: attr, Reason: "not selected by --only", Only: true}, true
+			return Withheld{Attr: attr, Reason: notSelected, Only: true}, true
 		case ok:
 			return Withheld{Attr: attr, Reason: r, Held: held[attr]}, true
 		case hardened != "" && updater.IsHardenedAttr(attr):
@@ -191,19 +191,16 @@ func titleAttr(title string) string {
 	return ""
 }
 
-// onlyDrops says what --only would have withdrawn from a branch.
-func onlyDrops(kept []Withheld) string {
+// onlyKept says which proposed commits of a branch --only left out, which
+// is why the branch stays as proposed: what --only asks for, not a failure.
+func onlyKept(kept []Withheld) string {
 	var attrs []string
 	for _, w := range kept {
 		if w.Only {
 			attrs = append(attrs, w.Attr)
 		}
 	}
-	s := "s"
-	if len(attrs) == 1 {
-		s = ""
-	}
-	return fmt.Sprintf("--only would drop %d proposed commit%s (%s); run without --only to update it", len(attrs), s, strings.Join(attrs, ", "))
+	return fmt.Sprintf("%s %s (run without --only to update the branch)", strings.Join(attrs, ", "), notSelected)
 }
 
 // keptNotes are the summary lines of a kept branch: one for what --only
@@ -213,7 +210,7 @@ func onlyDrops(kept []Withheld) string {
 func keptNotes(br *BranchResult) []string {
 	var notes []string
 	if br.KeptByOnly() {
-		notes = append(notes, fmt.Sprintf("skipped: %s: %s", br.Name, onlyDrops(br.Kept)))
+		notes = append(notes, fmt.Sprintf("kept: %s: %s; the branch stays as proposed", br.Name, onlyKept(br.Kept)))
 	}
 	var attrs, reasons []string
 	held, failed := false, false
@@ -246,11 +243,24 @@ func keptNotes(br *BranchResult) []string {
 // keptReason is why a branch was kept, in a line: the attributes that could
 // not be verified again and why.
 func keptReason(br *BranchResult) string {
-	var parts []string
+	// Attributes that share a reason (one failed source) say it once.
+	var reasons []string
+	attrs := map[string][]string{}
 	for _, w := range br.Kept {
-		if !w.Only {
-			parts = append(parts, w.Attr+" could not be re-verified ("+w.Reason+")")
+		if w.Only {
+			continue
 		}
+		if _, ok := attrs[w.Reason]; !ok {
+			reasons = append(reasons, w.Reason)
+		}
+		attrs[w.Reason] = append(attrs[w.Reason], w.Attr)
+	}
+	var parts []string
+	if br.KeptByOnly() {
+		parts = append(parts, onlyKept(br.Kept))
+	}
+	for _, r := range reasons {
+		parts = append(parts, strings.Join(attrs[r], ", ")+" could not be re-verified ("+concise(r)+")")
 	}
 	return strings.Join(parts, "; ")
 }

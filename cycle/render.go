@@ -30,7 +30,22 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		b.WriteString("\n")
 		tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "CHANGE\tBRANCH\tOUTCOME\tPR\tBUILD")
-		for _, ch := range r.Changes {
+		// The commits a kept branch holds beyond this cycle's changes are
+		// rows too, after the branch's last change.
+		withheld := func(i int) {
+			br := r.Changes[i].Branch
+			if br == nil || len(br.Kept) == 0 || i+1 < len(r.Changes) && slices.ContainsFunc(r.Changes[i+1:], func(c *ChangeResult) bool { return c.Branch == br }) {
+				return
+			}
+			pr := "-"
+			if n, url, _ := br.pr(); n != 0 {
+				pr = fmt.Sprintf("#%d %s", n, url)
+			}
+			for _, w := range br.Kept {
+				fmt.Fprintf(tw, "%s\t%s\tkept\t%s\tnot built\n", w.Title, br.Name, pr)
+			}
+		}
+		for i, ch := range r.Changes {
 			branch, pr, bs := "-", "-", ch.BuildStatus()
 			if ch.Branch != nil {
 				branch = ch.Branch.Name
@@ -61,6 +76,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 				outcome = "would be added"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Change.Title, branch, outcome, pr, bs)
+			withheld(i)
 		}
 		tw.Flush()
 	}

@@ -119,9 +119,9 @@ func (b *BranchResult) Failed() bool {
 }
 
 // Outcome sums up what became of c: "failed", "waiting", "skipped"
-// (someone else's commits are on its branch, or --only would have dropped
-// commits from it), "kept" (its branch stays as proposed: another change of
-// it could not be verified again), "push-failed", "pr-failed", or the PR's
+// (someone else's commits are on its branch), "kept" (its branch stays as
+// proposed: another change of it could not be verified again, or --only
+// left it out), "push-failed", "pr-failed", or the PR's
 // outcome ("opened", "updated", "unchanged", "declined", "already-merged").
 // In a PR that got new commits, each change says what they did to it:
 // "added" (new to the PR), "updated" (the PR had another version of it),
@@ -135,7 +135,7 @@ func (c *ChangeResult) Outcome() string {
 		return "waiting"
 	case c.Branch == nil:
 		return "failed"
-	case c.Branch.Push == gitops.SkippedForeign, c.Branch.KeptByOnly():
+	case c.Branch.Push == gitops.SkippedForeign:
 		return "skipped"
 	case len(c.Branch.Kept) > 0:
 		return "kept"
@@ -236,9 +236,6 @@ func (r *Report) Err() error {
 		if !b.Build.OK() {
 			errs = append(errs, fmt.Errorf("%s: build failed: %s", b.Name, b.Build.Summary()))
 		}
-		if b.KeptByOnly() {
-			errs = append(errs, fmt.Errorf("%s: not updated: %s", b.Name, onlyDrops(b.Kept)))
-		}
 	}
 	for _, n := range r.Held {
 		if n.Err != nil {
@@ -334,6 +331,9 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 			c.log.Warn("cycle: saving build results", "err", err)
 		}
 		st := stateOf(rep)
+		c.mu.Lock()
+		carry(c.last, st, rep)
+		c.mu.Unlock()
 		if err := writeState(c.cacheDir, st); err != nil {
 			return rep, err
 		}

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/server"
 	"github.com/kupdate/kupdate/updater"
@@ -288,9 +290,6 @@ func describe(ch *ChangeResult, dry bool) string {
 	case "waiting":
 		return "waits: " + ch.Wait
 	case "skipped":
-		if ch.Branch.KeptByOnly() {
-			return "not updated: " + onlyDrops(ch.Branch.Kept)
-		}
 		return "left alone: " + ch.Branch.Err.Error()
 	case "push-failed":
 		return "not pushed: " + ch.Branch.Err.Error()
@@ -323,4 +322,139 @@ func describe(ch *ChangeResult, dry bool) string {
 	default:
 		return o
 	}
+}
+
+// notChecked marks a row's reason carried from an earlier cycle: "<its
+// last result> (not checked this cycle: <why>)".
+const notChecked = " (not checked this cycle: "
+
+// carry fills st in from the previous cycle's state where this cycle did
+// not look: an attribute --only left out, a commit of a branch kept as
+// proposed, a change its failed source held. Such a row keeps its PR, build
+// and kernel.org version and when it was last checked, its last result
+// saying once why it was not checked now; a branch none of whose changes
+// was looked at keeps its PR. Without it a partial cycle would overwrite
+// state.json with "up to date" and no PR for everything it skipped.
+func carry(prev, st *State, rep *Report) {
+	if prev == nil {
+		return
+	}
+	why := unlooked(prev, rep)
+	last := map[string]server.BranchStatus{}
+	for _, b := range prev.Branches {
+		last[b.Attr] = b
+	}
+	for i := range st.Branches {
+		r := &st.Branches[i]
+		l, ok := last[r.Attr]
+		w, skipped := why[r.Attr]
+		if !ok || !skipped {
+			continue
+		}
+		if r.PR == nil {
+			r.PR = l.PR
+		}
+		if r.Build == "" {
+			r.Build = l.Build
+		}
+		if r.KernelOrg == "" {
+			r.KernelOrg = l.KernelOrg
+		}
+		if w != "" {
+			r.CheckedAt = l.CheckedAt
+			res, _, _ := strings.Cut(l.Reason, notChecked)
+			r.Reason = res + notChecked + w + ")"
+		}
+	}
+
+	inCycle := map[string]bool{}
+	for _, ch := range rep.Changes {
+		inCycle[ch.Change.Attr] = true
+	}
+	hasPR := map[string]bool{}
+	for _, p := range st.PRs {
+		hasPR[p.Branch] = true
+	}
+	carried := map[string]bool{} // branches whose PR is carried
+	for _, p := range prev.PRs {
+		if hasPR[p.Branch] {
+			continue
+		}
+		keep := false
+		for _, ch := range prev.Changes {
+			if ch.Branch == p.Branch && !inCycle[ch.Attr] && why[ch.Attr] != "" {
+				keep = true
+			}
+		}
+		if keep {
+			st.PRs = append(st.PRs, p)
+			carried[p.Branch] = true
+		}
+	}
+	for _, ch := range prev.Changes {
+		if !inCycle[ch.Attr] && why[ch.Attr] != "" && (ch.Branch == "" || carried[ch.Branch] || hasPR[ch.Branch]) {
+			st.Changes = append(st.Changes, ch)
+		}
+	}
+}
+
+// unlooked is, per attribute, why this cycle did not look at it: "" when
+// it did look at its change but neither built nor proposed it (its branch
+// was kept as proposed or left alone), so only its build and PR are the
+// earlier ones.
+func unlooked(prev *State, rep *Report) map[string]string {
+	why := map[string]string{}
+	set := func(attr, w string) {
+		if _, ok := why[attr]; !ok {
+			why[attr] = w
+		}
+	}
+	for _, br := range rep.Branches {
+		for _, w := range br.Kept {
+			if w.Only {
+				set(w.Attr, notSelected)
+			} else {
+				set(w.Attr, "kept as proposed: "+concise(w.Reason))
+			}
+		}
+	}
+	inCycle := map[string]bool{}
+	for _, ch := range rep.Changes {
+		inCycle[ch.Change.Attr] = true
+		if b := ch.Branch; b != nil && (len(b.Kept) > 0 || b.Push == gitops.SkippedForeign) {
+			set(ch.Change.Attr, "")
+		}
+	}
+	for _, n := range rep.Held {
+		if n.Err == nil {
+			continue
+		}
+		for _, b := range prev.Branches {
+			if !inCycle[b.Attr] && (b.Attr == n.Attr || n.Attr == "" && n.Branch == "hardened" && updater.IsHardenedAttr(b.Attr)) {
+				set(b.Attr, "held: "+concise(n.Err.Error()))
+			}
+		}
+	}
+	if len(rep.Only) > 0 {
+		for _, b := range prev.Branches {
+			if !slices.Contains(rep.Only, b.Attr) {
+				set(b.Attr, notSelected)
+			}
+		}
+	}
+	return why
+}
+
+// notSelected is why an attribute --only left out was not looked at, in
+// the log, the summary and the state alike.
+const notSelected = "not selected by --only"
+
+// concise is the first line of a reason, at most 120 bytes: the full text
+// is in the cycle's summary and log once.
+func concise(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 120 {
+		s = strings.ToValidUTF8(s[:120], "") + "…"
+	}
+	return s
 }

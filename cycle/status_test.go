@@ -3,6 +3,8 @@ package cycle_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/kupdate/kupdate/cycle"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
@@ -156,5 +159,79 @@ func TestStatusWithSourcesDown(t *testing.T) {
 	}
 	if n := len(f.gh.Requests()); n != 2 {
 		t.Errorf("%d GitHub requests, want the 2 tries of the first PR: %v", n, f.gh.Requests())
+	}
+}
+
+// A cycle that does not look at a branch (--only left it out, it was kept
+// as proposed for a failed source) carries its row forward in state.json:
+// the PR, the build and kernel.org's version the earlier cycle saw, and
+// its last result saying once why it was not checked now.
+func TestPartialCycleCarriesState(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	hardened := f.withHardened("v6.12.65-hardened1", "v6.18.6-hardened1")
+	f.run(hardened)
+	rows := func() []string {
+		t.Helper()
+		st, err := cycle.ReadState(f.cache)
+		must(t, err)
+		var got []string
+		for _, p := range st.PRs {
+			got = append(got, fmt.Sprintf("%s #%d", p.Branch, p.PR.Number))
+		}
+		for _, b := range st.Branches {
+			pr := "-"
+			if b.PR != nil {
+				pr = fmt.Sprintf("#%d", b.PR.Number)
+			}
+			got = append(got, fmt.Sprintf("%s %s %s %s: %s", b.Attr, b.KernelOrg, pr, b.Build, b.Reason))
+		}
+		return got
+	}
+	_ = rows() // the full cycle wrote a state
+
+	rep := f.run(func(o *cycle.Options) { hardened(o); o.Only = []string{"linux_6_19"} })
+	if err := rep.Err(); err != nil {
+		t.Fatalf("--only linux_6_19: %v", err)
+	}
+	want := []string{
+		"kupdate/staging-nixos/linux_6_19-init #2",
+		"kupdate/staging-nixos/updates #1",
+		"linux_5_10 5.10.247 - : up to date (not checked this cycle: not selected by --only)",
+		"linux_5_15 5.15.197 - : up to date (not checked this cycle: not selected by --only)",
+		"linux_6_1 6.1.159 - : up to date (not checked this cycle: not selected by --only)",
+		"linux_6_6 6.6.119 - : up to date (not checked this cycle: not selected by --only)",
+		"linux_6_12 6.12.65 #1 passed: linux_6_12: 6.12.64 -> 6.12.65: PR #1 opened (not checked this cycle: not selected by --only)",
+		"linux_6_12_hardened 6.12.65-hardened1 #1 passed: linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.65-hardened1: PR #1 opened (not checked this cycle: not selected by --only)",
+		"linux_6_18 6.18.6 #1 passed: linux_6_18: 6.18.5 -> 6.18.6: PR #1 opened (not checked this cycle: not selected by --only)",
+		"linux_6_18_hardened 6.18.6-hardened1 #1 passed: linux/hardened/patches/6.18: v6.18.4-hardened1 -> v6.18.6-hardened1: PR #1 opened (not checked this cycle: not selected by --only)",
+		"linux_6_19 6.19 #2 passed: linux_6_19: init at 6.19: PR #2 up to date",
+		"linux_testing  - : kernel.org lists no rc; linux_testing stays at 6.19-rc4 until the next rc1 (not checked this cycle: not selected by --only)",
+	}
+	if diff := cmp.Diff(want, rows()); diff != "" {
+		t.Errorf("state after --only linux_6_19 (-want +got):\n%s", diff)
+	}
+	// A second partial cycle says why once, not twice.
+	f.run(func(o *cycle.Options) { hardened(o); o.Only = []string{"linux_6_19"} })
+	if diff := cmp.Diff(want, rows()); diff != "" {
+		t.Errorf("state after a second --only linux_6_19 (-want +got):\n%s", diff)
+	}
+
+	f.gh.AddFault(githubtest.Fault{Method: "GET", Path: "/repos/anthraxx/linux-hardened/releases", Status: 502, Times: updater.DefaultHardenedAttempts})
+	if _, err := f.cycle(hardened).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	kept := rows()
+	for _, want := range []string{
+		"linux_6_12 6.12.65 #1 passed: linux_6_12: 6.12.64 -> 6.12.65: kept as proposed: linux_6_12_hardened, linux_6_18_hardened could not be re-verified (listing linux-hardened releases: ",
+		"linux_6_12_hardened 6.12.65-hardened1 #1 passed: linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.65-hardened1: PR #1 opened (not checked this cycle: kept as proposed: listing linux-hardened releases: ",
+		"linux_6_18_hardened 6.18.6-hardened1 #1 passed: linux/hardened/patches/6.18: v6.18.4-hardened1 -> v6.18.6-hardened1: PR #1 opened (not checked this cycle: kept as proposed: listing linux-hardened releases: ",
+	} {
+		i := slices.IndexFunc(kept, func(r string) bool { return strings.HasPrefix(r, want) })
+		if i < 0 {
+			t.Errorf("no row %q in the kept cycle's state:\n%s", want, strings.Join(kept, "\n"))
+		} else if n := strings.Count(kept[i], "linux-hardened releases"); n != 1 || len(kept[i]) > 400 {
+			t.Errorf("the reason is said %d times, in %d bytes: %s", n, len(kept[i]), kept[i])
+		}
 	}
 }
