@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -217,6 +219,11 @@ func Update(ctx context.Context, cfg *config.Config, dir string, o UpdateOptions
 	if len(p.Changes) == 0 {
 		return rep, nil
 	}
+	if o.NoCommit {
+		if err := checkStaged(ctx, cfg, dir, touched(p.Changes), o); err != nil {
+			return nil, err
+		}
+	}
 
 	opts := updater.ApplyOptions{Validate: updater.ValidateOptions{Env: o.BuildEnv}}
 	commits := map[string]string{} // title -> commit
@@ -342,4 +349,25 @@ func buildLine(res build.ChangeResult) string {
 		}
 	}
 	return "passed"
+}
+
+// checkStaged refuses, with --no-commit, a checkout whose index differs
+// from HEAD at a path the changes touch: kupdate writes the worktree only,
+// so the index would keep the maintainer's staged edit beneath kupdate's
+// and go stale. An unstaged worktree edit is built upon. A tree that is not
+// a git checkout has no index to check.
+func checkStaged(ctx context.Context, cfg *config.Config, dir string, paths []string, o UpdateOptions) error {
+	if _, err := os.Stat(filepath.Join(dir, ".git")); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	repo, err := gitops.OpenLocal(ctx, dir, gitops.Options{Identity: identity(cfg), Now: o.Now, Logger: o.Log})
+	if err != nil {
+		return err
+	}
+	defer repo.Close()
+	err = repo.CheckStaged(ctx, paths)
+	if d := (*gitops.DirtyError)(nil); errors.As(err, &d) {
+		d.Or = "unstage them with git restore --staged to have kupdate edit on top of them"
+	}
+	return err
 }

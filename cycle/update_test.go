@@ -384,3 +384,39 @@ func TestUpdateCommitsAsTheCheckoutsUser(t *testing.T) {
 		t.Errorf("authors, committers, trailers:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// With --no-commit a staged edit of a file kupdate would change is refused
+// too (the index would keep it beneath kupdate's edit, stale); once it is
+// unstaged, the worktree edit is built upon.
+func TestUpdateNoCommitRefusesStaged(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	dir := f.checkout(t)
+	path := filepath.Join(dir, kernelsJSON)
+	orig, err := os.ReadFile(path)
+	must(t, err)
+	must(t, os.WriteFile(path, append(orig, '\n'), 0o644))
+	gitOut(t, dir, "add", kernelsJSON)
+	before := checkoutState(t, dir)
+	noCommit := func(o *cycle.UpdateOptions) { o.NoCommit = true }
+	rep, err := cycle.Update(context.Background(), f.cfg, dir, f.updateOptions("", noCommit))
+	want := fmt.Sprintf("nixpkgs checkout %s: uncommitted changes in files kupdate would change: %s (staged); commit or stash them (or unstage them with git restore --staged to have kupdate edit on top of them), then run kupdate again", dir, kernelsJSON)
+	if rep != nil || errText(err) != want {
+		t.Errorf("Update --no-commit: %v, error:\n%v\nwant:\n%s", rep, err, want)
+	}
+	if d := cmp.Diff(before, checkoutState(t, dir)); d != "" {
+		t.Errorf("the checkout changed (-before +after):\n%s", d)
+	}
+
+	gitOut(t, dir, "restore", "--staged", kernelsJSON)
+	rep, err = cycle.Update(context.Background(), f.cfg, dir, f.updateOptions("", noCommit))
+	if err != nil {
+		t.Fatalf("Update --no-commit on an unstaged edit: %v\n%s", err, f.logs)
+	}
+	if err := rep.Err(); err != nil {
+		t.Errorf("Err() = %v", err)
+	}
+	if got := gitOut(t, dir, "diff", "--cached", "--name-only"); got != "" {
+		t.Errorf("staged after --no-commit: %q", got)
+	}
+}

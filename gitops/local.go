@@ -55,6 +55,19 @@ func (r *Repo) WriteLocal(ctx context.Context, commits []Commit) error {
 // (CommitWritten) makes it first, for every path it will touch, so that it
 // refuses before anything is written.
 func (r *Repo) CheckClean(ctx context.Context, paths []string) error {
+	return r.checkClean(ctx, paths, true)
+}
+
+// CheckStaged is CheckClean for the index alone: a *DirtyError when any of
+// paths differs from HEAD in the index (staged, unmerged, ...), whatever
+// the worktree holds. A caller that edits the worktree without committing
+// (`kupdate update --no-commit`) may build on a worktree edit, but a staged
+// one would go stale: the index would keep the old edit under kupdate's.
+func (r *Repo) CheckStaged(ctx context.Context, paths []string) error {
+	return r.checkClean(ctx, paths, false)
+}
+
+func (r *Repo) checkClean(ctx context.Context, paths []string, worktree bool) error {
 	if !r.local {
 		return fmt.Errorf("%s is a managed clone, not a checkout", r.dir)
 	}
@@ -78,7 +91,19 @@ func (r *Repo) CheckClean(ctx context.Context, paths []string) error {
 	if err != nil {
 		return err
 	}
-	return r.checkPaths(paths, orig, idx, nil)
+	if worktree {
+		return r.checkPaths(paths, orig, idx, nil)
+	}
+	var dirty []DirtyFile
+	for _, p := range paths {
+		if why := r.indexDirty(p, orig, idx); why != "" {
+			dirty = append(dirty, DirtyFile{Path: p, Why: why})
+		}
+	}
+	if len(dirty) > 0 {
+		return &DirtyError{Dir: r.dir, Files: dirty}
+	}
+	return nil
 }
 
 // DirtyError is the refusal of a checkout whose files kupdate would change
