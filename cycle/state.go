@@ -146,12 +146,14 @@ func prRef(r *BranchResult) *server.PRRef {
 	switch {
 	case r.PR.Merge == workflow.Merged:
 		state = "merged" // merged by this cycle
-	case r.PR.Outcome == workflow.Opened && r.draft:
-		state = "draft"
 	case r.PR.Outcome == workflow.AlreadyMerged:
 		state = "merged"
 	case r.PR.Outcome == workflow.Declined:
 		state = "closed"
+	case r.PR.Outcome == workflow.Opened && r.draft:
+		state = "draft"
+	case len(r.Build.Results) > 0 && !r.Build.OK():
+		state = "draft" // the workflow makes a PR whose build failed a draft
 	}
 	return &server.PRRef{Number: n, URL: url, State: state}
 }
@@ -340,6 +342,7 @@ func carry(prev, st *State, rep *Report) {
 		return
 	}
 	why := unlooked(prev, rep)
+	draftState(prev, st, rep)
 	last := map[string]server.BranchStatus{}
 	for _, b := range prev.Branches {
 		last[b.Attr] = b
@@ -457,4 +460,41 @@ func concise(s string) string {
 		s = strings.ToValidUTF8(s[:120], "") + "…"
 	}
 	return s
+}
+
+// draftState corrects "open" for a PR this cycle synced without making it a
+// draft or ready (updated, unchanged): the workflow does not say which it
+// is, so it stays what the previous cycle recorded, and a PR kupdate opens
+// as a draft (github.draft) is taken to be one until then. `kupdate status`
+// reads it live.
+func draftState(prev *State, st *State, rep *Report) {
+	was := map[int]string{}
+	for _, p := range prev.PRs {
+		if p.PR != nil {
+			was[p.PR.Number] = p.PR.State
+		}
+	}
+	draft := map[int]bool{}
+	for _, b := range rep.Branches {
+		if b.PR == nil || b.PR.Number == 0 || b.PR.Outcome == workflow.Opened {
+			continue
+		}
+		if w, ok := was[b.PR.Number]; w == "draft" || !ok && b.draft {
+			draft[b.PR.Number] = true
+		}
+	}
+	fix := func(r *server.PRRef) {
+		if r != nil && r.State == "open" && draft[r.Number] {
+			r.State = "draft"
+		}
+	}
+	for i := range st.PRs {
+		fix(st.PRs[i].PR)
+	}
+	for i := range st.Changes {
+		fix(st.Changes[i].PR)
+	}
+	for i := range st.Branches {
+		fix(st.Branches[i].PR)
+	}
 }

@@ -64,9 +64,9 @@ func stableHeads(f *fixture, s string) string {
 	return stableCommits(rep, s)
 }
 
-// A PR the cycle merges is recorded merged in state.json, not open. (A PR
-// the cycle only found is "open" whether or not it is a draft: the workflow
-// does not say; status reads it live.)
+// A PR the cycle merges is recorded merged in state.json, not open; a PR
+// it opened as a draft and left unchanged is still recorded a draft (#2),
+// one a person marked ready and it merged is not.
 func TestStateRecordsMerge(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -94,13 +94,13 @@ func TestStateRecordsMerge(t *testing.T) {
 	}
 	want := []string{
 		"kupdate/staging-nixos/updates #1 merged",
-		"kupdate/staging-nixos/linux_6_19-init #2 open",
+		"kupdate/staging-nixos/linux_6_19-init #2 draft",
 		"linux_6_12: 6.12.64 -> 6.12.65: #1 merged",
 		"linux_6_18: 6.18.5 -> 6.18.6: #1 merged",
-		"linux_6_19: init at 6.19: #2 open",
+		"linux_6_19: init at 6.19: #2 draft",
 		"linux_6_12: #1 merged: linux_6_12: 6.12.64 -> 6.12.65: merged in #1",
 		"linux_6_18: #1 merged: linux_6_18: 6.18.5 -> 6.18.6: merged in #1",
-		"linux_6_19: #2 open: linux_6_19: init at 6.19: PR #2 up to date",
+		"linux_6_19: #2 draft: linux_6_19: init at 6.19: PR #2 up to date",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("state.json (-want +got):\n%s", diff)
