@@ -260,6 +260,38 @@ func (c *Cycle) Branches() []server.BranchStatus {
 	return slices.Clone(c.last.Branches)
 }
 
+// The status page of a restarted server shows the persisted last cycle
+// and the promotions through these.
+var (
+	_ server.CycleHistory    = (*Cycle)(nil)
+	_ server.PromotionLister = (*Cycle)(nil)
+)
+
+// LastCycle is the last finished cycle as its state (state.json) has it,
+// for a server that has not finished one itself; nil when there is none.
+func (c *Cycle) LastCycle() *server.StepStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil || c.last.End.IsZero() {
+		return nil
+	}
+	s := &server.StepStatus{Step: server.StepCycle, Trigger: "an earlier kupdate run (state.json)", Start: c.last.Start, End: c.last.End, Outcome: server.OutcomeSuccess}
+	if !c.last.OK {
+		s.Outcome, s.Error = server.OutcomeFailure, c.last.Error
+	}
+	return s
+}
+
+// Promotions are the last finished cycle's promotions, with their PRs.
+func (c *Cycle) Promotions() []server.PromotionStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil {
+		return nil
+	}
+	return slices.Clone(c.last.Promotions)
+}
+
 // repo opens the tree the cycle starts from.
 func (c *Cycle) repo(ctx context.Context) (*gitops.Repo, error) {
 	opts := gitops.Options{

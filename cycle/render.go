@@ -148,7 +148,13 @@ func promotionLine(p workflow.PromoteResult) string {
 	if p.Number != 0 {
 		pr = fmt.Sprintf("#%d %s", p.Number, p.URL)
 	}
-	s += fmt.Sprintf("%d ahead, %s: %s", p.Ahead, pr, p.Outcome)
+	// As `kupdate promote` says it: GitHub's count of the commits From has
+	// that To lacks (merge commits included).
+	commits := "commits"
+	if p.Ahead == 1 {
+		commits = "commit"
+	}
+	s += fmt.Sprintf("%d %s ahead, %s: %s", p.Ahead, commits, pr, p.Outcome)
 	if p.Reason != "" {
 		s += " (" + p.Reason + ")"
 	}

@@ -37,6 +37,9 @@ type State struct {
 	Branches   []server.BranchStatus `json:"branches"` // one per kernel attribute
 	Changes    []ChangeState         `json:"changes"`
 	PRs        []PRState             `json:"prs"` // one per kupdate branch
+	// Promotions are the cycle's promotions (promote.enabled), with their
+	// PRs.
+	Promotions []server.PromotionStatus `json:"promotions,omitempty"`
 	// Stale names the sources Status could not read live ("kernel.org",
 	// "nixpkgs", "github"): their values are the last cycle's. A cycle
 	// never writes it.
@@ -185,6 +188,23 @@ func stateOf(rep *Report) *State {
 		st.PRs = append(st.PRs, PRState{Branch: b.Name, Head: b.Head, Push: string(b.Push), PR: prRef(b)})
 	}
 	st.Branches = branchRows(rep.tree, rep.releases, rep, rep.End)
+	for _, p := range rep.Promotions {
+		ps := server.PromotionStatus{From: p.From, To: p.To, Ahead: p.Ahead, Outcome: string(p.Outcome), Reason: p.Reason}
+		if p.Err != nil {
+			ps.Outcome, ps.Reason = "failed", concise(p.Err.Error())
+		}
+		if p.Number != 0 {
+			state := "open"
+			switch p.Outcome {
+			case workflow.Merged:
+				state = "merged"
+			case workflow.Declined:
+				state = "closed"
+			}
+			ps.PR = &server.PRRef{Number: p.Number, URL: p.URL, State: state}
+		}
+		st.Promotions = append(st.Promotions, ps)
+	}
 	return st
 }
 

@@ -133,6 +133,9 @@ type fakeCycler struct {
 	started  chan *call
 	quit     chan struct{}
 	branches []server.BranchStatus
+	// What an earlier process left (CycleHistory, PromotionLister).
+	earlier    *server.StepStatus
+	promotions []server.PromotionStatus
 
 	mu        sync.Mutex
 	calls     []string
@@ -152,6 +155,18 @@ func (f *fakeCycler) Branches() []server.BranchStatus {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]server.BranchStatus(nil), f.branches...)
+}
+
+func (f *fakeCycler) LastCycle() *server.StepStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.earlier
+}
+
+func (f *fakeCycler) Promotions() []server.PromotionStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.promotions
 }
 
 func (f *fakeCycler) do(ctx context.Context, step string) error {

@@ -255,3 +255,39 @@ func metricValue(t *testing.T, h *harness, name string, labels map[string]string
 	}
 	return v
 }
+
+// A server that has not run a cycle yet shows the one its Cycler's state
+// has (a restart), and the promotions of the last cycle with their PRs; its
+// own cycle then replaces the earlier one.
+func TestStatusPageEarlierCycle(t *testing.T) {
+	h := start(t, testConfig())
+	h.cycler.mu.Lock()
+	h.cycler.earlier = &server.StepStatus{Step: server.StepCycle, Trigger: "an earlier kupdate run", Start: t0.Add(-2 * time.Hour), End: t0.Add(-time.Hour), Outcome: server.OutcomeSuccess}
+	h.cycler.promotions = []server.PromotionStatus{{From: "staging-nixos", To: "master", Ahead: 2,
+		PR: &server.PRRef{Number: 4, URL: "https://github.com/NixOS/nixpkgs/pull/4", State: "open"}, Outcome: "open", Reason: "merging is off"}}
+	h.cycler.mu.Unlock()
+	_, _, page := h.get(t, "/")
+	if strings.Contains(page, "none yet</span></dd>\n<dt>Last promotion") || !strings.Contains(page, "trigger: an earlier kupdate run") {
+		t.Errorf("the earlier cycle is not shown:\n%s", page)
+	}
+	want := [][]string{
+		{"From", "To", "Ahead", "Pull request", "Outcome"},
+		{"staging-nixos", "master", "2 commits", "#4 open", "open (merging is off)"},
+	}
+	if diff := cmp.Diff(want, tableRows(t, page, "promotions")); diff != "" {
+		t.Errorf("promotions table (-want +got):\n%s", diff)
+	}
+	_, _, js := h.get(t, "/status.json")
+	for _, s := range []string{`"trigger": "an earlier kupdate run"`, `"promotions": [`, `"ahead": 2,`} {
+		if !strings.Contains(js, s) {
+			t.Errorf("/status.json lacks %s:\n%s", s, js)
+		}
+	}
+
+	h.clock.fire(h.clock.nextTimer(t))
+	h.cycler.next(t, server.StepCycle).done <- nil
+	h.step(t)
+	if _, _, page := h.get(t, "/"); strings.Contains(page, "trigger: an earlier kupdate run") || !strings.Contains(page, "trigger: schedule") {
+		t.Errorf("the server's own cycle does not replace the earlier one:\n%s", page)
+	}
+}

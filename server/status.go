@@ -31,6 +31,32 @@ type Cycler interface {
 	Branches() []BranchStatus
 }
 
+// CycleHistory is what a Cycler may also implement: the last cycle as
+// its persisted state has it, for a server that has not finished a cycle
+// of its own yet (a restart must not say "none yet" over a state file that
+// says otherwise). Like Branches it must not do I/O.
+type CycleHistory interface {
+	LastCycle() *StepStatus // nil when no cycle has finished
+}
+
+// PromotionLister is what a Cycler may also implement: the promotions the
+// last cycle saw, each with its PR, for the status page. Like Branches it
+// must not do I/O.
+type PromotionLister interface {
+	Promotions() []PromotionStatus
+}
+
+// PromotionStatus is one staging -> target promotion: a row of the status
+// page's promotions.
+type PromotionStatus struct {
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Ahead   int    `json:"ahead"` // commits From has that To lacks
+	PR      *PRRef `json:"pr"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+}
+
 // BranchStatus is one kernel branch: one row of the status page.
 type BranchStatus struct {
 	Branch    string    `json:"branch"`     // kernels-org.json key: "6.12", "testing"
@@ -84,6 +110,8 @@ type Status struct {
 	Queued        []Pending      `json:"queued"`         // promotion first, then the cycle
 	LastCycle     *StepStatus    `json:"last_cycle"`     // nil before the first
 	LastPromotion *StepStatus    `json:"last_promotion"` // nil before the first
+	// Promotions are the last cycle's, when the Cycler lists them.
+	Promotions []PromotionStatus `json:"promotions,omitempty"`
 	NextRun       time.Time      `json:"next_run,omitzero"`
 	ShuttingDown  bool           `json:"shutting_down"`
 	Schedule      string         `json:"schedule"`
@@ -95,6 +123,14 @@ func (s *Server) Status() Status {
 	if branches == nil {
 		branches = []BranchStatus{}
 	}
+	var earlier *StepStatus
+	if h, ok := s.cycler.(CycleHistory); ok {
+		earlier = h.LastCycle()
+	}
+	var promotions []PromotionStatus
+	if l, ok := s.cycler.(PromotionLister); ok {
+		promotions = l.Promotions()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Status{
@@ -104,9 +140,13 @@ func (s *Server) Status() Status {
 		Queued:        []Pending{},
 		LastCycle:     clone(s.lastCycle),
 		LastPromotion: clone(s.lastPromotion),
+		Promotions:    promotions,
 		NextRun:       s.nextRun,
 		ShuttingDown:  s.draining,
 		Schedule:      s.cfg.Schedule,
+	}
+	if st.LastCycle == nil {
+		st.LastCycle = earlier
 	}
 	for _, p := range []*Pending{s.pendingPromote, s.pendingCycle} {
 		if p != nil {
