@@ -111,10 +111,10 @@ type Status struct {
 	LastCycle     *StepStatus    `json:"last_cycle"`     // nil before the first
 	LastPromotion *StepStatus    `json:"last_promotion"` // nil before the first
 	// Promotions are the last cycle's, when the Cycler lists them.
-	Promotions []PromotionStatus `json:"promotions,omitempty"`
-	NextRun       time.Time      `json:"next_run,omitzero"`
-	ShuttingDown  bool           `json:"shutting_down"`
-	Schedule      string         `json:"schedule"`
+	Promotions   []PromotionStatus `json:"promotions,omitempty"`
+	NextRun      time.Time         `json:"next_run,omitzero"`
+	ShuttingDown bool              `json:"shutting_down"`
+	Schedule     string            `json:"schedule"`
 }
 
 // Status is the current state, as the status page shows it.
