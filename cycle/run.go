@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"time"
@@ -524,7 +525,11 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 			// all, until every change it holds can be verified again.
 			br.Kept = kept
 			for _, k := range kept {
-				log.Warn("cycle: branch kept as proposed", "withheld", k.Title, "reason", k.Reason)
+				lvl := slog.LevelWarn
+				if k.Only {
+					lvl = slog.LevelInfo // what --only asks for
+				}
+				log.Log(ctx, lvl, "cycle: branch kept as proposed", "withheld", k.Title, "reason", k.Reason)
 			}
 			c.findPR(ctx, br)
 			return c.after(ctx, StepPushed, p.name)
