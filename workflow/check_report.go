@@ -33,30 +33,24 @@ type PRRevisions struct {
 
 // PRRevisions reads PR number and compares its base branch with its head.
 func (w *Workflow) PRRevisions(ctx context.Context, number int) (*PRRevisions, error) {
-	var pr *github.PullRequest
-	err := w.read(ctx, fmt.Sprintf("read PR #%d", number), func(ctx context.Context) error {
-		var err error
-		pr, _, err = w.gh.PullRequests.Get(ctx, w.owner, w.repo, number)
-		return err
-	})
+	pr, err := w.PullRequest(ctx, number)
 	if err != nil {
 		return nil, err
 	}
 	out := &PRRevisions{
-		Number: number, URL: pr.GetHTMLURL(),
-		Base: pr.GetBase().GetRef(), BaseSHA: pr.GetBase().GetSHA(), HeadSHA: pr.GetHead().GetSHA(),
-		FetchURL: pr.GetBase().GetRepo().GetCloneURL(),
+		Number: number, URL: pr.URL,
+		Base: pr.Base, BaseSHA: pr.BaseSHA, HeadSHA: pr.HeadSHA,
+		FetchURL: pr.BaseCloneURL,
 		FetchRef: "refs/pull/" + strconv.Itoa(number) + "/head",
 	}
-	headOwner := pr.GetHead().GetRepo().GetOwner().GetLogin()
-	if pr.GetHead().GetRepo().GetFullName() == pr.GetBase().GetRepo().GetFullName() {
-		out.FetchRef = "refs/heads/" + pr.GetHead().GetRef()
+	if pr.HeadCloneURL == pr.BaseCloneURL { // a PR within the repository: its branch is there
+		out.FetchRef = "refs/heads/" + pr.Head
 	}
 	if out.FetchURL == "" || out.HeadSHA == "" || out.Base == "" {
 		return nil, fmt.Errorf("PR #%d: GitHub's answer lacks the base repository, base or head", number)
 	}
 	var cmp *github.CommitsComparison
-	head := headOwner + ":" + pr.GetHead().GetRef()
+	head := pr.HeadOwner + ":" + pr.Head
 	err = w.read(ctx, fmt.Sprintf("compare %s...%s for PR #%d", out.Base, head, number), func(ctx context.Context) error {
 		var err error
 		cmp, _, err = w.gh.Repositories.CompareCommits(ctx, w.owner, w.repo, out.Base, head, &github.ListOptions{PerPage: 1})
