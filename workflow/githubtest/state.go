@@ -520,40 +520,29 @@ func (s *Server) merge(ctx context.Context, r *repo, p *pull, title string) erro
 // SetDraft marks a PR a draft or ready for review, as a person does in the
 // web interface.
 func (s *Server) SetDraft(owner, name string, number int, draft bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, p, err := s.pullFor(owner, name, number)
-	if err != nil {
-		return err
-	}
-	p.draft = draft
-	p.updated = s.now()
-	return nil
+	return s.editPR(owner, name, number, func(p *pull) { p.draft = draft })
 }
 
 // SetTitle renames a PR, as a person does in the web interface.
 func (s *Server) SetTitle(owner, name string, number int, title string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, p, err := s.pullFor(owner, name, number)
-	if err != nil {
-		return err
-	}
-	p.title = title
-	p.updated = s.now()
-	return nil
+	return s.editPR(owner, name, number, func(p *pull) { p.title = title })
 }
 
 // SetBody rewrites a PR's description, as a person does in the web
 // interface.
 func (s *Server) SetBody(owner, name string, number int, body string) error {
+	return s.editPR(owner, name, number, func(p *pull) { p.body = body })
+}
+
+// editPR applies a person's edit to a PR and stamps it updated.
+func (s *Server) editPR(owner, name string, number int, edit func(*pull)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, p, err := s.pullFor(owner, name, number)
 	if err != nil {
 		return err
 	}
-	p.body = body
+	edit(p)
 	p.updated = s.now()
 	return nil
 }
