@@ -10,6 +10,7 @@ import (
 
 	"github.com/kupdate/kupdate/config"
 	"github.com/kupdate/kupdate/cycle"
+	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/updater"
 )
 
@@ -26,15 +27,7 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	dir, err := nixpkgsDir(cfg, *nixpkgs)
-	if err != nil {
-		return err
-	}
-	ko, err := newKernelOrg(e)
+	cfg, dir, ko, err := openCheckout(e, *nixpkgs)
 	if err != nil {
 		return err
 	}
@@ -53,18 +46,29 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 }
 
 // nixpkgsDir is --nixpkgs, else nixpkgs.path.
-func nixpkgsDir(cfg *config.Config, flagDir string) (string, error) {
+// openCheckout is what plan and update start from: the configuration, the
+// nixpkgs tree they work on (--nixpkgs, else nixpkgs.path) and a kernel.org
+// client.
+func openCheckout(e *env, flagDir string) (*config.Config, string, *kernelorg.Client, error) {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, "", nil, err
+	}
 	dir := flagDir
 	if dir == "" {
 		dir = cfg.Nixpkgs.Path
 	}
 	if dir == "" {
-		return "", usageErrorf("no nixpkgs checkout: pass --nixpkgs DIR or set nixpkgs.path in the config")
+		return nil, "", nil, usageErrorf("no nixpkgs checkout: pass --nixpkgs DIR or set nixpkgs.path in the config")
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return "", usageErrorf("--nixpkgs %s: not a directory", dir)
+		return nil, "", nil, usageErrorf("--nixpkgs %s: not a directory", dir)
 	}
-	return dir, nil
+	ko, err := newKernelOrg(e)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return cfg, dir, ko, nil
 }
 
 func printPlanJSON(w io.Writer, base string, plan *updater.Plan) error {

@@ -22,15 +22,7 @@ func runUpdate(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	dir, err := nixpkgsDir(cfg, *nixpkgs)
-	if err != nil {
-		return err
-	}
-	ko, err := newKernelOrg(e)
+	cfg, dir, ko, err := openCheckout(e, *nixpkgs)
 	if err != nil {
 		return err
 	}
