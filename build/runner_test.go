@@ -20,7 +20,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/kupdate/kupdate/config"
-	"github.com/kupdate/kupdate/updater"
 )
 
 // needNix skips a test when Nix is not installed. CI installs it, so there
@@ -253,56 +252,6 @@ func dependency(t *testing.T, drv, suffix string) string {
 	return ""
 }
 
-// TestRunChanges maps the results of one run back to the changes that asked
-// for them; a shared attribute is built once and reported for each change.
-func TestRunChanges(t *testing.T) {
-	needNix(t)
-	nonce := uniqueMarker(t)
-	cfg := testConfig(nonce, "300", "eval", "configfile")
-	changes := []updater.Change{
-		{Kind: updater.Bump, Attr: "linux_pass", Title: "linux_pass: 1.0 -> 1.1", Build: []string{"linux_pass"}},
-		{Kind: updater.Init, Attr: "linux_fail", Title: "linux_fail: init at 2.0", Build: []string{"linux_fail", "linux_pass"}},
-		{Kind: updater.Remove, Attr: "linux_gone", Title: "linux_gone: remove"},
-	}
-	var started []string
-	var mu sync.Mutex
-	r := New(cfg, WithProgress(func(p Progress) {
-		if p.Status == Running {
-			mu.Lock()
-			started = append(started, p.Attr+" "+p.Tier)
-			mu.Unlock()
-		}
-	}, 0))
-	got := r.RunChanges(context.Background(), treeDir(t), changes)
-
-	type summary struct {
-		Title string
-		OK    bool
-		Tiers []string
-	}
-	var sums []summary
-	for _, c := range got {
-		s := summary{Title: c.Change.Title, OK: c.OK()}
-		for _, res := range c.Report.Results {
-			s.Tiers = append(s.Tiers, fmt.Sprintf("%s %s %s", res.Attr, res.Tier, res.Status))
-		}
-		sums = append(sums, s)
-	}
-	want := []summary{
-		{"linux_pass: 1.0 -> 1.1", true, []string{"linux_pass eval passed", "linux_pass configfile passed"}},
-		{"linux_fail: init at 2.0", false, []string{
-			"linux_fail eval passed", "linux_fail configfile failed",
-			"linux_pass eval passed", "linux_pass configfile passed",
-		}},
-		{"linux_gone: remove", true, nil},
-	}
-	if diff := cmp.Diff(want, sums); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	if len(started) != 4 {
-		t.Errorf("tiers started = %q, want linux_pass and linux_fail's two tiers once each", started)
-	}
-}
 
 // TestNixFlags: the configured distribution settings reach Nix's programs
 // as flags, right after the program name; other programs get none.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
-	"github.com/kupdate/kupdate/updater"
 )
 
 // BenchmarkCheck checks a weekly-batch-sized pull request: six bumps and a
@@ -33,7 +33,7 @@ func BenchmarkCheck(b *testing.B) {
 		return c
 	}
 	p := newPRRepo(b)
-	for _, c := range []updater.Change{
+	for _, c := range []family.Change{
 		bump("6.1", "6.1.159", "6.1.160", true),
 		bump("5.15", "5.15.197", "5.15.198", true),
 		bump("5.10", "5.10.247", "5.10.248", true),

@@ -10,8 +10,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
-	"github.com/kupdate/kupdate/updater"
 )
 
 // Upstream is what the check needs from kernel.org; *kernelorg.Client
@@ -34,7 +35,7 @@ type Checker struct {
 	// Hardened is where linux-hardened releases come from; nil leaves the
 	// patch hashes of a hardened/patches.json change unverified (and the
 	// check incomplete).
-	Hardened updater.HardenedSource
+	Hardened hardened.Source
 	Log      *slog.Logger // nil: discard
 }
 
@@ -126,13 +127,13 @@ type run struct {
 	releases    *releaseIndex // nil until fetched
 	releasesErr error
 
-	baseTree    *updater.Tree // the base as the updater reads it, loaded on demand
+	baseTree    *kernelfiles.Model // the base as the updater reads it, loaded on demand
 	baseTreeErr error
 
 	incompleteInit map[string]bool // added branches already reported as incomplete
 	rejected       map[string]bool // added branches that must not be added at all
 
-	hardenedRels []updater.HardenedRelease // linux-hardened's releases, fetched on demand
+	hardenedRels []hardened.Release // linux-hardened's releases, fetched on demand
 }
 
 func (r *run) finding(file string, line int, rule Rule, format string, args ...any) {
@@ -279,7 +280,7 @@ func (r *run) addable(e *entry, v kernelorg.Version) bool {
 	if e.Branch == "testing" {
 		return true
 	}
-	w, ok := r.removedInBase(updater.Attr(e.Branch))
+	w, ok := r.removedInBase(kernelfiles.Attr(e.Branch))
 	if r.baseTreeErr != nil {
 		r.unverified(KernelsOrgJSON, e.Line, "%q: could not tell whether the base removed it: kupdate cannot read the base tree: %v", e.Branch, r.baseTreeErr)
 	}

@@ -13,9 +13,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/familytest"
+	"github.com/kupdate/kupdate/family/vanilla"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
-	"github.com/kupdate/kupdate/updater"
 )
 
 // sampleTree is the repository's sample nixpkgs tree: the base of every test
@@ -94,17 +96,9 @@ func newPRRepo(t testing.TB) *prRepo {
 
 // apply makes c with the updater (exactly what kupdate writes), lets edit
 // change the result, and commits it titled title ("" = c's own title).
-func (p *prRepo) apply(title string, c updater.Change, edit func(files map[string][]byte)) string {
+func (p *prRepo) apply(title string, c family.Change, edit func(files map[string][]byte)) string {
 	p.t.Helper()
-	tree, err := updater.LoadFiles(p.files)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	tree.Now = func() time.Time { return time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC) }
-	if c.Title == "" {
-		c.Title = updater.Title(c)
-	}
-	changed, err := tree.Apply(c)
+	changed, err := familytest.Apply(p.files, c, time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		p.t.Fatalf("Apply(%s): %v", c.Title, err)
 	}
@@ -141,12 +135,12 @@ func replace(t *testing.T, path, old, new string) func(map[string][]byte) {
 	}
 }
 
-func bump(branch, from, to string, lts bool) updater.Change {
+func bump(branch, from, to string, lts bool) family.Change {
 	h := kernelorgtest.FlatHash(to)
 	if strings.Contains(to, "-rc") {
 		h = kernelorgtest.NARHash(to)
 	}
-	return updater.Change{Kind: updater.Bump, Attr: updater.Attr(branch), Branch: branch, From: from, To: to, Hash: h, LTS: lts}
+	return vanilla.Made(family.Change{Kind: vanilla.Bump, Branch: branch, From: from, To: to, Hash: h, LTS: lts})
 }
 
 const kj = KernelsOrgJSON
@@ -187,7 +181,7 @@ func TestCheck(t *testing.T) {
 		lk = LinuxKernelsNix
 		al = AliasesNix
 	)
-	init619 := updater.Change{Kind: updater.Init, Attr: "linux_6_19", Branch: "6.19", To: "6.19", Hash: fh("6.19")}
+	init619 := vanilla.Made(family.Change{Kind: vanilla.Init, Branch: "6.19", To: "6.19", Hash: fh("6.19")})
 
 	for _, tc := range []struct {
 		name       string
@@ -410,7 +404,7 @@ func TestCheck(t *testing.T) {
 		{
 			name: "complete removal",
 			pr: func(t *testing.T, p *prRepo) {
-				p.apply("", updater.Change{Kind: updater.Remove, Attr: "linux_5_10", Branch: "5.10", From: "5.10.247", LTS: true}, nil)
+				p.apply("", vanilla.Made(family.Change{Kind: vanilla.Remove, Branch: "5.10", From: "5.10.247", LTS: true}), nil)
 			},
 			verified: 1,
 		},
@@ -451,13 +445,7 @@ func TestCheck(t *testing.T) {
 			name: "two branches in one commit",
 			pr: func(t *testing.T, p *prRepo) {
 				p.apply("linux_6_12: 6.12.64 -> 6.12.66", bump("6.12", "6.12.64", "6.12.66", true), func(files map[string][]byte) {
-					tree, err := updater.LoadFiles(files)
-					if err != nil {
-						t.Fatal(err)
-					}
-					c := bump("6.6", "6.6.119", "6.6.120", true)
-					c.Title = updater.Title(c)
-					changed, err := tree.Apply(c)
+					changed, err := familytest.Apply(files, bump("6.6", "6.6.119", "6.6.120", true), time.Time{})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -7,17 +7,17 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/kernelfiles"
 )
 
 // Paths of the files the check reads, relative to the nixpkgs root: the
 // updater's.
 const (
-	KernelsOrgJSON  = updater.KernelsJSONPath
-	LinuxKernelsNix = updater.LinuxKernelsPath
-	AliasesNix      = updater.AliasesPath
-	HardenedPatches = updater.PatchesJSONPath
-	HardenedKey     = updater.HardenedKeyPath
+	KernelsOrgJSON  = kernelfiles.KernelsJSONPath
+	LinuxKernelsNix = kernelfiles.LinuxKernelsPath
+	AliasesNix      = kernelfiles.AliasesPath
+	HardenedPatches = kernelfiles.PatchesJSONPath
+	HardenedKey     = kernelfiles.HardenedKeyPath
 )
 
 // member is one top-level key of a JSON object file and where it starts.

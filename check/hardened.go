@@ -8,8 +8,9 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
-	"github.com/kupdate/kupdate/updater"
 )
 
 // hEntry is one branch of hardened/patches.json.
@@ -118,7 +119,7 @@ func (r *run) hardened() {
 	r.format(HardenedPatches, headB)
 	changes := diffHardened(base, head)
 	for _, ch := range changes {
-		attr := updater.Attr(ch.Branch) + "_hardened"
+		attr := kernelfiles.Attr(ch.Branch) + "_hardened"
 		if ch.Old == nil {
 			if w, ok := r.removedInBase(attr); ok {
 				r.finding(HardenedPatches, ch.New.Line, RuleReadded, "hardened %q was removed from this tree before (%s is a throw at %s); kupdate never adds a removed kernel back: drop the entry", ch.Branch, attr, w)
@@ -128,7 +129,7 @@ func (r *run) hardened() {
 	}
 	ok := map[string]bool{}
 	for _, ch := range changes {
-		if ch.New != nil && !r.rejected[updater.Attr(ch.Branch)+"_hardened"] {
+		if ch.New != nil && !r.rejected[kernelfiles.Attr(ch.Branch)+"_hardened"] {
 			ok[ch.Branch] = r.hardenedEntry(ch.New)
 		}
 	}
@@ -137,7 +138,7 @@ func (r *run) hardened() {
 	// everything about it could be checked: its release and hashes, the kept
 	// set, and the nix parts of an added or dropped variant.
 	for _, ch := range changes {
-		if faulted[ch.Branch] || r.rejected[updater.Attr(ch.Branch)+"_hardened"] || (ch.New != nil && !ok[ch.Branch]) {
+		if faulted[ch.Branch] || r.rejected[kernelfiles.Attr(ch.Branch)+"_hardened"] || (ch.New != nil && !ok[ch.Branch]) {
 			continue
 		}
 		v := Verified{File: HardenedPatches, Branch: ch.Branch, Hardened: true}
@@ -199,7 +200,7 @@ func (r *run) hardenedEntry(h *hEntry) bool {
 		r.finding(f, line, RuleHardened, "hardened %q: patch url %q, want the release asset %q", br, h.Patch.URL, rel.URL)
 		ok = false
 	}
-	sum, err := updater.VerifyHardenedPatch(r.ctx, r.c.Hardened, *rel, r.head[HardenedKey])
+	sum, err := hardened.VerifyPatch(r.ctx, r.c.Hardened, *rel, r.head[HardenedKey])
 	if err != nil {
 		r.unverified(f, line, "hardened %q %s: could not verify the patch: %v", br, tag, err)
 		return false
@@ -213,7 +214,7 @@ func (r *run) hardenedEntry(h *hEntry) bool {
 
 // hardenedRelease finds the linux-hardened release tagged tag (old tags
 // have no "v"); nil when there is none.
-func (r *run) hardenedRelease(tag string) (*updater.HardenedRelease, error) {
+func (r *run) hardenedRelease(tag string) (*hardened.Release, error) {
 	if r.hardenedRels == nil {
 		rels, err := r.c.Hardened.Releases(r.ctx)
 		if err != nil {
@@ -271,14 +272,14 @@ func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) map[string]b
 		case !inTree[h.Branch]:
 			r.finding(HardenedPatches, h.Line, RuleHardened, "hardened %q has no %q in %s; a hardened kernel goes with its branch", h.Branch, h.Branch, KernelsOrgJSON)
 			faulted[h.Branch] = true
-		case r.rejected[updater.Attr(h.Branch)+"_hardened"]:
+		case r.rejected[kernelfiles.Attr(h.Branch)+"_hardened"]:
 		case h.Branch == newest || h.Branch == newestLTS:
 		case added[h.Branch] || !lts(h.Branch):
-			r.finding(HardenedPatches, h.Line, RuleHardened, "hardened %q is neither the latest stable (%s) nor the latest LTS (%s) hardened kernel; nixpkgs keeps only those two: drop it (%s_hardened becomes a throw)", h.Branch, newest, orNone(newestLTS), updater.Attr(h.Branch))
+			r.finding(HardenedPatches, h.Line, RuleHardened, "hardened %q is neither the latest stable (%s) nor the latest LTS (%s) hardened kernel; nixpkgs keeps only those two: drop it (%s_hardened becomes a throw)", h.Branch, newest, orNone(newestLTS), kernelfiles.Attr(h.Branch))
 			faulted[h.Branch] = true
 		}
 	}
-	ks, err := updater.ReadKernelSections(r.head)
+	ks, err := kernelfiles.ReadKernelSections(r.head)
 	if err != nil {
 		// Reported by structure() when it matters; the nix parts of the
 		// changes could not be checked.
@@ -288,14 +289,14 @@ func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) map[string]b
 		return faulted
 	}
 	for _, ch := range changes {
-		attr := updater.Attr(ch.Branch) + "_hardened"
+		attr := kernelfiles.Attr(ch.Branch) + "_hardened"
 		pkgs := strings.Replace(attr, "linux_", "linuxPackages_", 1)
 		var m missing
 		switch {
 		case ch.Old == nil && r.rejected[attr]:
 		case ch.Old == nil:
-			if b := ks.Kernels[attr]; !strings.HasPrefix(b.Value, "hardenedKernelFor kernels."+updater.Attr(ch.Branch)+" ") {
-				m.add(LinuxKernelsNix, fmt.Sprintf("kernels.%s = hardenedKernelFor kernels.%s { };", attr, updater.Attr(ch.Branch)))
+			if b := ks.Kernels[attr]; !strings.HasPrefix(b.Value, "hardenedKernelFor kernels."+kernelfiles.Attr(ch.Branch)+" ") {
+				m.add(LinuxKernelsNix, fmt.Sprintf("kernels.%s = hardenedKernelFor kernels.%s { };", attr, kernelfiles.Attr(ch.Branch)))
 			}
 			if b := ks.Packages[attr]; b.Value != fmt.Sprintf("recurseIntoAttrs (packagesFor kernels.%s)", attr) {
 				m.add(LinuxKernelsNix, fmt.Sprintf("packages.%s = recurseIntoAttrs (packagesFor kernels.%s);", attr, attr))

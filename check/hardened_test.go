@@ -9,9 +9,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/family/vanilla"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
-	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 	"github.com/nix-community/go-nix/pkg/nixbase32"
 )
@@ -26,7 +28,7 @@ func nix32(b []byte) string {
 }
 
 // newHardenedSource publishes linux-hardened releases on a GitHub simulator.
-func newHardenedSource(t *testing.T, tags ...string) (*githubtest.Server, *updater.GitHubHardened) {
+func newHardenedSource(t *testing.T, tags ...string) (*githubtest.Server, *hardened.GitHub) {
 	t.Helper()
 	gh, err := githubtest.New(githubtest.Options{Root: t.TempDir()})
 	if err != nil {
@@ -44,43 +46,45 @@ func newHardenedSource(t *testing.T, tags ...string) (*githubtest.Server, *updat
 			t.Fatal(err)
 		}
 	}
-	src := updater.NewGitHubHardened(gh.APIURL(), "kupdate-test")
+	src := hardened.NewGitHub(gh.APIURL(), "kupdate-test")
 	src.HTTP = gh.Client()
 	return gh, src
 }
 
 // hardenedBump is the change kupdate makes for a new linux-hardened release.
-func hardenedBump(branch, from, version, extra string) updater.Change {
+func hardenedBump(branch, from, version, extra string) family.Change {
+	return hardenedMade(hardened.Bump, branch, from, version, extra)
+}
+
+// hardenedMade is a hardened change as the planner makes it, with the
+// patch of v<version><extra>; drops for an init.
+func hardenedMade(kind family.Kind, branch, from, version, extra string, drops ...string) family.Change {
 	tag := "v" + version + extra
 	name := "linux-hardened-" + tag + ".patch"
-	return updater.Change{
-		Kind: updater.HardenedBump, Attr: updater.Attr(branch) + "_hardened", Branch: branch,
-		From: from, To: version + extra, Hash: kernelorgtest.FlatHash(version),
-		Patch: &updater.HardenedPatch{
-			Version: kernelorg.MustParseVersion(version), Extra: extra, Name: name,
-			URL:          "https://github.com/anthraxx/linux-hardened/releases/download/" + tag + "/" + name,
-			SHA256:       nix32(hardenedPatchBytes(tag)),
-			KernelSHA256: strings.TrimPrefix(kernelorgtest.FlatHash(version), "sha256:"),
-		},
-	}
+	return hardened.Made(family.Change{
+		Kind: kind, Branch: branch, From: from, To: version + extra, Hash: kernelorgtest.FlatHash(version),
+	}, &hardened.Patch{
+		Version: kernelorg.MustParseVersion(version), Extra: extra, Name: name,
+		URL:          "https://github.com/anthraxx/linux-hardened/releases/download/" + tag + "/" + name,
+		SHA256:       nix32(hardenedPatchBytes(tag)),
+		KernelSHA256: strings.TrimPrefix(kernelorgtest.FlatHash(version), "sha256:"),
+	}, drops...)
 }
 
 func TestCheckHardened(t *testing.T) {
 	const hp = HardenedPatches
 	fh := func(v string) string { return strings.TrimPrefix(kernelorgtest.FlatHash(v), "sha256:") }
 	bump612 := hardenedBump("6.12", "6.12.63-hardened1", "6.12.66", "-hardened1")
-	init619 := updater.Change{Kind: updater.Init, Attr: "linux_6_19", Branch: "6.19", To: "6.19", Hash: kernelorgtest.FlatHash("6.19")}
-	hardenedInit619 := func(drops []string) updater.Change {
-		c := hardenedBump("6.19", "", "6.19", "-hardened1")
-		c.Kind, c.Drops = updater.HardenedInit, drops
-		return c
+	init619 := vanilla.Made(family.Change{Kind: vanilla.Init, Branch: "6.19", To: "6.19", Hash: kernelorgtest.FlatHash("6.19")})
+	hardenedInit619 := func(drops []string) family.Change {
+		return hardenedMade(hardened.Init, "6.19", "", "6.19", "-hardened1", drops...)
 	}
 
 	for _, tc := range []struct {
 		name       string
 		noSource   bool
 		kernelOrg  func(sim *kernelorgtest.Server)
-		github     func(gh *githubtest.Server, src *updater.GitHubHardened)
+		github     func(gh *githubtest.Server, src *hardened.GitHub)
 		pr         func(t *testing.T, p *prRepo)
 		want       []string
 		unverified []string
@@ -204,7 +208,7 @@ func TestCheckHardened(t *testing.T) {
 			// GitHub's cycle wording ("the next cycle tries again") becomes a
 			// check's: nothing re-runs a check by itself.
 			name: "GitHub failing",
-			github: func(gh *githubtest.Server, src *updater.GitHubHardened) {
+			github: func(gh *githubtest.Server, src *hardened.GitHub) {
 				src.Attempts, src.Backoff = 2, time.Millisecond
 				gh.AddFault(githubtest.Fault{Path: "/repos/anthraxx/linux-hardened/releases", Status: 502, Times: 2})
 			},

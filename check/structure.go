@@ -3,17 +3,18 @@ package check
 import (
 	"bytes"
 	"fmt"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"strings"
 
+	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/kernelorg"
-	"github.com/kupdate/kupdate/updater"
 )
 
 // format compares a JSON file with the bytes kupdate would write for the
 // same content (the updater's own writer), and reports the first line that
 // differs.
 func (r *run) format(path string, b []byte) {
-	want, err := updater.CanonicalJSON(path, b)
+	want, err := kernelfiles.CanonicalJSON(path, b)
 	if err != nil {
 		r.finding(path, 0, RuleSyntax, "kupdate cannot read it: %v", err)
 		return
@@ -80,7 +81,7 @@ func (r *run) order(base, head []entry) {
 // removed kernel is never added back (nixpkgs #258569).
 func (r *run) removedInBase(attr string) (string, bool) {
 	if r.baseTree == nil && r.baseTreeErr == nil {
-		r.baseTree, r.baseTreeErr = updater.LoadFiles(r.base)
+		r.baseTree, r.baseTreeErr = kernelfiles.Read(family.NewTree(r.base))
 		if r.baseTreeErr != nil {
 			r.log.Warn("cannot read the base tree; removed branches are not known", "err", r.baseTreeErr)
 		}
@@ -111,7 +112,7 @@ func (r *run) structure() {
 		r.finding(KernelsOrgJSON, 0, RuleSyntax, "%s or %s is missing at the head; branches cannot be added or removed without them", LinuxKernelsNix, AliasesNix)
 		return
 	}
-	ks, err := updater.ReadKernelSections(r.head)
+	ks, err := kernelfiles.ReadKernelSections(r.head)
 	if err != nil {
 		file, line, msg := splitPos(err.Error())
 		r.finding(file, line, RuleSyntax, "kupdate cannot read it: %s", msg)
@@ -174,8 +175,8 @@ func joinAnd(ss []string) string {
 // initComplete checks an added branch: its kernels entry, its
 // vanillaPackages entry, linux_latest when it is the newest branch, and both
 // aliases (nixpkgs-kernel-files.md, "What each change touches").
-func (r *run) initComplete(e *entry, ks *updater.KernelSections, newest bool) {
-	attr := updater.Attr(e.Branch)
+func (r *run) initComplete(e *entry, ks *kernelfiles.KernelSections, newest bool) {
+	attr := kernelfiles.Attr(e.Branch)
 	var m missing
 	if b, ok := ks.Kernels[attr]; !ok || !strings.Contains(b.Value, "mainline.nix") || !strings.Contains(b.Value, `branch = "`+e.Branch+`";`) {
 		m.add(LinuxKernelsNix, fmt.Sprintf("kernels.%s = callPackage ../os-specific/linux/kernel/mainline.nix { branch = %q; kernelPatches = [ ... ]; };", attr, e.Branch))
@@ -204,16 +205,16 @@ func (r *run) initComplete(e *entry, ks *updater.KernelSections, newest bool) {
 // removalComplete checks a removed branch: its entries gone from kernels and
 // vanillaPackages, throws in their allowAliases parts and in aliases.nix,
 // and no packageAlias still pointing at it. It reports whether all is well.
-func (r *run) removalComplete(e *entry, ks *updater.KernelSections) bool {
+func (r *run) removalComplete(e *entry, ks *kernelfiles.KernelSections) bool {
 	n := len(r.report.Findings)
-	attr := updater.Attr(e.Branch)
+	attr := kernelfiles.Attr(e.Branch)
 	pkgs := strings.Replace(attr, "linux_", "linuxPackages_", 1)
 	line := r.removedLine(e.Branch)
 	var m missing
-	isThrow := func(b updater.NixBinding, ok bool) bool { return ok && strings.HasPrefix(b.Value, "throw") }
+	isThrow := func(b kernelfiles.NixBinding, ok bool) bool { return ok && strings.HasPrefix(b.Value, "throw") }
 	for _, s := range []struct {
 		name         string
-		main, throws map[string]updater.NixBinding
+		main, throws map[string]kernelfiles.NixBinding
 	}{
 		{"kernels", ks.Kernels, ks.KernelThrows},
 		{"vanillaPackages", ks.Vanilla, ks.VanillaThrows},

@@ -6,7 +6,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/family/vanilla"
+	"github.com/kupdate/kupdate/kernelfiles"
 )
 
 // The PR title of kupdate's rolling update branch (and of nixpkgs' weekly
@@ -181,20 +184,20 @@ func expectedTitles(ks []entryChange, hs []hardenedChange) (want []title, what s
 	}
 	removed := map[string]bool{}
 	for _, ch := range ks {
-		attr := updater.Attr(ch.Branch)
+		attr := kernelfiles.Attr(ch.Branch)
 		switch {
 		case ch.Old == nil:
-			add(title{text: updater.Title(updater.Change{Kind: updater.Init, Attr: attr, Branch: ch.Branch, To: ch.New.Version})},
+			add(title{text: vanilla.Title(family.Change{Kind: vanilla.Init, Attr: attr, Branch: ch.Branch, To: ch.New.Version})},
 				fmt.Sprintf("adds %q at %s", ch.Branch, ch.New.Version))
 		case ch.New == nil:
 			removed[ch.Branch] = true
-			add(title{text: updater.Title(updater.Change{Kind: updater.Remove, Attr: attr, Branch: ch.Branch})},
+			add(title{text: vanilla.Title(family.Change{Kind: vanilla.Remove, Attr: attr, Branch: ch.Branch})},
 				fmt.Sprintf("removes %q", ch.Branch))
 		case ch.Old.Version != ch.New.Version:
-			add(title{text: updater.Title(updater.Change{Kind: updater.Bump, Attr: attr, Branch: ch.Branch, From: ch.Old.Version, To: ch.New.Version})},
+			add(title{text: vanilla.Title(family.Change{Kind: vanilla.Bump, Attr: attr, Branch: ch.Branch, From: ch.Old.Version, To: ch.New.Version})},
 				fmt.Sprintf("changes %q from %s to %s", ch.Branch, ch.Old.Version, ch.New.Version))
 		case !eqBool(ch.Old.LTS, ch.New.LTS) && ch.Old.Hash == ch.New.Hash && ch.New.LTS != nil:
-			add(title{text: updater.Title(updater.Change{Kind: updater.Bump, Attr: attr, Branch: ch.Branch, From: ch.Old.Version, To: ch.New.Version, LTS: *ch.New.LTS})},
+			add(title{text: vanilla.Title(family.Change{Kind: vanilla.Bump, Attr: attr, Branch: ch.Branch, From: ch.Old.Version, To: ch.New.Version, LTS: *ch.New.LTS})},
 				fmt.Sprintf("flips the lts flag of %q", ch.Branch))
 		default:
 			add(title{text: attr + ": ", prefix: true}, fmt.Sprintf("changes the entry of %q at %s", ch.Branch, ch.New.Version))
@@ -206,15 +209,15 @@ func expectedTitles(ks []entryChange, hs []hardenedChange) (want []title, what s
 		switch {
 		case h.Old == nil:
 			inits++
-			attr := updater.Attr(h.Branch) + "_hardened"
-			add(title{text: updater.Title(updater.Change{Kind: updater.HardenedInit, Attr: attr, Branch: h.Branch, To: h.New.tag()})},
+			attr := kernelfiles.Attr(h.Branch) + "_hardened"
+			add(title{text: hardened.Title(family.Change{Kind: hardened.Init, Attr: attr, Branch: h.Branch, To: h.New.tag()})},
 				fmt.Sprintf("adds hardened %q at %s", h.Branch, h.New.tag()))
 		case h.New == nil:
 			dropped = append(dropped, h)
 		case h.Old.tag() == h.New.tag():
 			add(title{text: "linux/hardened/patches/" + h.Branch + ": ", prefix: true}, fmt.Sprintf("changes the hardened entry of %q", h.Branch))
 		default:
-			add(title{text: updater.Title(updater.Change{Kind: updater.HardenedBump, Branch: h.Branch, From: h.Old.tag(), To: h.New.tag()})},
+			add(title{text: hardened.Title(family.Change{Kind: hardened.Bump, Branch: h.Branch, From: h.Old.tag(), To: h.New.tag()})},
 				fmt.Sprintf("changes hardened %q from %s to %s", h.Branch, h.Old.tag(), h.New.tag()))
 		}
 	}
@@ -223,7 +226,7 @@ func expectedTitles(ks []entryChange, hs []hardenedChange) (want []title, what s
 	// of its branch. Alone, it has no fixed title.
 	for _, h := range dropped {
 		if inits == 0 && !removed[h.Branch] {
-			attr := updater.Attr(h.Branch) + "_hardened"
+			attr := kernelfiles.Attr(h.Branch) + "_hardened"
 			add(title{text: attr + ": ", prefix: true}, fmt.Sprintf("drops hardened %q", h.Branch))
 		}
 	}

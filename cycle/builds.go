@@ -13,9 +13,8 @@ import (
 
 	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/gitops"
-	"github.com/kupdate/kupdate/kernelorg"
-	"github.com/kupdate/kupdate/updater"
 )
 
 // buildCache keeps build results per attribute, by what the attribute's
@@ -100,7 +99,7 @@ func branchFiles(commits []gitops.Commit) map[string][]byte {
 
 // attrKey is the key of attr's build results; branch is the kernels-org.json
 // key of the change that builds it.
-func attrKey(cfg config.Build, files map[string][]byte, attr, branch string) string {
+func attrKey(cfg config.Build, reg family.Registry, files map[string][]byte, attr string, c family.Change) string {
 	h := sha256.New()
 	for _, t := range cfg.Tiers {
 		fmt.Fprintf(h, "tier %s %q\n", t, cfg.Commands[t])
@@ -112,22 +111,23 @@ func attrKey(cfg config.Build, files map[string][]byte, attr, branch string) str
 	slices.Sort(opts)
 	fmt.Fprintf(h, "options %q builders %q\n", opts, cfg.Builders)
 	fmt.Fprintf(h, "attr %q\n", attr)
-	writeDeps(h, files, attr, branch)
+	writeDeps(h, reg, files, attr, c)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
 // changeKey is the key of c's validation: what evaluating it reads of the
 // branch's files.
-func changeKey(files map[string][]byte, c updater.Change) string {
+func changeKey(reg family.Registry, files map[string][]byte, c family.Change) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "validate %q\n", c.Title)
-	writeDeps(h, files, c.Attr, c.Branch)
+	writeDeps(h, reg, files, c.Attr, c)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// writeDeps writes to h what attr (of kernels-org.json key branch) depends
-// on among files.
-func writeDeps(h hash.Hash, files map[string][]byte, attr, branch string) {
+// writeDeps writes to h what attr (built for change c) depends on among
+// files: of a file a family keeps as entries, the entries it reads (see
+// family.Family.Entries); of any other file its whole content.
+func writeDeps(h hash.Hash, reg family.Registry, files map[string][]byte, attr string, c family.Change) {
 	paths := make([]string, 0, len(files))
 	for p := range files {
 		paths = append(paths, p)
@@ -135,25 +135,11 @@ func writeDeps(h hash.Hash, files map[string][]byte, attr, branch string) {
 	slices.Sort(paths)
 	for _, p := range paths {
 		data := files[p]
-		var keys []string
-		switch p {
-		case updater.KernelsJSONPath:
-			keys = []string{branch}
-			if branch == "testing" {
-				keys = append(keys, newestSeries(data))
-			}
-		case updater.PatchesJSONPath:
-			if updater.IsHardenedAttr(attr) {
-				keys = []string{branch}
-			}
-		default:
-			sum := sha256.Sum256(data)
-			fmt.Fprintf(h, "file %q %x %t\n", p, sum, data == nil)
-			continue
-		}
+		keys, narrow := reg.Entries(p, data, c, attr)
 		var entries map[string]json.RawMessage
-		if err := json.Unmarshal(data, &entries); err != nil {
-			// Not the JSON kupdate writes: the whole file, to be safe.
+		if !narrow || json.Unmarshal(data, &entries) != nil {
+			// Not a file of entries (or not the JSON kupdate writes): the
+			// whole file, to be safe.
 			sum := sha256.Sum256(data)
 			fmt.Fprintf(h, "file %q %x %t\n", p, sum, data == nil)
 			continue
@@ -163,28 +149,6 @@ func writeDeps(h hash.Hash, files map[string][]byte, attr, branch string) {
 			fmt.Fprintf(h, "entry %q %q %t %q\n", p, k, ok, compactJSON(e))
 		}
 	}
-}
-
-// newestSeries is the newest branch key of kernels-org.json (not
-// "testing"), "" when there is none.
-func newestSeries(data []byte) string {
-	var entries map[string]json.RawMessage
-	if json.Unmarshal(data, &entries) != nil {
-		return ""
-	}
-	newest := ""
-	for k := range entries {
-		if k == "testing" {
-			continue
-		}
-		if _, _, err := kernelorg.ParseSeries(k); err != nil {
-			continue
-		}
-		if newest == "" || kernelorg.CompareSeries(k, newest) > 0 {
-			newest = k
-		}
-	}
-	return newest
 }
 
 // compactJSON is e without insignificant whitespace, so that reindenting

@@ -35,7 +35,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -45,6 +44,9 @@ import (
 
 	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/families"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
 	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/server"
@@ -99,7 +101,10 @@ type Options struct {
 	// Hardened is where linux-hardened releases come from, for trees with
 	// hardened kernels; nil means GitHub's anthraxx/linux-hardened at
 	// github.api_url.
-	Hardened updater.HardenedSource
+	Hardened hardened.Source
+	// Families replaces the registry of kernel families (package
+	// families); nil means families.New over the sources above.
+	Families family.Registry
 
 	// BuildEnv is added to the environment of Nix (validation and builds),
 	// e.g. KUPDATE_KERNEL_MIRROR=<url> for the sample tree.
@@ -128,7 +133,7 @@ type Cycle struct {
 	ko       *kernelorg.Client
 	wf       *workflow.Workflow
 	runner   *build.Runner
-	hardened updater.HardenedSource
+	families family.Registry
 	getenv   func(string) string
 
 	mu   sync.Mutex
@@ -137,8 +142,6 @@ type Cycle struct {
 
 // The server drives the cycle through this interface.
 var _ server.Cycler = (*Cycle)(nil)
-
-var attrRE = regexp.MustCompile(`^linux_[0-9a-z_]+$`)
 
 // New prepares a cycle for cfg. Its errors are configuration errors: a
 // keyring that does not read, a credential that is missing, an --only that is
@@ -155,7 +158,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 		c.getenv = os.Getenv
 	}
 	for _, a := range o.Only {
-		if !attrRE.MatchString(a) {
+		if !family.ValidAttr(a) {
 			return nil, fmt.Errorf("--only %q: not a kernel attribute (want e.g. linux_6_12, linux_testing, linux_6_12_hardened)", a)
 		}
 	}
@@ -202,9 +205,10 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 		return nil, err
 	}
 
-	c.hardened = o.Hardened
-	if c.hardened == nil {
-		c.hardened = newHardened(cfg, o.UserAgent, o.GitHubTransport, c.getenv, c.log)
+	c.families = o.Families
+	if c.families == nil {
+		c.families = families.New(families.Sources{Config: cfg, KernelOrg: c.ko, GitHubTransport: o.GitHubTransport,
+			UserAgent: o.UserAgent, Getenv: c.getenv, Log: c.log, Hardened: o.Hardened})
 	}
 
 	bopts := []build.Option{build.WithLogger(progressLogger(c.log, o.Progress != nil)), build.WithEnv(o.BuildEnv...)}
@@ -335,52 +339,25 @@ func newKernelOrg(cfg *config.Config, log *slog.Logger, userAgent string, transp
 	return kernelorg.New(ko)
 }
 
-// newHardened is where linux-hardened releases come from by default:
-// anthraxx/linux-hardened on GitHub at github.api_url.
-func newHardened(cfg *config.Config, userAgent string, transport http.RoundTripper, getenv func(string) string, log *slog.Logger) updater.HardenedSource {
-	gh := updater.NewGitHubHardened(cfg.GitHub.APIURL, userAgent)
-	gh.Log = log // its retries are worth a warning in the cycle's log
-	if transport != nil {
-		gh.HTTP = &http.Client{Transport: transport}
-	}
-	if cfg.GitHub.TokenEnv != "" {
-		gh.Token = getenv(cfg.GitHub.TokenEnv) // optional: raises GitHub's rate limit
-	}
-	return gh
+// plan asks every family of the tree what it needs.
+func plan(ctx context.Context, reg family.Registry, log *slog.Logger, tree *family.Tree) (*family.Plan, error) {
+	return (&updater.Planner{Families: reg, Log: log}).Plan(ctx, tree)
 }
 
-// plan asks kernel.org (and, for a tree with hardened kernels, hardened)
-// what tree needs.
-func plan(ctx context.Context, ko *kernelorg.Client, hardened updater.HardenedSource, log *slog.Logger, tree *updater.Tree) ([]kernelorg.Release, *updater.Plan, error) {
-	releases, err := ko.Releases(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	p := &updater.Planner{Hasher: ko, Log: log}
-	if tree.HasHardened() {
-		p.Hardened = hardened
-	}
-	pl, err := p.Plan(ctx, releases, tree)
-	if err != nil {
-		return nil, nil, err
-	}
-	return releases, pl, nil
-}
-
-// loadTree reads the files kupdate knows at commit.
-func loadTree(ctx context.Context, repo *gitops.Repo, commit plumbing.Hash) (*updater.Tree, error) {
+// loadTree reads the files the families know at commit.
+func loadTree(ctx context.Context, reg family.Registry, repo *gitops.Repo, commit plumbing.Hash) (*family.Tree, error) {
 	files := map[string][]byte{}
-	for _, p := range []string{updater.KernelsJSONPath, updater.LinuxKernelsPath, updater.AliasesPath, updater.PatchesJSONPath, updater.HardenedKeyPath} {
+	for _, p := range reg.Paths() {
 		b, err := repo.ReadFile(ctx, commit, p)
 		switch {
 		case err == nil:
 			files[p] = b
-		case errors.Is(err, object.ErrFileNotFound) && (p == updater.PatchesJSONPath || p == updater.HardenedKeyPath):
+		case errors.Is(err, object.ErrFileNotFound):
 		default:
 			return nil, err
 		}
 	}
-	t, err := updater.LoadFiles(files)
+	t, err := reg.Load(files)
 	if err != nil {
 		return nil, fmt.Errorf("the nixpkgs tree at %s: %w", commit.String()[:12], err)
 	}

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/gitops"
-	"github.com/kupdate/kupdate/kernelorg"
-	"github.com/kupdate/kupdate/updater"
 )
 
 // A change that could not be verified again this cycle must never make
@@ -43,13 +41,13 @@ type Withheld struct {
 // cycle, or with --only; a commit that is missing for a reason of its own
 // (the base has it now, kernel.org marks its branch EOL, a newer version
 // replaces it) is not withheld.
-func (c *Cycle) withheld(ctx context.Context, repo *gitops.Repo, tree *updater.Tree, p *planned, br *BranchResult, rep *Report) ([]Withheld, error) {
+func (c *Cycle) withheld(ctx context.Context, repo *gitops.Repo, tree *family.Tree, p *planned, br *BranchResult, rep *Report) ([]Withheld, error) {
 	why := c.unverified(rep, p)
 	if why == nil {
 		return nil, nil
 	}
-	// At most one commit per kernel, hardened kernel and testing.
-	most := len(tree.Kernels()) + len(tree.Hardened()) + 2
+	// At most one commit per attribute, and testing.
+	most := len(c.families.Attrs(tree)) + 2
 	prop, err := repo.Proposed(ctx, c.fork(), p.name, most)
 	if err != nil {
 		return nil, fmt.Errorf("%s: checking what the fork's branch holds: %w", p.name, err)
@@ -59,13 +57,13 @@ func (c *Cycle) withheld(ctx context.Context, repo *gitops.Repo, tree *updater.T
 		in[ch.Attr] = true
 	}
 	var out []Withheld
-	for _, title := range prop.Titles {
-		attr := titleAttr(title)
-		if attr == "" || in[attr] || !beyondBase(tree, title) {
+	for _, cm := range prop.Commits {
+		k := cm.Key
+		if k.IsZero() || in[k.Attr] || !c.families.Ahead(tree, k) {
 			continue
 		}
-		if w, ok := why(attr); ok {
-			w.Title = title
+		if w, ok := why(k); ok {
+			w.Title = cm.Title
 			out = append(out, w)
 		}
 	}
@@ -75,12 +73,12 @@ func (c *Cycle) withheld(ctx context.Context, repo *gitops.Repo, tree *updater.T
 	return out, nil
 }
 
-// unverified says why an attribute's change could not be (re)verified this
+// unverified says why a proposed change could not be (re)verified this
 // cycle; nil when every change could.
-func (c *Cycle) unverified(rep *Report, p *planned) func(attr string) (Withheld, bool) {
+func (c *Cycle) unverified(rep *Report, p *planned) func(k family.Key) (Withheld, bool) {
 	reasons := map[string]string{}
 	held := map[string]bool{}
-	hardened := ""
+	sources := map[string]string{} // family -> why its source failed
 	for _, n := range rep.Held {
 		r := n.Reason
 		if n.Err != nil {
@@ -91,8 +89,8 @@ func (c *Cycle) unverified(rep *Report, p *planned) func(attr string) (Withheld,
 			if _, ok := reasons[n.Attr]; !ok {
 				reasons[n.Attr], held[n.Attr] = r, true
 			}
-		case n.Branch == "hardened":
-			hardened = r
+		case n.SourceFailure():
+			sources[n.Family] = r
 		}
 	}
 	for _, ch := range p.changes {
@@ -101,94 +99,20 @@ func (c *Cycle) unverified(rep *Report, p *planned) func(attr string) (Withheld,
 		}
 	}
 	only := len(c.o.Only) > 0
-	if len(reasons) == 0 && hardened == "" && !only {
+	if len(reasons) == 0 && len(sources) == 0 && !only {
 		return nil
 	}
-	return func(attr string) (Withheld, bool) {
-		switch r, ok := reasons[attr]; {
-		case only && !slices.Contains(c.o.Only, attr):
-			return Withheld{Attr: attr, Reason: notSelected, Only: true}, true
+	return func(k family.Key) (Withheld, bool) {
+		switch r, ok := reasons[k.Attr]; {
+		case only && !slices.Contains(c.o.Only, k.Attr):
+			return Withheld{Attr: k.Attr, Reason: notSelected, Only: true}, true
 		case ok:
-			return Withheld{Attr: attr, Reason: r, Held: held[attr]}, true
-		case hardened != "" && updater.IsHardenedAttr(attr):
-			return Withheld{Attr: attr, Reason: hardened, Held: true}, true
+			return Withheld{Attr: k.Attr, Reason: r, Held: held[k.Attr]}, true
+		case sources[k.Family] != "":
+			return Withheld{Attr: k.Attr, Reason: sources[k.Family], Held: true}, true
 		}
 		return Withheld{}, false
 	}
-}
-
-// beyondBase reports whether the fork's commit titled title still proposes
-// something the base does not have: the base's version of its kernel (or
-// hardened patch) is older than the one the commit moves to. A commit the
-// base has (its PR was merged, a maintainer made the same bump), or one of
-// a kernel the base dropped, withdraws nothing. A title kupdate cannot read
-// counts as proposing.
-func beyondBase(tree *updater.Tree, title string) bool {
-	head, rest, _ := strings.Cut(title, ": ")
-	if b, ok := strings.CutPrefix(head, "linux/hardened/patches/"); ok {
-		_, to, ok := strings.Cut(rest, " -> ")
-		h, has := tree.HardenedEntry(b)
-		if !ok || !has {
-			return ok
-		}
-		return hardenedLess(h.Version.String()+h.Extra, strings.TrimPrefix(to, "v"))
-	}
-	branch := strings.ReplaceAll(strings.TrimPrefix(head, "linux_"), "_", ".")
-	e, has := tree.Entry(branch)
-	if !has {
-		return false
-	}
-	switch rest {
-	case "mark as longterm":
-		return !e.LTS
-	case "mark as not longterm":
-		return e.LTS
-	}
-	_, to, ok := strings.Cut(rest, " -> ")
-	v, err := kernelorg.ParseVersion(to)
-	if !ok || err != nil {
-		return true
-	}
-	return e.Version.Less(v)
-}
-
-// hardenedLess reports whether hardened version a ("6.12.70-hardened1") is
-// older than b.
-func hardenedLess(a, b string) bool {
-	av, an := splitHardened(a)
-	bv, bn := splitHardened(b)
-	x, errA := kernelorg.ParseVersion(av)
-	y, errB := kernelorg.ParseVersion(bv)
-	if errA != nil || errB != nil {
-		return a != b
-	}
-	if c := x.Compare(y); c != 0 {
-		return c < 0
-	}
-	return an < bn
-}
-
-func splitHardened(s string) (string, int) {
-	v, n, _ := strings.Cut(s, "-hardened")
-	i, _ := strconv.Atoi(n)
-	return v, i
-}
-
-// titleAttr is the attribute a commit title of the rolling branch changes
-// ("linux_6_12: 6.12.64 -> 6.12.65", "linux/hardened/patches/6.12: v… ->
-// v…" is linux_6_12_hardened); "" for another title.
-func titleAttr(title string) string {
-	head, _, ok := strings.Cut(title, ": ")
-	if !ok {
-		return ""
-	}
-	if b, ok := strings.CutPrefix(head, "linux/hardened/patches/"); ok {
-		return updater.Attr(b) + "_hardened"
-	}
-	if attrRE.MatchString(head) {
-		return head
-	}
-	return ""
 }
 
 // onlyKept says which proposed commits of a branch --only left out, which
@@ -278,28 +202,16 @@ func (e *OnlyError) Error() string {
 		strings.Join(e.Unknown, ", "), strings.Join(e.Known, ", "))
 }
 
-// checkOnly refuses an --only attribute that is neither in the tree (its
-// kernels, linux_testing, its hardened kernels) nor one of kernel.org's
-// branches, nor planned.
-func checkOnly(only []string, tree *updater.Tree, releases []kernelorg.Release, pl *updater.Plan) error {
+// checkOnly refuses an --only attribute that is neither in the tree (the
+// attributes its families keep) nor offered by a family's source, nor
+// planned.
+func checkOnly(only []string, reg family.Registry, tree *family.Tree, pl *family.Plan) error {
 	if len(only) == 0 {
 		return nil
 	}
 	known := map[string]bool{}
-	for _, e := range tree.Kernels() {
-		known[updater.Attr(e.Branch)] = true
-	}
-	for _, h := range tree.Hardened() {
-		known[updater.Attr(h.Branch)+"_hardened"] = true
-	}
-	for _, r := range releases {
-		switch r.Moniker {
-		case "mainline", "stable", "longterm":
-			known[updater.Attr(r.Version.Branch())] = true
-		}
-	}
-	for _, ch := range pl.Changes {
-		known[ch.Attr] = true
+	for attr := range owners(reg, tree, pl) {
+		known[attr] = true
 	}
 	var unknown []string
 	for _, a := range only {
@@ -313,18 +225,36 @@ func checkOnly(only []string, tree *updater.Tree, releases []kernelorg.Release, 
 	return &OnlyError{Unknown: unknown, Known: slices.Sorted(maps.Keys(known))}
 }
 
+// owners is the family of every attribute the tree has, a source offers or
+// the plan changes.
+func owners(reg family.Registry, tree *family.Tree, pl *family.Plan) map[string]string {
+	out := map[string]string{}
+	for _, a := range reg.Attrs(tree) {
+		out[a.Name] = a.Family
+	}
+	for _, o := range pl.Offers {
+		if _, ok := out[o.Attr]; !ok {
+			out[o.Attr] = ""
+		}
+	}
+	for _, ch := range pl.Changes {
+		out[ch.Attr] = ch.Family()
+	}
+	return out
+}
+
 // selected are the held notes of the --only attributes (all without
-// --only); a failure of the hardened source concerns them when one is a
-// hardened kernel.
-func selected(only []string, held []updater.Note) []updater.Note {
+// --only); a failure of a whole source concerns them when one of them is
+// of its family (or of no family known).
+func selected(only []string, owner map[string]string, held []family.Note) []family.Note {
 	if len(only) == 0 {
 		return held
 	}
-	var out []updater.Note
+	var out []family.Note
 	for _, n := range held {
 		switch {
 		case n.Attr != "" && slices.Contains(only, n.Attr):
-		case n.Attr == "" && slices.ContainsFunc(only, updater.IsHardenedAttr):
+		case n.Attr == "" && slices.ContainsFunc(only, func(a string) bool { f, ok := owner[a]; return !ok || f == n.Family }):
 		default:
 			continue
 		}

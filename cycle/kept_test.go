@@ -11,8 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kupdate/kupdate/cycle"
+	hfamily "github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
-	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
@@ -26,7 +27,7 @@ func (f *fixture) withHardened(tags ...string) func(*cycle.Options) {
 			{Name: "linux-hardened-" + tag + ".patch", Data: []byte("linux-hardened patch " + tag + "\n")},
 		}}))
 	}
-	h := updater.NewGitHubHardened(f.cfg.GitHub.APIURL, "kupdate-test")
+	h := hfamily.NewGitHub(f.cfg.GitHub.APIURL, "kupdate-test")
 	h.HTTP = &http.Client{Transport: f.gh.Client().Transport}
 	h.Token = token
 	h.Backoff = time.Millisecond
@@ -88,7 +89,7 @@ func TestFailedSourceKeepsProposedCommits(t *testing.T) {
 
 	// linux-hardened answers 502 to every try: the hardened bumps cannot be
 	// planned, and pushing the two point releases alone would drop them.
-	f.gh.AddFault(githubtest.Fault{Method: "GET", Path: "/repos/anthraxx/linux-hardened/releases", Status: 502, Times: updater.DefaultHardenedAttempts})
+	f.gh.AddFault(githubtest.Fault{Method: "GET", Path: "/repos/anthraxx/linux-hardened/releases", Status: 502, Times: hfamily.DefaultHardenedAttempts})
 	keptCycle("a 502 from linux-hardened", "kept-hardened.txt", "hardened: listing linux-hardened releases: ")
 
 	// kernel.org's v6.x checksum list does not verify, and 5.15.198 (v5.x)
@@ -225,7 +226,7 @@ func TestMergedCommitsAreNotKept(t *testing.T) {
 	// What the rolling PR proposes lands on the base, as its merge would.
 	fork := f.gh.RepoDir("kupdate-bot", "nixpkgs")
 	files := map[string]string{}
-	for _, p := range []string{kernelsJSON, updater.PatchesJSONPath} {
+	for _, p := range []string{kernelsJSON, kernelfiles.PatchesJSONPath} {
 		files[p] = gitOut(t, fork, "show", rolling+":"+p) + "\n"
 	}
 	_, err := f.gh.Commit("NixOS", "nixpkgs", "staging-nixos", files, "Kernel updates (merged)")
@@ -233,7 +234,7 @@ func TestMergedCommitsAreNotKept(t *testing.T) {
 	f.syncFork()
 
 	must(t, f.ko.Upsert(kernelorgtest.Spec{Version: "5.15.198", Moniker: "longterm"}))
-	f.gh.AddFault(githubtest.Fault{Method: "GET", Path: "/repos/anthraxx/linux-hardened/releases", Status: 502, Times: updater.DefaultHardenedAttempts})
+	f.gh.AddFault(githubtest.Fault{Method: "GET", Path: "/repos/anthraxx/linux-hardened/releases", Status: 502, Times: hfamily.DefaultHardenedAttempts})
 	rep, err := f.cycle(hardened).Run(context.Background())
 	if err != nil {
 		t.Fatalf("cycle stopped: %v\n%s", err, f.logs)

@@ -12,8 +12,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/kupdate/kupdate/build"
+	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/gitops"
-	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow"
 )
@@ -29,20 +29,22 @@ type Report struct {
 
 	Changes  []*ChangeResult // every planned change, in plan order
 	Branches []*BranchResult // the branches made of them, in order
-	Held     []updater.Note  // changes that wait (Err nil) or failed before planning
-	Skipped  []updater.Note  // releases and branches left alone on purpose
+	Held     []family.Note   // changes that wait (Err nil) or failed before planning
+	Skipped  []family.Note   // releases and branches left alone on purpose
 
 	Promotions []workflow.PromoteResult // promote.enabled only
 	PromoteErr error
 
-	releases []kernelorg.Release
-	tree     *updater.Tree
-	merge    bool // github.merge
+	offers   []family.Offer
+	tree     *family.Tree
+	families family.Registry
+	owner    map[string]string // attribute -> its family
+	merge    bool              // github.merge
 }
 
 // ChangeResult is one planned change.
 type ChangeResult struct {
-	Change updater.Change
+	Change family.Change
 	// Err says why the change was left out of its branch: it did not apply,
 	// parse or evaluate. Nothing was committed for it.
 	Err error
@@ -55,11 +57,11 @@ type ChangeResult struct {
 // BranchResult is one branch kupdate built, pushed and proposed.
 type BranchResult struct {
 	Name    string
-	Changes []updater.Change // its commits, in order
-	Commits []string         // the commit ids kupdate built
-	Diffs   []string         // dry run: each commit's unified diff
-	Push    gitops.Outcome   // "" when it was never pushed (an error came first)
-	Head    string           // the fork's branch head after the push (or, dry, after a push)
+	Changes []family.Change // its commits, in order
+	Commits []string        // the commit ids kupdate built
+	Diffs   []string        // dry run: each commit's unified diff
+	Push    gitops.Outcome  // "" when it was never pushed (an error came first)
+	Head    string          // the fork's branch head after the push (or, dry, after a push)
 	// Build is the result of building the branch's candidates, empty when
 	// they were not built (--no-build, a dry run without an earlier result
 	// for each). Results are kept per attribute, by what its derivation
@@ -79,9 +81,9 @@ type BranchResult struct {
 	// when there is none.
 	Found *workflow.PullRequest
 
-	draft    bool            // its PR opens as a draft (github.draft, or a failed build)
-	previous []string        // titles of kupdate's commits on the fork before the push
-	reused   map[string]bool // attributes whose results an earlier cycle built
+	draft    bool              // its PR opens as a draft (github.draft, or a failed build)
+	previous []gitops.Proposed // kupdate's commits on the fork before the push
+	reused   map[string]bool   // attributes whose results an earlier cycle built
 }
 
 // ReusedAttr reports whether attr's build result is an earlier cycle's
@@ -155,14 +157,17 @@ func (c *ChangeResult) Outcome() string {
 	// A PR that gets new commits: say what they do to this change, from what
 	// the fork's branch held before.
 	dry := b.Push == gitops.WouldPush
+	had := func(k family.Key) bool {
+		return slices.ContainsFunc(b.previous, func(p gitops.Proposed) bool { return p.Key == k })
+	}
 	switch {
-	case slices.Contains(b.previous, c.Change.Title):
-		if !slices.ContainsFunc(b.Changes, func(o updater.Change) bool { return !slices.Contains(b.previous, o.Title) }) {
+	case had(c.Change.Key):
+		if !slices.ContainsFunc(b.Changes, func(o family.Change) bool { return !had(o.Key) }) {
 			// The same changes on a new base: the PR as a whole was updated.
 			return string(b.PR.Outcome)
 		}
 		return "unchanged"
-	case slices.ContainsFunc(b.previous, func(t string) bool { return titleAttr(t) == c.Change.Attr }):
+	case slices.ContainsFunc(b.previous, func(p gitops.Proposed) bool { return p.Key.Attr == c.Change.Attr }):
 		if dry {
 			return "would-update"
 		}
@@ -270,7 +275,7 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	} else {
 		rep.Source = "managed clone of " + redact(c.cfg.Nixpkgs.Remote)
 	}
-	tree, err := loadTree(ctx, repo, base)
+	tree, err := loadTree(ctx, c.families, repo, base)
 	if err != nil {
 		return rep, err
 	}
@@ -279,15 +284,15 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	c.log.Info("cycle: tree read", "source", rep.Source, "base", c.cfg.Nixpkgs.Base, "commit", base.String()[:12], "took", since(t0))
 
 	t0 = time.Now()
-	releases, pl, err := plan(ctx, c.ko, c.hardened, c.log, tree)
+	pl, err := plan(ctx, c.families, c.log, tree)
 	if err != nil {
 		return rep, err
 	}
-	rep.releases = releases
-	if err := checkOnly(c.o.Only, tree, releases, pl); err != nil {
+	rep.offers, rep.families, rep.owner = pl.Offers, c.families, owners(c.families, tree, pl)
+	if err := checkOnly(c.o.Only, c.families, tree, pl); err != nil {
 		return rep, err
 	}
-	rep.Held, rep.Skipped = selected(c.o.Only, pl.Held), pl.Skipped
+	rep.Held, rep.Skipped = selected(c.o.Only, rep.owner, pl.Held), pl.Skipped
 	for _, ch := range pl.Changes {
 		if len(c.o.Only) > 0 && !slices.Contains(c.o.Only, ch.Attr) {
 			continue
@@ -368,7 +373,7 @@ type planned struct {
 
 // branches groups the changes as gitops.PlanBranches does: the point
 // releases into the rolling branch, every other change into its own.
-func (c *Cycle) branches(ctx context.Context, tree *updater.Tree, changes []*ChangeResult) []*planned {
+func (c *Cycle) branches(ctx context.Context, tree *family.Tree, changes []*ChangeResult) []*planned {
 	base := c.cfg.Nixpkgs.Base
 	var out []*planned
 	var roll *planned
@@ -390,17 +395,15 @@ func (c *Cycle) branches(ctx context.Context, tree *updater.Tree, changes []*Cha
 // of the base tree, and checks the files each produces. A change that does
 // not apply or check is marked and left out; the next builds on the tree
 // without it.
-func (c *Cycle) commits(ctx context.Context, tree *updater.Tree, p *planned) []gitops.Commit {
-	t := tree.Clone()
+func (c *Cycle) commits(ctx context.Context, tree *family.Tree, p *planned) []gitops.Commit {
+	t := tree
 	var out []gitops.Commit
 	for _, ch := range p.changes {
 		if ch.Err != nil || ch.Wait != "" {
 			continue
 		}
-		before := t.Clone()
-		files, err := t.Apply(ch.Change)
+		files, next, err := updater.Apply(c.families, t, ch.Change)
 		if err != nil {
-			t = before
 			if !p.rolling {
 				// The planner applied it after the changes before it in the
 				// plan: on the base alone it needs one of them merged first.
@@ -412,12 +415,12 @@ func (c *Cycle) commits(ctx context.Context, tree *updater.Tree, p *planned) []g
 			c.log.Error("cycle: change does not apply", "title", ch.Change.Title, "err", err)
 			continue
 		}
-		if err := updater.CheckFiles(ctx, files); err != nil {
-			t = before
+		if err := updater.CheckFiles(ctx, c.families, files); err != nil {
 			ch.Err = fmt.Errorf("%s: %w", ch.Change.Title, err)
 			c.log.Error("cycle: change does not check", "title", ch.Change.Title, "err", err)
 			continue
 		}
+		t = next
 		out = append(out, gitops.Commit{Change: ch.Change, Files: files})
 	}
 	return out
@@ -426,7 +429,7 @@ func (c *Cycle) commits(ctx context.Context, tree *updater.Tree, p *planned) []g
 // runBranch takes one branch through commit, validation, build, push and
 // PR. Failures are recorded in rep; the error is ctx's when the cycle must
 // stop.
-func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.Hash, tree *updater.Tree, p *planned, rep *Report, builds *buildCache) error {
+func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.Hash, tree *family.Tree, p *planned, rep *Report, builds *buildCache) error {
 	log := c.log.With("branch", p.name)
 	br := &BranchResult{Name: p.name, draft: c.cfg.GitHub.Draft}
 	building := !c.o.DryRun && !c.o.NoBuild
@@ -464,7 +467,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 		files := branchFiles(commits)
 		var pending []gitops.Commit
 		for _, cm := range commits {
-			if !builds.validated(changeKey(files, cm.Change)) {
+			if !builds.validated(changeKey(c.families, files, cm.Change)) {
 				pending = append(pending, cm)
 			}
 		}
@@ -485,13 +488,13 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 		t0 = time.Now()
 		dropped := false
 		for _, cm := range pending {
-			err := updater.ValidateWith(ctx, dir, cm.Change, updater.ValidateOptions{Env: c.o.BuildEnv})
+			err := updater.Validate(ctx, c.families, dir, cm.Change, updater.ValidateOptions{Env: c.o.BuildEnv})
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			if err != nil {
 				for _, ch := range p.changes {
-					if ch.Change.Title == cm.Change.Title {
+					if ch.Change.Key == cm.Change.Key {
 						ch.Err = err
 					}
 				}
@@ -499,7 +502,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 				dropped = true
 				continue
 			}
-			builds.putValidated(changeKey(files, cm.Change))
+			builds.putValidated(changeKey(c.families, files, cm.Change))
 		}
 		log.Info("cycle: validated", "changes", len(pending), "took", since(t0))
 		if !dropped {
@@ -555,7 +558,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 	for _, ch := range br.Changes {
 		for _, a := range ch.Build {
 			if _, ok := keys[a]; !ok {
-				keys[a] = attrKey(c.cfg.Build, files, a, ch.Branch)
+				keys[a] = attrKey(c.cfg.Build, c.families, files, a, ch)
 			}
 		}
 	}
@@ -720,7 +723,7 @@ func (c *Cycle) attach(rep *Report, p *planned, br *BranchResult, commits []gito
 		if ch.Err != nil || ch.Wait != "" {
 			continue
 		}
-		if commits != nil && !slices.ContainsFunc(commits, func(cm gitops.Commit) bool { return cm.Change.Title == ch.Change.Title }) {
+		if commits != nil && !slices.ContainsFunc(commits, func(cm gitops.Commit) bool { return cm.Change.Key == ch.Change.Key }) {
 			continue
 		}
 		ch.Branch = br
@@ -730,30 +733,12 @@ func (c *Cycle) attach(rep *Report, p *planned, br *BranchResult, commits []gito
 
 func (c *Cycle) exportPath() string { return c.cacheDir + "/" + exportDir }
 
-// mergeReports puts the per-change reports of one run back into one report,
-// each attribute once, in order.
-func mergeReports(rs []build.ChangeResult) build.Report {
-	var out build.Report
-	seen := map[string]bool{}
-	for _, r := range rs {
-		for _, res := range r.Report.Results {
-			k := res.Attr + "\x00" + res.Tier
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			out.Results = append(out.Results, res)
-		}
-	}
-	return out
-}
-
-func buildAttrs(cs []updater.Change) []string {
-	return each(cs, func(c updater.Change) []string { return c.Build })
+func buildAttrs(cs []family.Change) []string {
+	return each(cs, func(c family.Change) []string { return c.Build })
 }
 
 // each is every value of field over cs, once, in order.
-func each(cs []updater.Change, field func(updater.Change) []string) []string {
+func each(cs []family.Change, field func(family.Change) []string) []string {
 	var out []string
 	for _, c := range cs {
 		for _, v := range field(c) {

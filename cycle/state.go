@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/server"
-	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow"
 )
 
@@ -187,7 +187,7 @@ func stateOf(rep *Report) *State {
 	for _, b := range rep.Branches {
 		st.PRs = append(st.PRs, PRState{Branch: b.Name, Head: b.Head, Push: string(b.Push), PR: prRef(b)})
 	}
-	st.Branches = branchRows(rep.tree, rep.releases, rep, rep.End)
+	st.Branches = branchRows(rep.families, rep.tree, rep.offers, rep, rep.End)
 	for _, p := range rep.Promotions {
 		ps := server.PromotionStatus{From: p.From, To: p.To, Ahead: p.Ahead, Outcome: string(p.Outcome), Reason: p.Reason}
 		if p.Err != nil {
@@ -208,67 +208,53 @@ func stateOf(rep *Report) *State {
 	return st
 }
 
-// branchRows is one row per kernel attribute: the tree's kernels, new
-// branches kernel.org offers, and hardened variants.
-func branchRows(tree *updater.Tree, releases []kernelorg.Release, rep *Report, at time.Time) []server.BranchStatus {
+// branchRows is one row per kernel attribute: the attributes the tree's
+// families keep, and what their sources offer beyond them (a new branch).
+func branchRows(reg family.Registry, tree *family.Tree, offers []family.Offer, rep *Report, at time.Time) []server.BranchStatus {
 	up := map[string]string{}
-	for _, r := range releases {
-		switch r.Moniker {
-		case "mainline", "stable", "longterm":
-		default:
-			continue
-		}
-		b := r.Version.Branch()
-		if cur, ok := up[b]; !ok || kernelorg.MustParseVersion(cur).Less(r.Version) {
-			up[b] = r.Version.String()
-		}
+	for _, o := range offers {
+		up[o.Attr] = o.Version
 	}
 	rows := map[string]*server.BranchStatus{}
+	owner := map[string]string{}
 	var order []string
-	add := func(branch, attr, nixpkgs, upstream string) *server.BranchStatus {
+	add := func(fam, branch, attr, nixpkgs, upstream string) *server.BranchStatus {
 		if r, ok := rows[attr]; ok {
 			return r
 		}
 		r := &server.BranchStatus{Branch: branch, Attr: attr, Nixpkgs: nixpkgs, KernelOrg: upstream, CheckedAt: at}
-		rows[attr] = r
+		rows[attr], owner[attr] = r, fam
 		order = append(order, attr)
 		return r
 	}
 	if tree != nil {
-		for _, e := range tree.Kernels() {
-			add(e.Branch, updater.Attr(e.Branch), e.Version.String(), up[e.Branch])
-		}
-		for _, h := range tree.Hardened() {
-			add(h.Branch, updater.Attr(h.Branch)+"_hardened", h.Version.String()+h.Extra, "")
+		for _, a := range reg.Attrs(tree) {
+			add(a.Family, a.Branch, a.Name, a.Version, up[a.Name])
 		}
 	}
-	for b, v := range up {
-		// Without the tree (none read yet) kernel.org's testing is shown
-		// too; with it, only when the tree has linux_testing.
-		if _, ok := rows[updater.Attr(b)]; !ok && (b != "testing" || tree == nil) {
-			add(b, updater.Attr(b), "", v)
+	for _, o := range offers {
+		// An offer only a tree that has the attribute cares about
+		// (testing) is shown without a tree (none read yet), or with one
+		// that has it.
+		if _, ok := rows[o.Attr]; !ok && (!o.IfCarried || tree == nil) {
+			add(o.Family, o.Branch, o.Attr, "", o.Version)
 		}
 	}
 	if rep != nil {
 		for _, ch := range rep.Changes {
-			r := add(ch.Change.Branch, ch.Change.Attr, "", "")
-			if ch.Change.Kind == updater.HardenedBump || ch.Change.Kind == updater.HardenedInit {
+			r := add(ch.Change.Family(), ch.Change.Branch, ch.Change.Attr, "", "")
+			if r.KernelOrg == "" {
 				r.KernelOrg = ch.Change.To
 			}
 			r.PR = prRef(ch.Branch)
 			r.Build = ch.BuildStatus()
 			r.Reason = ch.Change.Title + ": " + describe(ch, rep.DryRun)
 		}
-		for _, n := range rep.Held {
+		// A note explains the rows of its family's branch that no change
+		// explains.
+		for _, n := range append(slices.Clone(rep.Held), rep.Skipped...) {
 			for _, attr := range order {
-				if r := rows[attr]; r.Branch == n.Branch && r.Reason == "" && !strings.HasSuffix(attr, "_hardened") {
-					r.Reason = n.Reason
-				}
-			}
-		}
-		for _, n := range rep.Skipped {
-			for _, attr := range order {
-				if r := rows[attr]; r.Branch == n.Branch && r.Reason == "" && !strings.HasSuffix(attr, "_hardened") {
+				if r := rows[attr]; r.Branch == n.Branch && r.Reason == "" && owner[attr] == n.Family && (n.Attr == "" || n.Attr == attr) {
 					r.Reason = n.Reason
 				}
 			}
@@ -453,7 +439,7 @@ func unlooked(prev *State, rep *Report) map[string]string {
 			continue
 		}
 		for _, b := range prev.Branches {
-			if !inCycle[b.Attr] && (b.Attr == n.Attr || n.Attr == "" && n.Branch == "hardened" && updater.IsHardenedAttr(b.Attr)) {
+			if !inCycle[b.Attr] && (b.Attr == n.Attr || n.SourceFailure() && rep.owner[b.Attr] == n.Family) {
 				set(b.Attr, "held: "+concise(n.Err.Error()))
 			}
 		}

@@ -7,17 +7,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/gitops"
-	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/server"
-	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow"
 )
 
@@ -51,10 +49,11 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 
 	var (
 		wg              sync.WaitGroup
-		tree            *updater.Tree
+		tree            *family.Tree
 		base            string
-		treeErr, relErr error
-		releases        []kernelorg.Release
+		treeErr, offErr error
+		offers          []family.Offer
+		live            = map[string]bool{} // families whose sources offered versions now
 		prErr           error
 		livePRs         = make([]*workflow.PullRequest, len(st.PRs))
 		lookedUp        = make([]bool, len(st.PRs))
@@ -66,7 +65,7 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 	}()
 	go func() {
 		defer wg.Done()
-		releases, relErr = c.ko.Releases(ctx)
+		offers, live, offErr = c.offers(ctx)
 	}()
 	go func() {
 		defer wg.Done()
@@ -80,7 +79,7 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 		}
 	}()
 	wg.Wait()
-	for _, e := range []error{treeErr, relErr, prErr} {
+	for _, e := range []error{treeErr, offErr, prErr} {
 		if e != nil {
 			errs = append(errs, e)
 		}
@@ -88,7 +87,7 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 	if treeErr != nil {
 		st.Stale = append(st.Stale, SourceNixpkgs)
 	}
-	if relErr != nil {
+	if offErr != nil {
 		st.Stale = append(st.Stale, SourceKernelOrg)
 	}
 	if prErr != nil {
@@ -96,7 +95,7 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 	}
 
 	// Each PR as GitHub has it now.
-	live := map[int]*server.PRRef{}
+	livePR := map[int]*server.PRRef{}
 	for i, p := range st.PRs {
 		if !lookedUp[i] {
 			continue
@@ -115,16 +114,16 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 		}
 		st.PRs[i].PR = ref
 		if old := p.PR; old != nil {
-			live[old.Number] = ref
+			livePR[old.Number] = ref
 		}
 	}
 	for i := range st.Changes {
-		if p := st.Changes[i].PR; p != nil && live[p.Number] != nil {
-			st.Changes[i].PR = live[p.Number]
+		if p := st.Changes[i].PR; p != nil && livePR[p.Number] != nil {
+			st.Changes[i].PR = livePR[p.Number]
 		}
 	}
 
-	if tree == nil && releases == nil {
+	if tree == nil && offErr != nil {
 		return st, errs // the last cycle's rows, as they were
 	}
 	if base != "" {
@@ -134,7 +133,16 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 	for _, b := range st.Branches {
 		last[b.Attr] = b
 	}
-	rows := branchRows(tree, releases, nil, st.End)
+	rows := branchRows(c.families, tree, offers, nil, st.End)
+	owner := map[string]string{}
+	if tree != nil {
+		for _, a := range c.families.Attrs(tree) {
+			owner[a.Name] = a.Family
+		}
+	}
+	for _, o := range offers {
+		owner[o.Attr] = o.Family
+	}
 	seen := map[string]bool{}
 	for i, r := range rows {
 		seen[r.Attr] = true
@@ -142,28 +150,30 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 			if tree == nil {
 				rows[i].Nixpkgs = l.Nixpkgs
 			}
-			if releases == nil || (rows[i].KernelOrg == "" && strings.HasSuffix(r.Attr, "_hardened")) {
-				// Hardened releases come from the last cycle's plan.
+			if !live[owner[r.Attr]] {
+				// What its family's source offers was not read now, or
+				// comes from the plan only (linux-hardened's releases):
+				// the last cycle's.
 				rows[i].KernelOrg = l.KernelOrg
 			}
 			rows[i].Build, rows[i].Reason, rows[i].CheckedAt = l.Build, l.Reason, l.CheckedAt
 			rows[i].PR = l.PR
-			if l.PR != nil && live[l.PR.Number] != nil {
-				rows[i].PR = live[l.PR.Number]
+			if l.PR != nil && livePR[l.PR.Number] != nil {
+				rows[i].PR = livePR[l.PR.Number]
 			}
 		} else {
 			rows[i].Reason, rows[i].CheckedAt = "not seen by a cycle yet", st.End
 		}
 	}
-	if tree == nil || releases == nil {
+	if tree == nil || offErr != nil {
 		// What could not be read may be what shows a row (a new branch of
 		// kernel.org's, with its PR): keep the last cycle's.
 		for _, l := range st.Branches {
 			if seen[l.Attr] {
 				continue
 			}
-			if l.PR != nil && live[l.PR.Number] != nil {
-				l.PR = live[l.PR.Number]
+			if l.PR != nil && livePR[l.PR.Number] != nil {
+				l.PR = livePR[l.PR.Number]
 			}
 			rows = append(rows, l)
 		}
@@ -175,14 +185,14 @@ func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 
 // readBase reads the tree at the base without fetching: the checkout's
 // HEAD, or the base branch of the managed clone as the last cycle left it.
-func (c *Cycle) readBase(ctx context.Context) (*updater.Tree, string, error) {
+func (c *Cycle) readBase(ctx context.Context) (*family.Tree, string, error) {
 	if c.local != "" {
 		repo, err := gitops.OpenLocal(ctx, c.local, gitops.Options{Identity: gitops.Identity{Name: c.cfg.Git.AuthorName, Email: c.cfg.Git.AuthorEmail}, Logger: c.log})
 		if err != nil {
 			return nil, "", err
 		}
 		defer repo.Close()
-		t, err := loadTree(ctx, repo, repo.Base())
+		t, err := loadTree(ctx, c.families, repo, repo.Base())
 		return t, repo.Base().String(), err
 	}
 	dir := filepath.Join(c.cacheDir, cloneDir)
@@ -202,7 +212,7 @@ func (c *Cycle) readBase(ctx context.Context) (*updater.Tree, string, error) {
 		return nil, "", fmt.Errorf("managed clone %s: %w", dir, err)
 	}
 	files := map[string][]byte{}
-	for _, p := range []string{updater.KernelsJSONPath, updater.LinuxKernelsPath, updater.AliasesPath, updater.PatchesJSONPath, updater.HardenedKeyPath} {
+	for _, p := range c.families.Paths() {
 		f, err := commit.File(p)
 		if errors.Is(err, object.ErrFileNotFound) {
 			continue
@@ -216,9 +226,26 @@ func (c *Cycle) readBase(ctx context.Context) (*updater.Tree, string, error) {
 		}
 		files[p] = []byte(s)
 	}
-	t, err := updater.LoadFiles(files)
+	t, err := c.families.Load(files)
 	if err != nil {
 		return nil, "", fmt.Errorf("managed clone %s at %s: %w", dir, short(ref.Hash().String()), err)
 	}
 	return t, ref.Hash().String(), nil
+}
+
+// offers is what every family's source offers now, and which families
+// offered something (a family whose versions come from its plan alone
+// offers nothing here).
+func (c *Cycle) offers(ctx context.Context) ([]family.Offer, map[string]bool, error) {
+	var out []family.Offer
+	live := map[string]bool{}
+	for _, f := range c.families {
+		o, err := f.Offers(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		live[f.Name()] = len(o) > 0
+		out = append(out, o...)
+	}
+	return out, live, nil
 }

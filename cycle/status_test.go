@@ -11,9 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kupdate/kupdate/cycle"
+	hfamily "github.com/kupdate/kupdate/family/hardened"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
-	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
@@ -217,7 +217,7 @@ func TestPartialCycleCarriesState(t *testing.T) {
 		t.Errorf("state after a second --only linux_6_19 (-want +got):\n%s", diff)
 	}
 
-	f.gh.AddFault(githubtest.Fault{Method: "GET", Path: "/repos/anthraxx/linux-hardened/releases", Status: 502, Times: updater.DefaultHardenedAttempts})
+	f.gh.AddFault(githubtest.Fault{Method: "GET", Path: "/repos/anthraxx/linux-hardened/releases", Status: 502, Times: hfamily.DefaultHardenedAttempts})
 	if _, err := f.cycle(hardened).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,9 @@ import (
 
 	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/families"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
 	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/updater"
@@ -43,7 +46,10 @@ type UpdateOptions struct {
 	// Hardened is where linux-hardened releases come from, for trees with
 	// hardened kernels; nil means GitHub's anthraxx/linux-hardened at
 	// github.api_url.
-	Hardened updater.HardenedSource
+	Hardened hardened.Source
+	// Families replaces the registry of kernel families; nil means
+	// families.New over the sources above.
+	Families family.Registry
 
 	// BuildEnv is added to the environment of Nix (validation and builds),
 	// e.g. KUPDATE_KERNEL_MIRROR=<url> for the sample tree.
@@ -71,8 +77,9 @@ func (o UpdateOptions) fill(cfg *config.Config) (UpdateOptions, error) {
 		}
 		o.KernelOrg = ko
 	}
-	if o.Hardened == nil {
-		o.Hardened = newHardened(cfg, o.UserAgent, nil, o.Getenv, o.Log)
+	if o.Families == nil {
+		o.Families = families.New(families.Sources{Config: cfg, KernelOrg: o.KernelOrg, UserAgent: o.UserAgent,
+			Getenv: o.Getenv, Log: o.Log, Hardened: o.Hardened})
 	}
 	return o, nil
 }
@@ -83,9 +90,9 @@ type UpdatePlan struct {
 	// Base is the commit checked out in the tree, "" when the tree is not a
 	// git checkout kupdate can open.
 	Base string
-	*updater.Plan
+	*family.Plan
 
-	tree *updater.Tree
+	tree *family.Tree
 }
 
 // Err is the failures that held changes back (not the changes that merely
@@ -94,7 +101,7 @@ func (p *UpdatePlan) Err() error { return heldErr(p.Held) }
 
 // heldErr makes held changes that failed a failure, after everything else
 // was done and said.
-func heldErr(held []updater.Note) error {
+func heldErr(held []family.Note) error {
 	n := 0
 	for _, h := range held {
 		if h.Err != nil {
@@ -130,12 +137,12 @@ func PlanUpdate(ctx context.Context, cfg *config.Config, dir string, o UpdateOpt
 }
 
 func planDir(ctx context.Context, dir string, o UpdateOptions) (*UpdatePlan, error) {
-	tree, err := updater.Load(os.DirFS(dir))
+	tree, err := o.Families.LoadFS(os.DirFS(dir))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	tree.Now = o.Now
-	_, pl, err := plan(ctx, o.KernelOrg, o.Hardened, o.Log, tree)
+	pl, err := plan(ctx, o.Families, o.Log, tree)
 	if err != nil {
 		return nil, err
 	}
@@ -168,15 +175,15 @@ func checkoutIdentity(cfg *config.Config, dir string, o UpdateOptions) gitops.Id
 type UpdateReport struct {
 	Committed bool           // the changes that stuck were committed (not NoCommit)
 	Changes   []UpdateChange // every planned change, in plan order
-	Held      []updater.Note // changes that wait (Err nil) or failed before planning
+	Held      []family.Note  // changes that wait (Err nil) or failed before planning
 	// Builds are the build results of the changes that stuck, in plan order
 	// (Build only).
-	Builds []build.ChangeResult
+	Builds []ChangeBuild
 }
 
 // UpdateChange is one planned change.
 type UpdateChange struct {
-	Change updater.Change
+	Change family.Change
 	Commit string // its commit; "" with NoCommit or when it failed
 	// Err is why the change was rolled back: it did not apply, evaluate or
 	// commit, and nothing of it is left in the tree. The next change was
@@ -234,7 +241,7 @@ func Update(ctx context.Context, cfg *config.Config, dir string, o UpdateOptions
 			}
 			return nil, err
 		}
-		opts.After = func(ctx context.Context, c updater.Change, files map[string][]byte) error {
+		opts.After = func(ctx context.Context, c family.Change, files map[string][]byte) error {
 			hashes, err := repo.CommitWritten(ctx, []gitops.Commit{{Change: c, Files: files}})
 			if len(hashes) == 0 {
 				return err // nothing was committed: the change is rolled back
@@ -247,8 +254,9 @@ func Update(ctx context.Context, cfg *config.Config, dir string, o UpdateOptions
 			return nil
 		}
 	}
-	var applied []updater.Change
-	for _, out := range updater.ApplyToDir(ctx, dir, p.tree, p.Changes, opts) {
+	var applied []family.Change
+	outs, _ := updater.ApplyToDir(ctx, o.Families, dir, p.tree, p.Changes, opts)
+	for _, out := range outs {
 		rep.Changes = append(rep.Changes, UpdateChange{Change: out.Change, Commit: commits[out.Change.Title], Err: out.Err})
 		if out.Err == nil {
 			applied = append(applied, out.Change)
@@ -259,14 +267,14 @@ func Update(ctx context.Context, cfg *config.Config, dir string, o UpdateOptions
 		if o.Progress != nil {
 			bopts = append(bopts, build.WithProgress(o.Progress, o.ProgressEvery))
 		}
-		rep.Builds = build.New(cfg.Build, bopts...).RunChanges(ctx, dir, applied)
+		rep.Builds = buildChanges(ctx, build.New(cfg.Build, bopts...), dir, applied)
 	}
 	return rep, nil
 }
 
 // touched is every path the changes touch, sorted.
-func touched(changes []updater.Change) []string {
-	paths := each(changes, func(c updater.Change) []string { return c.Files })
+func touched(changes []family.Change) []string {
+	paths := each(changes, func(c family.Change) []string { return c.Files })
 	slices.Sort(paths)
 	return paths
 }
@@ -335,7 +343,7 @@ func (r *UpdateReport) Write(w io.Writer) error {
 // buildLine sums up a change's build: "passed", "nothing to build", or the
 // first attribute and tier that did not pass ("linux_6_18 configfile
 // failed: ...").
-func buildLine(res build.ChangeResult) string {
+func buildLine(res ChangeBuild) string {
 	if len(res.Report.Results) == 0 {
 		return "nothing to build"
 	}
@@ -349,6 +357,32 @@ func buildLine(res build.ChangeResult) string {
 		}
 	}
 	return "passed"
+}
+
+// ChangeBuild is the build of one change: the results of the attributes
+// the change lists in its Build field, in that order.
+type ChangeBuild struct {
+	Change family.Change
+	Report build.Report
+}
+
+// OK reports whether every tier of every attribute of the change passed. A
+// change with nothing to build (a removal) is OK.
+func (c ChangeBuild) OK() bool { return c.Report.OK() }
+
+// buildChanges builds the attributes of all changes in one run over the
+// tree at dir (an attribute that several changes share is built once) and
+// maps the results back: one ChangeBuild per change, in order.
+func buildChanges(ctx context.Context, r *build.Runner, dir string, changes []family.Change) []ChangeBuild {
+	rep := r.Run(ctx, dir, buildAttrs(changes))
+	out := make([]ChangeBuild, len(changes))
+	for i, c := range changes {
+		out[i].Change = c
+		for _, a := range slices.Compact(slices.Clone(c.Build)) {
+			out[i].Report.Results = append(out[i].Report.Results, rep.For(a)...)
+		}
+	}
+	return out
 }
 
 // checkStaged refuses, with --no-commit, a checkout whose index differs

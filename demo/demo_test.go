@@ -14,6 +14,10 @@ import (
 
 	"github.com/kupdate/kupdate/config"
 	"github.com/kupdate/kupdate/demo"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/family/vanilla"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
 	"github.com/kupdate/kupdate/updater"
@@ -66,7 +70,7 @@ func TestCloneTheSimulatedNixpkgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{updater.KernelsJSONPath, updater.PatchesJSONPath, "pkgs/top-level/linux-kernels.nix", "default.nix"} {
+	for _, f := range []string{kernelfiles.KernelsJSONPath, kernelfiles.PatchesJSONPath, "pkgs/top-level/linux-kernels.nix", "default.nix"} {
 		want, err := os.ReadFile(filepath.Join(sample, f))
 		if err != nil {
 			t.Fatal(err)
@@ -185,18 +189,19 @@ func planTitles(t *testing.T, env *demo.Env) []string {
 	t.Helper()
 	ctx := context.Background()
 	cfg := env.Config
-	c, rels := releases(t, env)
+	c, _ := releases(t, env)
 	sample, err := demo.FindSampleTree()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := updater.Load(os.DirFS(sample))
+	gh := hardened.NewGitHub(cfg.GitHub.APIURL, "kupdate-test")
+	gh.Token = env.Getenv(cfg.GitHub.TokenEnv)
+	reg := family.Registry{vanilla.New(c), hardened.New(gh, c)}
+	tree, err := reg.LoadFS(os.DirFS(sample))
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh := updater.NewGitHubHardened(cfg.GitHub.APIURL, "kupdate-test")
-	gh.Token = env.Getenv(cfg.GitHub.TokenEnv)
-	plan, err := (&updater.Planner{Hasher: c, Hardened: gh}).Plan(ctx, rels, tree)
+	plan, err := (&updater.Planner{Families: reg}).Plan(ctx, tree)
 	if err != nil {
 		t.Fatal(err)
 	}

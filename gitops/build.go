@@ -14,7 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/diff"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
-	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/family"
 )
 
 // BuiltBranch is a Branch written into the object store: one commit per
@@ -77,7 +77,7 @@ func (r *Repo) buildChain(ctx context.Context, base plumbing.Hash, commits []Com
 	return hashes, nil
 }
 
-func (r *Repo) writeCommit(parent, tree plumbing.Hash, c updater.Change) (plumbing.Hash, error) {
+func (r *Repo) writeCommit(parent, tree plumbing.Hash, c family.Change) (plumbing.Hash, error) {
 	when := r.now()
 	sig := object.Signature{Name: r.id.Name, Email: r.id.Email, When: when}
 	commit := &object.Commit{

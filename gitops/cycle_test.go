@@ -68,11 +68,15 @@ func TestCycle(t *testing.T) {
 			if got, want := gitCmd(t, w.fork, "log", "-1", "--format=%B", rolling+"~1"), "linux_6_12: 6.12.63 -> 6.12.64\n\n"+
 				"https://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-6.12.64\n\n"+
 				"This commit was prepared by kupdate, an automated tool; a person reviews it before merge.\n\n"+
-				"Prepared-by: kupdate"; got != want {
+				"Prepared-by: kupdate\nKupdate-Family: kernel.org\nKupdate-Attr: linux_6_12\nKupdate-Target: 6.12.64"; got != want {
 				t.Errorf("message:\n%s\nwant:\n%s", got, want)
 			}
 			if got := gitCmd(t, w.fork, "log", "-1", "--format=%(trailers:key=Prepared-by,valueonly)", rolling); got != "kupdate" {
 				t.Errorf("Prepared-by trailer = %q, want kupdate", got)
+			}
+			// git reads the Key as trailers too.
+			if got := gitCmd(t, w.fork, "log", "-1", "--format=%(trailers:key=Kupdate-Attr,valueonly)%(trailers:key=Kupdate-Target,valueonly)", rolling); got != "linux_6_18\n6.18.3" {
+				t.Errorf("Kupdate-Attr, Kupdate-Target trailers = %q", got)
 			}
 			if got := gitCmd(t, w.fork, "log", "-1", "--format=%an <%ae>|%cn <%ce>|%ad", "--date=iso-strict", rolling); got != "kupdate <kupdate@users.noreply.github.com>|kupdate <kupdate@users.noreply.github.com>|2026-11-20T12:00:00+00:00" {
 				t.Errorf("author, committer, date = %q", got)

@@ -17,7 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
-	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/family"
 )
 
 // Identity is the author and committer of kupdate's commits ([git]
@@ -28,7 +28,7 @@ type Identity struct{ Name, Email string }
 // (slash paths relative to the repository root). A nil content deletes the
 // file.
 type Commit struct {
-	Change updater.Change
+	Change family.Change
 	Files  map[string][]byte
 }
 
@@ -41,8 +41,8 @@ type Branch struct {
 }
 
 // Changes lists the changes of b's commits, in order.
-func (b Branch) Changes() []updater.Change {
-	cs := make([]updater.Change, len(b.Commits))
+func (b Branch) Changes() []family.Change {
+	cs := make([]family.Change, len(b.Commits))
 	for i, c := range b.Commits {
 		cs[i] = c.Change
 	}
@@ -59,17 +59,10 @@ const BranchPrefix = "kupdate/"
 // second push.
 func RollingBranch(base string) string { return BranchPrefix + base + "/updates" }
 
-// ChangeBranch is the branch of a change that gets its own pull request: an
-// init, a removal or a hardened init (kupdate/staging-nixos/linux_7_0-init).
-func ChangeBranch(base string, c updater.Change) string {
-	suffix := string(c.Kind)
-	switch c.Kind {
-	case updater.Init, updater.HardenedInit:
-		suffix = "init"
-	case updater.Remove:
-		suffix = "remove"
-	}
-	return BranchPrefix + base + "/" + c.Attr + "-" + suffix
+// ChangeBranch is the branch of a change that gets its own pull request,
+// named by its family's Own suffix: kupdate/staging-nixos/linux_7_0-init.
+func ChangeBranch(base string, c family.Change) string {
+	return BranchPrefix + base + "/" + c.Attr + "-" + c.Own
 }
 
 // PlanBranches groups commits into branches: every Rolling() change into the
@@ -99,11 +92,22 @@ const Disclosure = "This commit was prepared by kupdate, an automated tool; a pe
 // Trailer marks kupdate's commits. A commit on a kupdate branch without it,
 // or not authored and committed by kupdate's identity, was made by someone
 // else, and kupdate never force-pushes it away.
-const Trailer = "Prepared-by: kupdate"
+const Trailer = family.PreparedBy
 
-// Message is the commit message of c: nixpkgs' title, the kernel.org
-// ChangeLog link when there is one, the disclosure and the trailer.
-func Message(c updater.Change) string {
+// Message is the commit message of c: nixpkgs' title, the upstream
+// ChangeLog link when there is one, the disclosure, and the trailers: the
+// one that marks kupdate's commits and the change's Key.
+func Message(c family.Change) string {
+	if c.Key.IsZero() {
+		return legacyMessage(c)
+	}
+	return legacyMessage(c) + strings.Join(c.Key.Trailers()[1:], "\n") + "\n"
+}
+
+// legacyMessage is c's message as kupdate wrote it before commits carried
+// their Key: up to and including the Prepared-by trailer. A commit of that
+// shape on the fork is the same commit (see sameMessage).
+func legacyMessage(c family.Change) string {
 	var b strings.Builder
 	b.WriteString(c.Title)
 	b.WriteString("\n\n")
@@ -116,6 +120,18 @@ func Message(c updater.Change) string {
 	b.WriteString(Trailer)
 	b.WriteString("\n")
 	return b.String()
+}
+
+// sameMessage reports whether a commit message on the fork (theirs) is the
+// one kupdate writes for the change it wrote ours for: equal, or ours as an
+// earlier kupdate wrote it, without the Key's trailers. So an upgrade does
+// not force-push every open branch just to add them.
+func sameMessage(ours, theirs string) bool {
+	if ours == theirs {
+		return true
+	}
+	i := strings.Index(ours, Trailer+"\n")
+	return i >= 0 && theirs == ours[:i+len(Trailer)+1]
 }
 
 // isOurs reports whether c was made by kupdate with identity id: the trailer

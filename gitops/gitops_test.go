@@ -8,23 +8,26 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/family/vanilla"
 	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/gitops/gittest"
-	"github.com/kupdate/kupdate/updater"
 )
 
 func TestPlanBranches(t *testing.T) {
 	t.Parallel()
-	change := func(kind updater.Kind, attr string) gitops.Commit {
-		return gitops.Commit{Change: updater.Change{Kind: kind, Attr: attr, Title: attr + " " + string(kind)}}
+	change := func(c family.Change) gitops.Commit {
+		c.Title = c.Attr + " " + string(c.Kind)
+		return gitops.Commit{Change: c}
 	}
 	plan := []gitops.Commit{
-		change(updater.Init, "linux_7_0"),
-		change(updater.Bump, "linux_6_12"),
-		change(updater.HardenedBump, "linux_6_12_hardened"),
-		change(updater.Remove, "linux_6_17"),
-		change(updater.Bump, "linux_testing"),
-		change(updater.HardenedInit, "linux_7_0_hardened"),
+		change(vanilla.Made(family.Change{Kind: vanilla.Init, Branch: "7.0"})),
+		change(vanilla.Made(family.Change{Kind: vanilla.Bump, Branch: "6.12"})),
+		change(hardened.Made(family.Change{Kind: hardened.Bump, Branch: "6.12"}, nil)),
+		change(vanilla.Made(family.Change{Kind: vanilla.Remove, Branch: "6.17"})),
+		change(vanilla.Made(family.Change{Kind: vanilla.Bump, Branch: "testing"})),
+		change(hardened.Made(family.Change{Kind: hardened.Init, Branch: "7.0"}, nil)),
 	}
 	type branch struct {
 		Name, Base string
@@ -64,17 +67,24 @@ func TestPlanBranches(t *testing.T) {
 func TestMessage(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		c    updater.Change
+		c    family.Change
 		want string
 	}{
 		{
-			updater.Change{Title: "linux_6_12: 6.12.63 -> 6.12.64", ChangeLog: "https://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-6.12.64"},
+			vanilla.Made(family.Change{Kind: vanilla.Bump, Branch: "6.12", From: "6.12.63", To: "6.12.64", ChangeLog: "https://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-6.12.64"}),
 			"linux_6_12: 6.12.63 -> 6.12.64\n\nhttps://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-6.12.64\n\n" +
-				"This commit was prepared by kupdate, an automated tool; a person reviews it before merge.\n\nPrepared-by: kupdate\n",
+				"This commit was prepared by kupdate, an automated tool; a person reviews it before merge.\n\n" +
+				"Prepared-by: kupdate\nKupdate-Family: kernel.org\nKupdate-Attr: linux_6_12\nKupdate-Target: 6.12.64\n",
 		},
 		{
-			updater.Change{Title: "linux_6_17: remove"},
-			"linux_6_17: remove\n\nThis commit was prepared by kupdate, an automated tool; a person reviews it before merge.\n\nPrepared-by: kupdate\n",
+			vanilla.Made(family.Change{Kind: vanilla.Remove, Branch: "6.17", From: "6.17.13"}),
+			"linux_6_17: remove\n\nThis commit was prepared by kupdate, an automated tool; a person reviews it before merge.\n\n" +
+				"Prepared-by: kupdate\nKupdate-Family: kernel.org\nKupdate-Attr: linux_6_17\nKupdate-Target: removed\n",
+		},
+		{
+			// A change without a Key (made by hand): the trailer alone.
+			family.Change{Title: "drop aliases"},
+			"drop aliases\n\nThis commit was prepared by kupdate, an automated tool; a person reviews it before merge.\n\nPrepared-by: kupdate\n",
 		},
 	} {
 		if got := gitops.Message(tc.c); got != tc.want {

@@ -3,7 +3,6 @@ package gitops_test
 import (
 	"context"
 	"flag"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,9 +16,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/vanilla"
 	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/gitops/gittest"
-	"github.com/kupdate/kupdate/updater"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -188,13 +188,12 @@ func (w *world) upstreamCommit(msg string, files map[string][]byte) string {
 
 func bumpCommit(attr, branch, from, to, content string) gitops.Commit {
 	return gitops.Commit{
-		Change: updater.Change{
-			Kind: updater.Bump, Attr: attr, Branch: branch, From: from, To: to,
+		Change: vanilla.Made(family.Change{
+			Kind: vanilla.Bump, Attr: attr, Branch: branch, From: from, To: to,
 			Hash:      "sha256:0000000000000000000000000000000000000000000000000000",
 			Files:     []string{kernelsOrg},
-			Title:     fmt.Sprintf("%s: %s -> %s", attr, from, to),
 			ChangeLog: "https://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-" + to,
-		},
+		}),
 		Files: map[string][]byte{kernelsOrg: []byte(content)},
 	}
 }
@@ -211,11 +210,10 @@ func plan1() []gitops.Commit {
 		bumpCommit("linux_6_12", "6.12", "6.12.63", "6.12.64", json1),
 		bumpCommit("linux_6_18", "6.18", "6.18.2", "6.18.3", json2),
 		{
-			Change: updater.Change{
-				Kind: updater.Init, Attr: "linux_7_0", Branch: "7.0", To: "7.0",
+			Change: vanilla.Made(family.Change{
+				Kind: vanilla.Init, Attr: "linux_7_0", Branch: "7.0", To: "7.0",
 				Files: []string{kernelsOrg, aliases, kernelsNix},
-				Title: "linux_7_0: init at 7.0",
-			},
+			}),
 			Files: map[string][]byte{
 				kernelsOrg: []byte(json3),
 				kernelsNix: []byte("{ linux_7_0 = callPackage ./kernel { version = \"7.0\"; }; }\n"),

@@ -11,9 +11,9 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/gitops/gittest"
-	"github.com/kupdate/kupdate/updater"
 )
 
 // checkout is a maintainer's clone of a synthetic nixpkgs, on branch "work".
@@ -499,7 +499,7 @@ func TestCommitWritten(t *testing.T) {
 		hashes = append(hashes, h...)
 	}
 	// A removal the caller made.
-	rm := gitops.Commit{Change: updater.Change{Title: "drop aliases"}, Files: map[string][]byte{aliases: nil}}
+	rm := gitops.Commit{Change: family.Change{Title: "drop aliases"}, Files: map[string][]byte{aliases: nil}}
 	writeFiles(t, dir, []gitops.Commit{rm})
 	h, err := r.CommitWritten(ctx, []gitops.Commit{rm})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/kupdate/kupdate/family"
 )
 
 // Proposal is what one of kupdate's branches on the fork holds now: the
@@ -16,11 +18,18 @@ import (
 type Proposal struct {
 	Branch string
 	Head   plumbing.Hash // zero: the fork has no such branch
-	// Titles are the titles of kupdate's commits on the branch, oldest
-	// first: the walk from Head stops at the first commit kupdate did not
-	// make (the base). A branch deeper than what was fetched lists the
-	// newest commits only.
-	Titles []string
+	// Commits are kupdate's commits on the branch, oldest first: the walk
+	// from Head stops at the first commit kupdate did not make (the base). A
+	// branch deeper than what was fetched lists the newest commits only.
+	Commits []Proposed
+}
+
+// Proposed is one of kupdate's commits on a fork's branch: what it proposes
+// (its Key, read from its trailers, or for a commit of an earlier kupdate
+// from its title) and its title, for people.
+type Proposed struct {
+	Key   family.Key // zero when the commit says nothing kupdate can read
+	Title string
 }
 
 // Proposed reads what the fork's branch holds: one listing of the fork's
@@ -44,24 +53,34 @@ func (r *Repo) Proposed(ctx context.Context, fork Remote, branch string, maxComm
 			return p, fmt.Errorf("fetching %s from %s: %w", branch, remote, err)
 		}
 	}
-	p.Titles = r.ourTitles(p.Head)
+	p.Commits = r.ours(p.Head)
 	return p, nil
 }
 
-// ourTitles walks from tip through kupdate's own commits (isOurs) and
-// returns their titles, oldest first. It stops at the first commit kupdate
-// did not make, a merge, or the shallow end of what is here.
-func (r *Repo) ourTitles(tip plumbing.Hash) []string {
-	var titles []string
+// ours walks from tip through kupdate's own commits (isOurs) and returns
+// them, oldest first. It stops at the first commit kupdate did not make, a
+// merge, or the shallow end of what is here.
+func (r *Repo) ours(tip plumbing.Hash) []Proposed {
+	var out []Proposed
 	for h := tip; !h.IsZero(); {
 		c, err := object.GetCommit(r.storage, h)
 		if err != nil || !isOurs(c, r.id) || len(c.ParentHashes) != 1 {
 			break
 		}
-		title, _, _ := strings.Cut(c.Message, "\n")
-		titles = append(titles, title)
+		out = append(out, proposed(c.Message))
 		h = c.ParentHashes[0]
 	}
-	slices.Reverse(titles)
-	return titles
+	slices.Reverse(out)
+	return out
+}
+
+// proposed reads what a commit of kupdate's proposes: its Key trailers, or,
+// for a commit an earlier kupdate pushed without them, its title.
+func proposed(msg string) Proposed {
+	title, _, _ := strings.Cut(msg, "\n")
+	k, ok := family.KeyOf(msg)
+	if !ok {
+		k, _ = family.LegacyKey(title)
+	}
+	return Proposed{Key: k, Title: title}
 }

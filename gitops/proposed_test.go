@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/gitops"
 )
 
@@ -32,11 +34,11 @@ func TestProposed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := gitops.Proposal{
-		Branch: rolling,
-		Head:   p.Head,
-		Titles: []string{"linux_6_12: 6.12.63 -> 6.12.64", "linux_6_18: 6.18.2 -> 6.18.3"},
+	proposed := []gitops.Proposed{
+		{Key: family.Key{Family: "kernel.org", Attr: "linux_6_12", Target: "6.12.64"}, Title: "linux_6_12: 6.12.63 -> 6.12.64"},
+		{Key: family.Key{Family: "kernel.org", Attr: "linux_6_18", Target: "6.18.3"}, Title: "linux_6_18: 6.18.2 -> 6.18.3"},
 	}
+	want := gitops.Proposal{Branch: rolling, Head: p.Head, Commits: proposed}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("Proposed (-want +got):\n%s", diff)
 	}
@@ -46,13 +48,13 @@ func TestProposed(t *testing.T) {
 
 	// A branch the fork does not have.
 	p, err = r.Proposed(ctx, w.forkRemote(), "kupdate/staging-nixos/linux_6_99-init", 8)
-	if err != nil || !p.Head.IsZero() || p.Titles != nil {
+	if err != nil || !p.Head.IsZero() || p.Commits != nil {
 		t.Errorf("absent branch: %+v, %v", p, err)
 	}
 
 	// One change fewer: Push says what the fork held before.
 	rs := r.PushDryRun(ctx, w.forkRemote(), build(t, r, plan1()[1:2]))
-	if diff := cmp.Diff([]string{"linux_6_12: 6.12.63 -> 6.12.64", "linux_6_18: 6.18.2 -> 6.18.3"}, rs[0].Previous); diff != "" {
+	if diff := cmp.Diff(proposed, rs[0].Previous); diff != "" {
 		t.Errorf("Previous (-want +got):\n%s", diff)
 	}
 
@@ -66,13 +68,50 @@ func TestProposed(t *testing.T) {
 	gitCmd(t, work, "commit", "-q", "-m", "fixup by a maintainer")
 	gitCmd(t, work, "push", "-q", "origin", rolling)
 	p, err = r.Proposed(ctx, w.forkRemote(), rolling, 8)
-	if err != nil || p.Head.IsZero() || len(p.Titles) != 0 {
+	if err != nil || p.Head.IsZero() || len(p.Commits) != 0 {
 		t.Errorf("with a foreign head: %+v, %v", p, err)
 	}
 
 	// The fork unreachable: an error naming it, without the token.
 	if _, err := r.Proposed(ctx, gitops.Remote{URL: "http://127.0.0.1:1/fork.git"}, rolling, 8); err == nil || !startsWith(err.Error(), "reading the branches of http://127.0.0.1:1/fork.git: ") {
 		t.Errorf("unreachable fork: %v", err)
+	}
+}
+
+// A branch an earlier kupdate pushed, its commits without the Key
+// trailers: the same commits as far as a push goes (no force-push after an
+// upgrade), and read back by their titles.
+func TestLegacyCommits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, "http")
+	legacy := plan1()
+	for i := range legacy {
+		legacy[i].Change.Key = family.Key{}
+	}
+	w.cycle(day1, legacy)
+	rolling := gitops.RollingBranch(base)
+	if msg := gitCmd(t, w.fork, "log", "-1", "--format=%B", rolling); strings.Contains(msg, "Kupdate-") {
+		t.Fatalf("the legacy commit has a key:\n%s", msg)
+	}
+
+	r := w.open(day1.Add(time.Hour))
+	rs := r.PushDryRun(ctx, w.forkRemote(), build(t, r, plan1()))
+	if got := outcomes(rs); got[rolling] != gitops.Unchanged {
+		t.Errorf("outcomes with keys over legacy commits: %v", got)
+	}
+	want := []gitops.Proposed{
+		{Key: family.Key{Family: "kernel.org", Attr: "linux_6_12", Target: "6.12.64"}, Title: "linux_6_12: 6.12.63 -> 6.12.64"},
+		{Key: family.Key{Family: "kernel.org", Attr: "linux_6_18", Target: "6.18.3"}, Title: "linux_6_18: 6.18.2 -> 6.18.3"},
+	}
+	if diff := cmp.Diff(want, rs[0].Previous); diff != "" {
+		t.Errorf("Previous (-want +got):\n%s", diff)
+	}
+	// A changed change is still pushed over them.
+	other := plan1()
+	other[1] = bumpCommit("linux_6_18", "6.18", "6.18.2", "6.18.4", json2+" ")
+	if got := outcomes(r.PushDryRun(ctx, w.forkRemote(), build(t, r, other))); got[rolling] != gitops.WouldPush {
+		t.Errorf("outcomes of another change: %v", got)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 
-	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/family"
 )
 
 // Outcome is what happened to one branch on the fork.
@@ -33,7 +33,7 @@ const (
 // PushResult is one branch's report, for the pull request that follows.
 type PushResult struct {
 	Branch  string
-	Changes []updater.Change
+	Changes []family.Change
 	// Built is the head kupdate built; Head is what the fork's branch points
 	// at afterwards as far as kupdate knows (Built when pushed, the fork's
 	// existing head otherwise, zero when the branch does not exist there).
@@ -41,10 +41,10 @@ type PushResult struct {
 	Head    plumbing.Hash
 	Outcome Outcome
 	Err     error // why, for skipped-foreign-commits, lease-failed, rejected
-	// Previous are the titles of kupdate's commits the fork's branch held
-	// before, oldest first, as far as kupdate fetched it (as deep as the
-	// built branch, plus one); empty for a new branch.
-	Previous []string
+	// Previous are kupdate's commits the fork's branch held before, oldest
+	// first, as far as kupdate fetched it (as deep as the built branch,
+	// plus one); empty for a new branch.
+	Previous []Proposed
 }
 
 // Push brings each branch to the fork, one result per branch in order:
@@ -130,7 +130,7 @@ func (r *Repo) push(ctx context.Context, fork Remote, branches []BuiltBranch, dr
 			toPush = append(toPush, i)
 			continue
 		}
-		res[i].Previous = r.ourTitles(old)
+		res[i].Previous = r.ours(old)
 		if why := r.foreign(old, b); why != nil {
 			res[i].Outcome = SkippedForeign
 			res[i].Err = fmt.Errorf("branch %s on %s: %w; kupdate left it alone: merge or close its pull request, or delete the branch, and kupdate rebuilds it on the next cycle", b.Name, remote, why)
@@ -205,7 +205,7 @@ func (r *Repo) same(tip plumbing.Hash, b BuiltBranch) bool {
 			return false
 		}
 		ours, err := object.GetCommit(r.storage, b.Hashes[i])
-		if err != nil || ours.TreeHash != theirs.TreeHash || ours.Message != theirs.Message {
+		if err != nil || ours.TreeHash != theirs.TreeHash || !sameMessage(ours.Message, theirs.Message) {
 			return false
 		}
 		h = theirs.ParentHashes[0]

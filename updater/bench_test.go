@@ -3,6 +3,10 @@ package updater
 import (
 	"context"
 	"fmt"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/family/vanilla"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"os"
 	"strings"
 	"testing"
@@ -20,7 +24,7 @@ func BenchmarkPlanScenario(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := (&Planner{Hasher: h}).Plan(context.Background(), rels, tr); err != nil {
+		if _, err := (&Planner{Families: kernels(rels, h, nil)}).Plan(context.Background(), tr); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -30,7 +34,7 @@ func BenchmarkPlanScenario(b *testing.B) {
 // has as many entries as nixpkgs' (about 4,500 lines, 250 kB).
 func BenchmarkApplyInitNixpkgsSize(b *testing.B) {
 	files := map[string][]byte{}
-	for _, p := range []string{KernelsJSONPath, LinuxKernelsPath, AliasesPath, PatchesJSONPath} {
+	for _, p := range []string{kernelfiles.KernelsJSONPath, kernelfiles.LinuxKernelsPath, kernelfiles.AliasesPath, kernelfiles.PatchesJSONPath} {
 		data, err := os.ReadFile(sampleTree + "/" + p)
 		if err != nil {
 			b.Fatal(err)
@@ -41,15 +45,16 @@ func BenchmarkApplyInitNixpkgsSize(b *testing.B) {
 	for i := range 4400 {
 		fmt.Fprintf(&filler, "  zz-filler-%04d = throw \"'zz-filler-%04d' has been removed, as it was unmaintained upstream and broken for a long time\"; # Added 2025-11-15\n", i, i)
 	}
-	files[AliasesPath] = []byte(strings.Replace(string(files[AliasesPath]), "\n  # keep-sorted end", "\n"+filler.String()+"\n  # keep-sorted end", 1))
-	b.SetBytes(int64(len(files[AliasesPath]) + len(files[LinuxKernelsPath])))
-	c := Change{Kind: Init, Branch: "7.0", To: "7.0", Hash: "sha256:0h6r5w7755gd8ys18zi9rgw95wrd2yalbq0h88ihv3ggki01z78q", Title: "linux_7_0: init at 7.0"}
+	files[kernelfiles.AliasesPath] = []byte(strings.Replace(string(files[kernelfiles.AliasesPath]), "\n  # keep-sorted end", "\n"+filler.String()+"\n  # keep-sorted end", 1))
+	b.SetBytes(int64(len(files[kernelfiles.AliasesPath]) + len(files[kernelfiles.LinuxKernelsPath])))
+	c := initChange("7.0", "7.0")
+	reg := family.Registry{vanilla.New(nil), hardened.New(nil, nil)}
 	for b.Loop() {
-		tr, err := LoadFiles(files)
+		tr, err := reg.Load(files)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := tr.Apply(c); err != nil {
+		if _, _, err := Apply(reg, tr, c); err != nil {
 			b.Fatal(err)
 		}
 	}

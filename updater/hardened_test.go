@@ -1,34 +1,31 @@
 package updater
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
 )
 
 // hardenedPlan plans the tree with only new linux-hardened releases upstream.
-func hardenedPlan(t *testing.T, gh *ghSim, withKey bool) *Plan {
+func hardenedPlan(t *testing.T, gh *ghSim, withKey bool) *family.Plan {
 	t.Helper()
 	dir := copyTree(t)
 	if withKey {
-		if err := os.WriteFile(filepath.Join(dir, HardenedKeyPath), gh.armoredKey(t), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, kernelfiles.HardenedKeyPath), gh.armoredKey(t), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p := &Planner{Hasher: &tableHasher{}, Hardened: gh.source()}
-	plan, err := p.Plan(context.Background(), []kernelorg.Release{rel("longterm", "6.12.64", false), rel("stable", "6.18.5", false)}, loadTree(t, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return plan
+	return planWith(t, []kernelorg.Release{rel("longterm", "6.12.64", false), rel("stable", "6.18.5", false)}, &tableHasher{}, gh, loadTree(t, dir))
 }
 
-func titles(p *Plan) []string {
+func titles(p *family.Plan) []string {
 	var out []string
 	for _, c := range p.Changes {
 		out = append(out, c.Title)
@@ -42,9 +39,9 @@ func TestHardenedRequests(t *testing.T) {
 	if d := cmp.Diff([]string{"linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.64-hardened2"}, titles(plan)); d != "" {
 		t.Errorf("titles (-want +got):\n%s", d)
 	}
-	c := plan.Changes[0]
-	if c.Patch.SHA256 != nixHashOf(hardenedPatchBytes("v6.12.64-hardened2")) || c.Patch.URL != "https://github.com/anthraxx/linux-hardened/releases/download/v6.12.64-hardened2/linux-hardened-v6.12.64-hardened2.patch" {
-		t.Errorf("patch = %+v", c.Patch)
+	c := hardened.PatchOf(plan.Changes[0])
+	if c.SHA256 != nixHashOf(hardenedPatchBytes("v6.12.64-hardened2")) || c.URL != "https://github.com/anthraxx/linux-hardened/releases/download/v6.12.64-hardened2/linux-hardened-v6.12.64-hardened2.patch" {
+		t.Errorf("patch = %+v", c)
 	}
 	want := []string{
 		"GET /repos/anthraxx/linux-hardened/releases?per_page=100",

@@ -20,6 +20,10 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/family/vanilla"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
 )
@@ -41,14 +45,46 @@ func copyTree(t testing.TB) string {
 	return dir
 }
 
-func loadTree(t testing.TB, dir string) *Tree {
+func loadTree(t testing.TB, dir string) *family.Tree {
 	t.Helper()
-	tr, err := Load(os.DirFS(dir))
+	// Every family's files, whichever families a test then plans with.
+	tr, err := (family.Registry{vanilla.New(nil), hardened.New(nil, nil)}).LoadFS(os.DirFS(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr.Now = func() time.Time { return testDay }
 	return tr
+}
+
+// tableSource is kernel.org as the vanilla family sees it: releases.json
+// from a table, hashes from a tableHasher.
+type tableSource struct {
+	*tableHasher
+	releases []kernelorg.Release
+}
+
+func (s *tableSource) Releases(context.Context) ([]kernelorg.Release, error) { return s.releases, nil }
+
+// kernels is the registry of the tests: the kernel.org kernels of rels
+// with hashes from h, and linux-hardened's releases from gh (none when gh
+// is nil, as for a tree without hardened kernels).
+func kernels(rels []kernelorg.Release, h *tableHasher, gh *ghSim) family.Registry {
+	src := &tableSource{tableHasher: h, releases: rels}
+	reg := family.Registry{vanilla.New(src)}
+	if gh != nil {
+		reg = append(reg, hardened.New(gh.source(), src))
+	}
+	return reg
+}
+
+// planWith plans t with the registry of kernels(rels, h, gh).
+func planWith(t testing.TB, rels []kernelorg.Release, h *tableHasher, gh *ghSim, tr *family.Tree) *family.Plan {
+	t.Helper()
+	p, err := (&Planner{Families: kernels(rels, h, gh)}).Plan(context.Background(), tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // tableHasher answers like kernelorg.Client would for the kernelorgtest
@@ -191,10 +227,10 @@ func (g *ghSim) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (g *ghSim) source() *GitHubHardened {
-	s := NewGitHubHardened(g.URL+"/", "kupdate-test")
+func (g *ghSim) source() *hardened.GitHub {
+	s := hardened.NewGitHub(g.URL+"/", "kupdate-test")
 	s.HTTP = g.Client()
-	s.sleep = func(context.Context, time.Duration) error { return nil } // retries without waiting
+	s.Sleep = func(context.Context, time.Duration) error { return nil } // retries without waiting
 	return s
 }
 
@@ -205,4 +241,33 @@ func nixHashOf(b []byte) string {
 func kernelorgNix(b []byte) string {
 	sum := sha256.Sum256(b)
 	return "sha256:" + nixbase32.EncodeToString(sum[:])
+}
+
+// testHash is a well-formed hash for changes whose content no test
+// checks.
+const testHash = "sha256:0h6r5w7755gd8ys18zi9rgw95wrd2yalbq0h88ihv3ggki01z78q"
+
+// initChange is the vanilla init of branch at version, as the planner
+// makes it.
+func initChange(branch, version string) family.Change {
+	return vanillaChange(vanilla.Init, branch, "", version)
+}
+
+// bump is the vanilla bump of branch, as the planner makes it.
+func bump(branch, from, to string, build ...string) family.Change {
+	c := vanillaChange(vanilla.Bump, branch, from, to)
+	c.LTS = true
+	if build != nil {
+		c.Build = build
+	}
+	return c
+}
+
+// vanillaChange is a change of the vanilla family with its key and title.
+func vanillaChange(kind family.Kind, branch, from, to string) family.Change {
+	attr := kernelfiles.Attr(branch)
+	c := family.Change{Kind: kind, Attr: attr, Branch: branch, From: from, To: to, Hash: testHash, Build: []string{attr},
+		Key: family.Key{Family: vanilla.Name, Attr: attr, Target: to}}
+	c.Title = vanilla.Title(c)
+	return c
 }

@@ -3,6 +3,10 @@ package updater
 import (
 	"context"
 	"encoding/json"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/family/vanilla"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,23 +101,20 @@ func TestNixBuildsEveryChange(t *testing.T) {
 	ctx := context.Background()
 	srv, client := startKernelOrg(t, scenarioSpecs())
 	srv.SetFault(kernelorgtest.ChecksumsPath("6.6.125"), kernelorgtest.Fault{OmitFiles: []string{"linux-6.6.125.tar.xz"}})
-	releases, err := client.Releases(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := copyTree(t)
 	gh := newGHSim(t, scenarioHardenedTags...)
-	if err := os.WriteFile(filepath.Join(dir, HardenedKeyPath), gh.armoredKey(t), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, kernelfiles.HardenedKeyPath), gh.armoredKey(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	gitInit(t, dir)
 
-	plan, err := (&Planner{Hasher: client, Hardened: gh.source()}).Plan(ctx, releases, loadTree(t, dir))
+	reg := family.Registry{vanilla.New(client), hardened.New(gh.source(), client)}
+	plan, err := (&Planner{Families: reg}).Plan(ctx, loadTree(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The real kernel.org client plans exactly what the golden scenario says.
-	var want struct{ Changes []Change }
+	var want struct{ Changes []family.Change }
 	data, err := os.ReadFile("testdata/scenario/plan.json")
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +125,7 @@ func TestNixBuildsEveryChange(t *testing.T) {
 	if d := cmp.Diff(want.Changes, plan.Changes, cmpJSONFields); d != "" {
 		t.Fatalf("plan differs from testdata/scenario/plan.json (-want +got):\n%s", d)
 	}
-	if held := planSummary(&Plan{Held: plan.Held}); held != "held: 6.6: 6.6.125 not yet signed on kernel.org (failed: false)\n" {
+	if held := planSummary(&family.Plan{Held: plan.Held}); held != "held: 6.6: 6.6.125 not yet signed on kernel.org (failed: false)\n" {
 		t.Errorf("held = %q", held)
 	}
 
@@ -132,14 +133,15 @@ func TestNixBuildsEveryChange(t *testing.T) {
 	tr := loadTree(t, dir)
 	touched := map[string]bool{}
 	for _, c := range plan.Changes {
-		files, err := tr.Apply(c)
+		files, next, err := Apply(reg, tr, c)
 		if err != nil {
 			t.Fatal(err)
 		}
+		tr = next
 		if err := WriteFiles(dir, files); err != nil {
 			t.Fatal(err)
 		}
-		if err := ValidateWith(ctx, dir, c, ValidateOptions{Env: env}); err != nil {
+		if err := Validate(ctx, reg, dir, c, ValidateOptions{Env: env}); err != nil {
 			t.Fatalf("Validate(%s): %v", c.Title, err)
 		}
 		for _, f := range c.Files {
@@ -177,7 +179,7 @@ func TestNixBuildsEveryChange(t *testing.T) {
 
 var cmpJSONFields = cmp.FilterPath(func(p cmp.Path) bool {
 	switch p.Last().String() {
-	case ".ChangeLog", ".Build", ".Patch", ".Drops":
+	case ".ChangeLog", ".Build", ".Payload", ".Key", ".Own", ".Gone", ".Intro":
 		return true
 	}
 	return false
@@ -188,13 +190,10 @@ func TestNixTamperedChecksumsWriteNothing(t *testing.T) {
 	ctx := context.Background()
 	srv, client := startKernelOrg(t, []kernelorgtest.Spec{{Version: "6.12.71", Moniker: "longterm"}, {Version: "6.18.6"}})
 	srv.SetFault(kernelorgtest.ChecksumsPath("6.12.71"), kernelorgtest.Fault{TamperPlaintext: true})
-	releases, err := client.Releases(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := copyTree(t)
 	gitInit(t, dir)
-	plan, err := (&Planner{Hasher: client}).Plan(ctx, releases, loadTree(t, dir))
+	reg := family.Registry{vanilla.New(client)}
+	plan, err := (&Planner{Families: reg}).Plan(ctx, loadTree(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +213,9 @@ func TestNixTamperedChecksumsWriteNothing(t *testing.T) {
 	// the download: proof that the builds above check what kupdate wrote.
 	tampered := kernelorgtest.FlatHash("6.12.70") // any hash but the tarball's
 	tr := loadTree(t, dir)
-	files, err := tr.Apply(Change{Kind: Bump, Branch: "6.12", From: "6.12.64", To: "6.12.71", Hash: tampered, LTS: true, Title: "tampered"})
+	c := bump("6.12", "6.12.64", "6.12.71")
+	c.Hash = tampered
+	files, _, err := Apply(reg, tr, c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package updater
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +14,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/family/vanilla"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
 )
 
@@ -68,7 +71,7 @@ func scenarioReleases() []kernelorg.Release {
 var scenarioHardenedTags = []string{"v6.12.63-hardened1", "v6.18.4-hardened1", "v6.12.70-hardened1", "v6.18.9-hardened1", "v7.0.1-hardened1"}
 
 // planSummary is a plan as the status page would list it.
-func planSummary(p *Plan) string {
+func planSummary(p *family.Plan) string {
 	var b strings.Builder
 	for _, c := range p.Changes {
 		fmt.Fprintf(&b, "%s\n    kind=%s attr=%s files=%s build=%s changelog=%s\n", c.Title, c.Kind, c.Attr, strings.Join(c.Files, ","), strings.Join(c.Build, ","), c.ChangeLog)
@@ -88,18 +91,13 @@ func slug(i int, title string) string {
 	return fmt.Sprintf("%02d-%s", i+1, strings.Trim(s, "_"))
 }
 
-func scenarioPlan(t *testing.T, dir string) (*Plan, *ghSim) {
+func scenarioPlan(t *testing.T, dir string) (*family.Plan, *ghSim) {
 	t.Helper()
 	gh := newGHSim(t, scenarioHardenedTags...)
-	if err := os.WriteFile(filepath.Join(dir, HardenedKeyPath), gh.armoredKey(t), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, kernelfiles.HardenedKeyPath), gh.armoredKey(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &Planner{Hasher: &tableHasher{notYet: map[string]bool{"6.6.125": true}}, Hardened: gh.source()}
-	plan, err := p.Plan(context.Background(), scenarioReleases(), loadTree(t, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return plan, gh
+	return planWith(t, scenarioReleases(), &tableHasher{notYet: map[string]bool{"6.6.125": true}}, gh, loadTree(t, dir)), gh
 }
 
 func TestPlanGolden(t *testing.T) {
@@ -111,8 +109,8 @@ func TestPlanGolden(t *testing.T) {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(struct {
-		Base    string   `json:"base"`
-		Changes []Change `json:"changes"`
+		Base    string          `json:"base"`
+		Changes []family.Change `json:"changes"`
 	}{"", plan.Changes}); err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +119,10 @@ func TestPlanGolden(t *testing.T) {
 	// Every change, applied in order, gives exactly the golden bytes of each
 	// file it touches.
 	tr := loadTree(t, dir)
+	reg := kernels(scenarioReleases(), &tableHasher{}, newGHSim(t))
 	for i, c := range plan.Changes {
-		files, err := tr.Apply(c)
+		files, next, err := Apply(reg, tr, c)
+		tr = next
 		if err != nil {
 			t.Fatalf("Apply(%s): %v", c.Title, err)
 		}
@@ -135,11 +135,7 @@ func TestPlanGolden(t *testing.T) {
 	}
 
 	// Idempotent: planning again against the result plans nothing new.
-	again, err := (&Planner{Hasher: &tableHasher{notYet: map[string]bool{"6.6.125": true}}, Hardened: newGHSim(t, scenarioHardenedTags...).source()}).
-		Plan(context.Background(), scenarioReleases(), tr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := planWith(t, scenarioReleases(), &tableHasher{notYet: map[string]bool{"6.6.125": true}}, newGHSim(t, scenarioHardenedTags...), tr)
 	if len(again.Changes) != 0 {
 		t.Errorf("second plan: %s", planSummary(again))
 	}
@@ -148,10 +144,7 @@ func TestPlanGolden(t *testing.T) {
 func TestPlanNotYetHoldsOnlyThatChange(t *testing.T) {
 	dir := copyTree(t)
 	h := &tableHasher{notYet: map[string]bool{"6.12.70": true, "7.1-rc1": true}, fail: map[string]error{"6.1.163": errors.New("sha256sums.asc: signature does not verify")}}
-	plan, err := (&Planner{Hasher: h}).Plan(context.Background(), scenarioReleases(), loadTree(t, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := planWith(t, scenarioReleases(), h, nil, loadTree(t, dir))
 	var titles []string
 	for _, c := range plan.Changes {
 		titles = append(titles, c.Title)
@@ -259,10 +252,7 @@ func TestPlanRules(t *testing.T) {
 			if c.json != "" {
 				writeJSONTree(t, dir, c.json)
 			}
-			plan, err := (&Planner{Hasher: &tableHasher{}}).Plan(context.Background(), c.releases, loadTree(t, dir))
-			if err != nil {
-				t.Fatal(err)
-			}
+			plan := planWith(t, c.releases, &tableHasher{}, nil, loadTree(t, dir))
 			var titles, skipped []string
 			for _, ch := range plan.Changes {
 				titles = append(titles, ch.Title)
@@ -289,36 +279,111 @@ func TestPlanRules(t *testing.T) {
 func writeJSONTree(t *testing.T, dir, js string) {
 	t.Helper()
 	tr := loadTree(t, dir)
-	_, entries, err := parseKernels([]byte(js))
+	m, err := kernelfiles.Read(tr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keep := map[string]bool{}
-	for _, e := range entries {
-		keep[e.Branch] = true
+	root, err := kernelfiles.ParseJSON(kernelfiles.KernelsJSONPath, []byte(js))
+	if err != nil {
+		t.Fatal(err)
 	}
-	lk := &nixEditor{name: LinuxKernelsPath, src: tr.File(LinuxKernelsPath)}
-	for _, e := range tr.Kernels() {
-		if keep[e.Branch] || e.Branch == "testing" {
+	lk := kernelfiles.NewEditor(kernelfiles.LinuxKernelsPath, tr.File(kernelfiles.LinuxKernelsPath))
+	for _, e := range m.Kernels() {
+		if root.Member(e.Branch) != nil || e.Branch == "testing" {
 			continue
 		}
 		for _, sec := range []string{"kernels", "vanillaPackages"} {
-			if _, err := lk.dropBinding(sec, Attr(e.Branch), true); err != nil {
+			if _, err := lk.DropBinding(sec, kernelfiles.Attr(e.Branch), true); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	// keep testing so linux_testing keeps its entry
-	root, _, _ := parseKernels([]byte(js))
-	te, _ := tr.Entry("testing")
-	root.members = append([]jsonMember{{key: "testing", val: jobj(
-		jsonMember{key: "version", val: jstr(te.Version.String())},
-		jsonMember{key: "hash", val: jstr(te.Hash)},
-	)}}, root.members...)
+	// keep testing so linux_testing keeps its entry, first
+	te, _ := m.Entry("testing")
+	members := []kernelfiles.Member{{Key: "version", Val: kernelfiles.String(te.Version.String())}, {Key: "hash", Val: kernelfiles.String(te.Hash)}}
 	if strings.Contains(js, `"lts"`) {
-		root.members[0].val.set("lts", jbool(false))
+		members = append(members, kernelfiles.Member{Key: "lts", Val: kernelfiles.Bool(false)})
 	}
-	if err := WriteFiles(dir, map[string][]byte{KernelsJSONPath: dumpJSON(root, false), LinuxKernelsPath: lk.src}); err != nil {
+	root.Prepend("testing", kernelfiles.Object(members...))
+	if err := WriteFiles(dir, map[string][]byte{kernelfiles.KernelsJSONPath: root.Dump(false), kernelfiles.LinuxKernelsPath: lk.Bytes()}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// titleOf is nixpkgs' title for c, by the function of its family.
+func titleOf(c family.Change) string {
+	if c.Family() == hardened.Name {
+		return hardened.Title(c)
+	}
+	return vanilla.Title(c)
+}
+
+// Title is nixpkgs' title for each kind of change; the planner titles every
+// change with it and kupdate check compares commit titles with it. Every
+// change also carries its Key, what it is as data.
+func TestTitleAndKey(t *testing.T) {
+	k := func(fam, attr, target string) family.Key { return family.Key{Family: fam, Attr: attr, Target: target} }
+	for _, tc := range []struct {
+		c    family.Change
+		want string
+	}{
+		{family.Change{Kind: vanilla.Bump, Attr: "linux_6_12", Branch: "6.12", From: "6.12.63", To: "6.12.64", Key: k("kernel.org", "", "")}, "linux_6_12: 6.12.63 -> 6.12.64"},
+		{family.Change{Kind: vanilla.Bump, Attr: "linux_testing", Branch: "testing", From: "6.19-rc3", To: "6.19-rc4"}, "linux_testing: 6.19-rc3 -> 6.19-rc4"},
+		{family.Change{Kind: vanilla.Bump, Attr: "linux_6_12", From: "6.12.64", To: "6.12.64", LTS: true}, "linux_6_12: mark as longterm"},
+		{family.Change{Kind: vanilla.Bump, Attr: "linux_6_12", From: "6.12.64", To: "6.12.64"}, "linux_6_12: mark as not longterm"},
+		{family.Change{Kind: vanilla.Init, Attr: "linux_6_19", Branch: "6.19", To: "6.19"}, "linux_6_19: init at 6.19"},
+		{family.Change{Kind: vanilla.Remove, Attr: "linux_6_17", Branch: "6.17", From: "6.17.13"}, "linux_6_17: remove"},
+		{family.Change{Kind: hardened.Bump, Attr: "linux_6_12_hardened", Branch: "6.12", From: "6.12.63-hardened1", To: "6.12.64-hardened1", Key: k("hardened", "", "")},
+			"linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.64-hardened1"},
+		{family.Change{Kind: hardened.Init, Attr: "linux_6_19_hardened", Branch: "6.19", To: "6.19.1-hardened1", Key: k("hardened", "", "")}, "linux_6_19_hardened: init at 6.19.1-hardened1"},
+	} {
+		if got := titleOf(tc.c); got != tc.want {
+			t.Errorf("Title(%+v) = %q, want %q", tc.c, got, tc.want)
+		}
+	}
+
+	// Every kind the planner makes carries that title, and a key of its
+	// attribute, which reads back from a commit's trailers.
+	dir := copyTree(t)
+	plan, _ := scenarioPlan(t, dir)
+	kinds := map[family.Kind]bool{}
+	keys := map[string]string{}
+	for _, c := range plan.Changes {
+		kinds[c.Kind] = true
+		if got := titleOf(c); got != c.Title {
+			t.Errorf("Title(%+v) = %q, the planner wrote %q", c, got, c.Title)
+		}
+		if c.Key.Attr != c.Attr || c.Key.Valid() != nil {
+			t.Errorf("%s: key %v", c.Title, c.Key)
+		}
+		keys[c.Title] = c.Key.String()
+		msg := c.Title + "\n\nbody\n\n" + strings.Join(c.Key.Trailers(), "\n") + "\n"
+		if got, ok := family.KeyOf(msg); !ok || got != c.Key {
+			t.Errorf("%s: KeyOf(its message) = %v, %t", c.Title, got, ok)
+		}
+		// A commit of an earlier kupdate, without trailers, reads the same
+		// from its title.
+		if got, ok := family.LegacyKey(c.Title); !ok || got != c.Key {
+			t.Errorf("LegacyKey(%q) = %v, %t; want %v", c.Title, got, ok, c.Key)
+		}
+	}
+	for _, k := range []family.Kind{vanilla.Bump, vanilla.Init, vanilla.Remove, hardened.Bump, hardened.Init} {
+		if !kinds[k] {
+			t.Errorf("the scenario plans no %s change: its title is not checked in a plan", k)
+		}
+	}
+	want := map[string]string{
+		"linux_5_10: remove":                                                    "kernel.org:linux_5_10@removed",
+		"linux_5_15: 5.15.197 -> 5.15.200":                                      "kernel.org:linux_5_15@5.15.200",
+		"linux_6_1: 6.1.159 -> 6.1.163":                                         "kernel.org:linux_6_1@6.1.163",
+		"linux_6_12: 6.12.64 -> 6.12.70":                                        "kernel.org:linux_6_12@6.12.70",
+		"linux_6_18: 6.18.5 -> 6.18.9":                                          "kernel.org:linux_6_18@6.18.9",
+		"linux_testing: 6.19-rc4 -> 7.1-rc1":                                    "kernel.org:linux_testing@7.1-rc1",
+		"linux_7_0: init at 7.0.1":                                              "kernel.org:linux_7_0@7.0.1",
+		"linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.70-hardened1": "hardened:linux_6_12_hardened@6.12.70-hardened1",
+		"linux_7_0_hardened: init at 7.0.1-hardened1":                           "hardened:linux_7_0_hardened@7.0.1-hardened1",
+	}
+	if d := cmp.Diff(want, keys); d != "" {
+		t.Errorf("keys (-want +got):\n%s", d)
 	}
 }

@@ -3,11 +3,12 @@ package updater
 import (
 	"context"
 	"fmt"
+	"github.com/kupdate/kupdate/family"
 )
 
 // Outcome is what became of one change applied to a checkout.
 type Outcome struct {
-	Change Change
+	Change family.Change
 	Files  map[string][]byte // what was written (nil when it failed)
 	Err    error             // why it was rolled back, nil when it stuck
 }
@@ -18,34 +19,33 @@ type ApplyOptions struct {
 	NoValidate bool // skip Validate (no Nix on this machine); the JSON is still re-read
 	// After runs once a change is written and validated, e.g. to commit it.
 	// Its error rolls the change back like a failed validation.
-	After func(ctx context.Context, c Change, files map[string][]byte) error
+	After func(ctx context.Context, c family.Change, files map[string][]byte) error
 }
 
-// ApplyToDir applies changes in order to the checkout at dir, one at a
-// time: each is applied to t, written (WriteFiles) and validated. A change
-// that fails is rolled back — its files restored on disk and in t — and the
-// next change builds on the tree without it: one failing change never
-// blocks the others. t ends as the tree on disk.
-func ApplyToDir(ctx context.Context, dir string, t *Tree, changes []Change, o ApplyOptions) []Outcome {
+// ApplyToDir applies changes in order to the checkout at dir (whose files
+// t holds), one at a time: each is applied, written (WriteFiles) and
+// validated. A change that fails is rolled back — its files restored on
+// disk — and the next change builds on the tree without it: one failing
+// change never blocks the others. It returns what became of each change and
+// the tree as it is now on disk.
+func ApplyToDir(ctx context.Context, reg family.Registry, dir string, t *family.Tree, changes []family.Change, o ApplyOptions) ([]Outcome, *family.Tree) {
 	var out []Outcome
 	for _, c := range changes {
 		if err := ctx.Err(); err != nil {
 			out = append(out, Outcome{Change: c, Err: err})
 			continue
 		}
-		before := t.Clone()
-		files, err := t.Apply(c)
+		files, next, err := Apply(reg, t, c)
 		if err != nil {
 			out = append(out, Outcome{Change: c, Err: err})
 			continue
 		}
 		if err := WriteFiles(dir, files); err != nil {
-			*t = *before
 			out = append(out, Outcome{Change: c, Err: err})
 			continue
 		}
 		if !o.NoValidate {
-			err = ValidateWith(ctx, dir, c, o.Validate)
+			err = Validate(ctx, reg, dir, c, o.Validate)
 		}
 		if err == nil && o.After != nil {
 			err = o.After(ctx, c, files)
@@ -53,16 +53,16 @@ func ApplyToDir(ctx context.Context, dir string, t *Tree, changes []Change, o Ap
 		if err != nil {
 			restore := map[string][]byte{}
 			for p := range files {
-				restore[p] = before.File(p)
+				restore[p] = t.File(p)
 			}
 			if rerr := WriteFiles(dir, restore); rerr != nil {
 				err = fmt.Errorf("%w; and restoring the files failed too: %w (check the checkout with git status)", err, rerr)
 			}
-			*t = *before
 			out = append(out, Outcome{Change: c, Err: err})
 			continue
 		}
+		t = next
 		out = append(out, Outcome{Change: c, Files: files})
 	}
-	return out
+	return out, t
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kupdate/kupdate/family"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,49 +17,29 @@ import (
 
 // Validate proves a change applied to the tree at dir: every touched .nix
 // file passes `nix-instantiate --parse` (syntax and scoping), every touched
-// JSON file reads back, and the attributes the change touches evaluate —
-// the kernels it builds instantiate (their sources' hashes are part of the
-// derivations), and the aliases an init adds or a removal moves evaluate.
-// It needs nix-instantiate on PATH and writes nothing but .drv files.
-func Validate(ctx context.Context, dir string, c Change) error {
-	return ValidateWith(ctx, dir, c, ValidateOptions{})
-}
-
-// ValidateOptions adjusts how Validate runs Nix.
-type ValidateOptions struct {
-	// Env is added to the environment of nix-instantiate (e.g.
-	// KUPDATE_KERNEL_MIRROR=... for the sample tree, NIX_PATH=...).
-	Env []string
-	// NixArgs are extra arguments for nix-instantiate (e.g. "--option",
-	// "allow-import-from-derivation", "false").
-	NixArgs []string
-}
-
-// ValidateWith is Validate with options.
-func ValidateWith(ctx context.Context, dir string, c Change, o ValidateOptions) error {
+// file a family writes reads back, and what the change's family says it
+// must evaluate does (the kernels it builds instantiate: their sources'
+// hashes are part of the derivations; the aliases it adds or moves
+// evaluate). It needs nix-instantiate on PATH and writes nothing but .drv
+// files.
+func Validate(ctx context.Context, reg family.Registry, dir string, c family.Change, o ValidateOptions) error {
 	for _, f := range c.Files {
 		path := filepath.Join(dir, filepath.FromSlash(f))
-		switch {
-		case strings.HasSuffix(f, ".nix"):
+		if strings.HasSuffix(f, ".nix") {
 			if err := ParseNix(ctx, path, nil); err != nil {
 				return err
 			}
-		case strings.HasSuffix(f, ".json"):
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			if f == PatchesJSONPath {
-				_, _, err = parsePatches(data)
-			} else {
-				_, _, err = parseKernels(data)
-			}
-			if err != nil {
-				return err
-			}
+			continue
+		}
+		data, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err := reg.CheckFile(f, data); err != nil {
+			return err
 		}
 	}
-	exprs := EvalChecks(c)
+	exprs := EvalChecks(reg, c)
 	if len(exprs) == 0 {
 		return nil
 	}
@@ -71,20 +53,27 @@ func ValidateWith(ctx context.Context, dir string, c Change, o ValidateOptions) 
 	return nil
 }
 
+// ValidateOptions adjusts how Validate runs Nix.
+type ValidateOptions struct {
+	// Env is added to the environment of nix-instantiate (e.g.
+	// KUPDATE_KERNEL_MIRROR=... for the sample tree, NIX_PATH=...).
+	Env []string
+	// NixArgs are extra arguments for nix-instantiate (e.g. "--option",
+	// "allow-import-from-derivation", "false").
+	NixArgs []string
+}
+
 // CheckFiles is the part of Validate that needs no checkout: every .nix
 // file of files (path -> content, as Apply returns them) passes
-// `nix-instantiate --parse` from memory, every JSON file reads back. For
-// trees edited without a worktree (gitops writes blobs directly).
-func CheckFiles(ctx context.Context, files map[string][]byte) error {
+// `nix-instantiate --parse` from memory, every file a family writes reads
+// back. For trees edited without a worktree (gitops writes blobs directly).
+func CheckFiles(ctx context.Context, reg family.Registry, files map[string][]byte) error {
 	for _, p := range ChangedFiles(files) {
 		var err error
-		switch {
-		case strings.HasSuffix(p, ".nix"):
+		if strings.HasSuffix(p, ".nix") {
 			err = ParseNix(ctx, p, files[p])
-		case p == PatchesJSONPath:
-			_, _, err = parsePatches(files[p])
-		case p == KernelsJSONPath:
-			_, _, err = parseKernels(files[p])
+		} else {
+			err = reg.CheckFile(p, files[p])
 		}
 		if err != nil {
 			return err
@@ -94,31 +83,13 @@ func CheckFiles(ctx context.Context, files map[string][]byte) error {
 }
 
 // EvalChecks are the Nix expressions (over `p`, the tree's package set) that
-// must evaluate after c: the .drvPath of each attribute it builds, the
-// versions of linux_latest and linux_default, and a new kernel's aliases.
-func EvalChecks(c Change) []string {
-	var out []string
-	for _, a := range c.Build {
-		out = append(out, "p.linuxKernel.kernels."+a+".drvPath")
+// must evaluate after c, as its family says, once each.
+func EvalChecks(reg family.Registry, c family.Change) []string {
+	f := reg.Get(c.Family())
+	if f == nil {
+		return nil
 	}
-	switch c.Kind {
-	case Init:
-		a := Attr(c.Branch)
-		out = append(out,
-			"p.linuxKernel.packages."+a+".kernel.drvPath",
-			"p.linuxKernel.packageAliases.linux_latest.kernel.version",
-			"(p."+a+" or p.linuxKernel.kernels."+a+").version",
-			"(p."+strings.Replace(a, "linux_", "linuxPackages_", 1)+" or p.linuxKernel.packages."+a+").kernel.version",
-		)
-	case Remove:
-		out = append(out,
-			"p.linuxKernel.packageAliases.linux_latest.kernel.version",
-			"p.linuxKernel.packageAliases.linux_default.kernel.version",
-		)
-	case HardenedInit:
-		out = append(out, "p.linuxKernel.packages."+c.Attr+".kernel.drvPath")
-	}
-	return slices.Compact(out)
+	return slices.Compact(f.EvalChecks(c))
 }
 
 // ParseNix runs `nix-instantiate --parse` on the file at path, or on src

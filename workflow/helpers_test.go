@@ -18,7 +18,8 @@ import (
 
 	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/config"
-	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/vanilla"
 	"github.com/kupdate/kupdate/workflow"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
@@ -159,7 +160,7 @@ func kernelsJSON(v map[string]string) string {
 // push does what gitops does for a rolling branch: one commit per change on
 // top of the fork's staging-nixos, force-pushed over smart HTTP to branch.
 // It returns the BranchUpdate gitops would report.
-func (f *fixture) push(branch string, cs ...updater.Change) workflow.BranchUpdate {
+func (f *fixture) push(branch string, cs ...family.Change) workflow.BranchUpdate {
 	f.t.Helper()
 	f.git("", "checkout", "--quiet", "-B", "work", "origin/staging-nixos")
 	v := map[string]string{"linux_6_12": "6.12.63", "linux_6_18": "6.18.2"}
@@ -173,13 +174,13 @@ func (f *fixture) push(branch string, cs ...updater.Change) workflow.BranchUpdat
 	return workflow.BranchUpdate{Branch: branch, Head: f.git("", "rev-parse", "HEAD"), Changes: cs, Pushed: true}
 }
 
-func bump(attr, from, to string) updater.Change {
+func bump(attr, from, to string) family.Change {
 	series := to[:strings.LastIndex(to, ".")]
-	return updater.Change{
-		Kind: updater.Bump, Attr: attr, Branch: series, From: from, To: to, Hash: "sha256:0000000000000000000000000000000000000000000000000000",
-		Files: []string{"pkgs/os-specific/linux/kernel/kernels-org.json"}, Title: attr + ": " + from + " -> " + to,
+	return vanilla.Made(family.Change{
+		Kind: vanilla.Bump, Attr: attr, Branch: series, From: from, To: to, Hash: "sha256:0000000000000000000000000000000000000000000000000000",
+		Files:     []string{"pkgs/os-specific/linux/kernel/kernels-org.json"},
 		ChangeLog: "https://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-" + to, Build: []string{attr},
-	}
+	})
 }
 
 // passed is a build report where every tier of every attribute passed.

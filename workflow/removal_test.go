@@ -9,13 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/vanilla"
 	"github.com/kupdate/kupdate/updater"
 )
 
-var removal = updater.Change{
-	Kind: updater.Remove, Attr: "linux_5_10", Branch: "5.10", From: "5.10.247", Title: "linux_5_10: remove",
+var removal = vanilla.Made(family.Change{
+	Kind: vanilla.Remove, Branch: "5.10", From: "5.10.247",
 	Files: []string{"pkgs/os-specific/linux/kernel/kernels-org.json", "pkgs/top-level/aliases.nix", "pkgs/top-level/linux-kernels.nix"},
-}
+})
 
 // TestRemovalPR: a removal has nothing to build, and its body says so; it
 // tells the reviewer what to check instead, with the exact commands.
@@ -75,9 +77,10 @@ func TestRemovalCommandsWithNix(t *testing.T) {
 		}
 	}
 
-	tree, err := updater.Load(os.DirFS(dir))
+	reg := family.Registry{vanilla.New(nil)}
+	tree, err := reg.LoadFS(os.DirFS(dir))
 	must(t, err)
-	files, err := tree.Apply(removal)
+	files, _, err := updater.Apply(reg, tree, removal)
 	must(t, err)
 	must(t, updater.WriteFiles(dir, files))
 	for _, c := range cmds {

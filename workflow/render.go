@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/kupdate/kupdate/build"
-	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/family"
 )
 
 // Disclosure ends every PR body kupdate writes: nixpkgs' automation policy
@@ -47,7 +47,7 @@ func promotionTitle(from string, opened time.Time) string {
 }
 
 // rolling reports whether the branch holds point releases only.
-func rolling(cs []updater.Change) bool {
+func rolling(cs []family.Change) bool {
 	if len(cs) == 0 {
 		return false
 	}
@@ -139,11 +139,11 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // versions is what the changes propose, per attribute.
-func versions(cs []updater.Change) map[string]string {
+func versions(cs []family.Change) map[string]string {
 	m := map[string]string{}
 	for _, c := range cs {
 		v := c.To
-		if c.Kind == updater.Remove || v == "" {
+		if c.Removes() || v == "" {
 			v = "removed"
 		}
 		m[c.Attr] = v
@@ -203,8 +203,8 @@ func body(u BranchUpdate, fetchURL string) (string, marker) {
 		if len(removed) > 0 {
 			b.WriteString("# each must fail with its removal message\n")
 		}
-		for _, a := range removed {
-			for _, expr := range removedExprs(a) {
+		for _, c := range u.Changes {
+			for _, expr := range c.Gone {
 				fmt.Fprintf(&b, "nix-instantiate -A %s\n", expr)
 			}
 		}
@@ -223,30 +223,22 @@ func body(u BranchUpdate, fetchURL string) (string, marker) {
 	return out, m
 }
 
-func intro(cs []updater.Change) string {
+func intro(cs []family.Change) string {
 	if rolling(cs) {
 		return "Point releases from kernel.org, one commit per kernel branch."
 	}
-	if len(cs) == 1 {
-		c := cs[0]
-		switch c.Kind {
-		case updater.Init:
-			return fmt.Sprintf("A new kernel branch from kernel.org: `%s` at %s.", c.Attr, c.To)
-		case updater.Remove:
-			return fmt.Sprintf("`%s` has reached its end of life upstream and is removed.", c.Attr)
-		case updater.HardenedInit:
-			return fmt.Sprintf("Hardened patches for a new kernel branch: `%s` at %s.", c.Attr, c.To)
-		}
+	if len(cs) == 1 && cs[0].Intro != "" {
+		return cs[0].Intro
 	}
 	return "Kernel changes from kernel.org, one commit each."
 }
 
 // buildAttrs lists the attributes to build, in change order, once each.
-func buildAttrs(cs []updater.Change) []string {
+func buildAttrs(cs []family.Change) []string {
 	var out []string
 	for _, c := range cs {
 		attrs := c.Build
-		if len(attrs) == 0 && c.Kind != updater.Remove {
+		if len(attrs) == 0 && !c.Removes() {
 			attrs = []string{c.Attr}
 		}
 		for _, a := range attrs {
@@ -259,23 +251,12 @@ func buildAttrs(cs []updater.Change) []string {
 }
 
 // removedAttrs lists the attributes the changes remove, in change order.
-func removedAttrs(cs []updater.Change) []string {
+func removedAttrs(cs []family.Change) []string {
 	var out []string
 	for _, c := range cs {
-		if c.Kind == updater.Remove && !slices.Contains(out, c.Attr) {
+		if c.Removes() && !slices.Contains(out, c.Attr) {
 			out = append(out, c.Attr)
 		}
-	}
-	return out
-}
-
-// removedExprs are the attribute paths a removal of attr turns into throws
-// (nixpkgs-kernel-files.md): its kernels and vanillaPackages entries in
-// linux-kernels.nix, and its two aliases in aliases.nix.
-func removedExprs(attr string) []string {
-	out := []string{"linuxKernel.kernels." + attr, "linuxKernel.packages." + attr, attr}
-	if rest, ok := strings.CutPrefix(attr, "linux_"); ok {
-		out = append(out, "linuxPackages_"+rest)
 	}
 	return out
 }

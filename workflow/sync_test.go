@@ -10,7 +10,8 @@ import (
 
 	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/config"
-	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/vanilla"
 	"github.com/kupdate/kupdate/workflow"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
@@ -235,8 +236,8 @@ func TestOwnBranchPRs(t *testing.T) {
 		c.GitHub.Reviewers = []string{"alice", "NixOS/linux-kernel"}
 	})
 	w := f.workflow()
-	init := updater.Change{Kind: updater.Init, Attr: "linux_6_19", Branch: "6.19", To: "6.19", Title: "linux_6_19: init at 6.19",
-		ChangeLog: "https://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-6.19", Build: []string{"linux_6_19"}}
+	init := vanilla.Made(family.Change{Kind: vanilla.Init, Branch: "6.19", To: "6.19",
+		ChangeLog: "https://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-6.19", Build: []string{"linux_6_19"}})
 	u := f.push("kupdate/staging-nixos/linux_6_19-init", init)
 	res := syncOK(t, w, u)
 	pr, err := f.sim.PR("NixOS", "nixpkgs", res[0].Number)

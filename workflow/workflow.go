@@ -30,18 +30,18 @@ import (
 
 	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/config"
-	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/family"
 )
 
 // BranchUpdate is one branch gitops pushed (or found up to date), as the
 // workflow needs it.
 type BranchUpdate struct {
-	Branch  string           // kupdate/staging-nixos/updates, kupdate/staging-nixos/linux_6_19-init
-	Head    string           // the commit id the branch points at
-	Base    string           // the PR's base branch; "" means nixpkgs.base
-	Changes []updater.Change // the branch's commits, in order
-	Build   build.Report     // empty when nothing was built this cycle
-	Pushed  bool             // false: the branch was already up to date
+	Branch  string          // kupdate/staging-nixos/updates, kupdate/staging-nixos/linux_6_19-init
+	Head    string          // the commit id the branch points at
+	Base    string          // the PR's base branch; "" means nixpkgs.base
+	Changes []family.Change // the branch's commits, in order
+	Build   build.Report    // empty when nothing was built this cycle
+	Pushed  bool            // false: the branch was already up to date
 	// Draft says the PR must not be ready for review, whatever github.draft
 	// says (its build failed): it is opened as a draft, and an open PR of
 	// kupdate's that is ready for review is converted to a draft when Head

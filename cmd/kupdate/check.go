@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/kupdate/kupdate/check"
-	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/family/hardened"
 	"github.com/kupdate/kupdate/workflow"
 )
 
@@ -44,7 +44,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	hardened := updater.NewGitHubHardened(cfg.GitHub.APIURL, "kupdate/"+buildVersion())
+	hardened := hardened.NewGitHub(cfg.GitHub.APIURL, "kupdate/"+buildVersion())
 	hardened.Token = e.getenv(cfg.GitHub.TokenEnv) // optional: a higher rate limit
 	hardened.Log = e.log
 

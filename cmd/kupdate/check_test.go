@@ -17,13 +17,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/kupdate/kupdate/check"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/familytest"
+	"github.com/kupdate/kupdate/family/vanilla"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
-	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
@@ -152,19 +156,16 @@ func (s *checkSetup) contribute(branch, title, hash string) (work, head string) 
 	work = filepath.Join(t.TempDir(), "work")
 	gitIn(t, filepath.Dir(work), "clone", "--quiet", "--branch", "staging-nixos", s.gh.GitURL("contributor", "nixpkgs"), work)
 	files := map[string][]byte{}
-	for _, p := range []string{updater.KernelsJSONPath, updater.LinuxKernelsPath, updater.AliasesPath} {
+	for _, p := range []string{kernelfiles.KernelsJSONPath, kernelfiles.LinuxKernelsPath, kernelfiles.AliasesPath} {
 		b, err := os.ReadFile(filepath.Join(work, p))
 		if err != nil {
 			t.Fatal(err)
 		}
 		files[p] = b
 	}
-	tree, err := updater.LoadFiles(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := updater.Change{Kind: updater.Bump, Attr: "linux_6_12", Branch: "6.12", From: "6.12.64", To: "6.12.66", Hash: hash, LTS: true, Title: title}
-	changed, err := tree.Apply(c)
+	c := vanilla.Made(family.Change{Kind: vanilla.Bump, Branch: "6.12", From: "6.12.64", To: "6.12.66", Hash: hash, LTS: true})
+	c.Title = title
+	changed, err := familytest.Apply(files, c, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,17 +405,10 @@ type prEdit struct {
 }
 
 // change is an edit that makes c with the updater: what kupdate writes.
-func change(c updater.Change) func(*testing.T, map[string][]byte) {
+func change(c family.Change) func(*testing.T, map[string][]byte) {
 	return func(t *testing.T, files map[string][]byte) {
 		t.Helper()
-		tree, err := updater.LoadFiles(files)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Title == "" {
-			c.Title = updater.Title(c)
-		}
-		changed, err := tree.Apply(c)
+		changed, err := familytest.Apply(files, c, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -449,7 +443,7 @@ func (s *checkSetup) openPRWith(branch string, edits ...prEdit) (number int, hea
 	work := filepath.Join(t.TempDir(), "work")
 	gitIn(t, filepath.Dir(work), "clone", "--quiet", "--branch", "staging-nixos", s.gh.GitURL("contributor", "nixpkgs"), work)
 	gitIn(t, work, "checkout", "--quiet", "-b", branch)
-	paths := []string{updater.KernelsJSONPath, updater.LinuxKernelsPath, updater.AliasesPath}
+	paths := []string{kernelfiles.KernelsJSONPath, kernelfiles.LinuxKernelsPath, kernelfiles.AliasesPath}
 	files := map[string][]byte{}
 	for _, p := range paths {
 		b, err := os.ReadFile(filepath.Join(work, p))
@@ -477,11 +471,11 @@ func TestCheckPRCases(t *testing.T) {
 	s := newCheckSetup(t, false)
 	fh := kernelorgtest.FlatHash
 	const kj = kernelsOrg
-	bump := func(to, hash string) updater.Change {
-		return updater.Change{Kind: updater.Bump, Attr: "linux_6_12", Branch: "6.12", From: "6.12.64", To: to, Hash: hash, LTS: true}
+	bump := func(to, hash string) family.Change {
+		return vanilla.Made(family.Change{Kind: vanilla.Bump, Branch: "6.12", From: "6.12.64", To: to, Hash: hash, LTS: true})
 	}
-	init619 := updater.Change{Kind: updater.Init, Attr: "linux_6_19", Branch: "6.19", To: "6.19", Hash: fh("6.19")}
-	sampleAliases, err := os.ReadFile("../../testdata/nixpkgs/" + updater.AliasesPath)
+	init619 := vanilla.Made(family.Change{Kind: vanilla.Init, Branch: "6.19", To: "6.19", Hash: fh("6.19")})
+	sampleAliases, err := os.ReadFile("../../testdata/nixpkgs/" + kernelfiles.AliasesPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -522,7 +516,7 @@ func TestCheckPRCases(t *testing.T) {
 		{
 			name: "init missing its aliases",
 			edits: []prEdit{{"linux_6_19: init at 6.19", then(change(init619), func(t *testing.T, files map[string][]byte) {
-				files[updater.AliasesPath] = sampleAliases
+				files[kernelfiles.AliasesPath] = sampleAliases
 			})}},
 			want: []string{kj + ":37: \"6.19\" is added without everything its init needs: pkgs/top-level/aliases.nix lacks `linux_6_19 = linuxKernel.kernels.linux_6_19;` and `linuxPackages_6_19 = linuxKernel.packages.linux_6_19;` (kupdate update writes them; nixpkgs squashes them into the `linux_6_19: init at ...` commit)"},
 		},
@@ -650,14 +644,14 @@ func TestCheckRCSnapshotNotFound(t *testing.T) {
 			s.ko.SetFault(kernelorgtest.TarballPath(tc.rc), kernelorgtest.Fault{Status: 404})
 			gitIn(t, work, "checkout", "--quiet", "-b", tc.rc, base)
 			files := map[string][]byte{}
-			for _, p := range []string{updater.KernelsJSONPath, updater.LinuxKernelsPath, updater.AliasesPath} {
+			for _, p := range []string{kernelfiles.KernelsJSONPath, kernelfiles.LinuxKernelsPath, kernelfiles.AliasesPath} {
 				b, err := os.ReadFile(filepath.Join(work, p))
 				if err != nil {
 					t.Fatal(err)
 				}
 				files[p] = b
 			}
-			change(updater.Change{Kind: updater.Bump, Attr: "linux_testing", Branch: "testing", From: "6.19-rc4", To: tc.rc, Hash: kernelorgtest.NARHash(tc.rc)})(t, files)
+			change(vanilla.Made(family.Change{Kind: vanilla.Bump, Branch: "testing", From: "6.19-rc4", To: tc.rc, Hash: kernelorgtest.NARHash(tc.rc)}))(t, files)
 			if err := os.WriteFile(filepath.Join(work, kernelsOrg), files[kernelsOrg], 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -19,10 +19,10 @@ import (
 	"github.com/kupdate/kupdate/cycle"
 	"github.com/kupdate/kupdate/demo"
 	"github.com/kupdate/kupdate/gitops"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
 	"github.com/kupdate/kupdate/lock"
-	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
@@ -48,8 +48,8 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		if st, err := os.Stat(*tree); err != nil || !st.IsDir() {
 			return usageErrorf("--tree %s: not a directory (want a nixpkgs tree; the default is testdata/nixpkgs of this clone)", *tree)
 		}
-		if _, err := os.Stat(filepath.Join(*tree, filepath.FromSlash(updater.KernelsJSONPath))); err != nil {
-			return usageErrorf("--tree %s: not a nixpkgs tree: it has no %s", *tree, updater.KernelsJSONPath)
+		if _, err := os.Stat(filepath.Join(*tree, filepath.FromSlash(kernelfiles.KernelsJSONPath))); err != nil {
+			return usageErrorf("--tree %s: not a nixpkgs tree: it has no %s", *tree, kernelfiles.KernelsJSONPath)
 		}
 	}
 	start := time.Now()
@@ -501,21 +501,21 @@ func printExample(w io.Writer, world *demo.Env, dir string, kept bool) error {
 // printTarget shows where the kernels stand on the promotion target after
 // the story: kernels-org.json of master, read from the simulated repository.
 func printTarget(ctx context.Context, w io.Writer, world *demo.Env) error {
-	cmd := exec.CommandContext(ctx, "git", "--git-dir", world.GitHub.RepoDir(demo.Owner, demo.Repo), "show", demo.Target+":"+updater.KernelsJSONPath)
+	cmd := exec.CommandContext(ctx, "git", "--git-dir", world.GitHub.RepoDir(demo.Owner, demo.Repo), "show", demo.Target+":"+kernelfiles.KernelsJSONPath)
 	data, err := cmd.Output()
 	if err != nil {
-		return fmt.Errorf("reading %s on %s: %w", updater.KernelsJSONPath, demo.Target, err)
+		return fmt.Errorf("reading %s on %s: %w", kernelfiles.KernelsJSONPath, demo.Target, err)
 	}
 	var entries map[string]struct{ Version string }
 	if err := json.Unmarshal(data, &entries); err != nil {
-		return fmt.Errorf("%s on %s: %w", updater.KernelsJSONPath, demo.Target, err)
+		return fmt.Errorf("%s on %s: %w", kernelfiles.KernelsJSONPath, demo.Target, err)
 	}
 	branches := slices.SortedFunc(maps.Keys(entries), kernelorg.CompareSeries)
 	var rows []string
 	for _, b := range branches {
 		rows = append(rows, b+" "+entries[b].Version)
 	}
-	fmt.Fprintf(w, "\n== %s/%s %s now (%s)\n\n", demo.Owner, demo.Repo, demo.Target, updater.KernelsJSONPath)
+	fmt.Fprintf(w, "\n== %s/%s %s now (%s)\n\n", demo.Owner, demo.Repo, demo.Target, kernelfiles.KernelsJSONPath)
 	wrap(w, "  ", rows, ", ")
 	return nil
 }

@@ -10,14 +10,14 @@ import (
 
 	"github.com/kupdate/kupdate/config"
 	"github.com/kupdate/kupdate/cycle"
+	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/kernelorg"
-	"github.com/kupdate/kupdate/updater"
 )
 
 // planJSON is the `plan --json` contract of design.md: keep it stable.
 type planJSON struct {
-	Base    string           `json:"base"`
-	Changes []updater.Change `json:"changes"`
+	Base    string          `json:"base"`
+	Changes []family.Change `json:"changes"`
 }
 
 func runPlan(ctx context.Context, e *env, args []string) error {
@@ -71,10 +71,10 @@ func openCheckout(e *env, flagDir string) (*config.Config, string, *kernelorg.Cl
 	return cfg, dir, ko, nil
 }
 
-func printPlanJSON(w io.Writer, base string, plan *updater.Plan) error {
+func printPlanJSON(w io.Writer, base string, plan *family.Plan) error {
 	out := planJSON{Base: base, Changes: plan.Changes}
 	if out.Changes == nil {
-		out.Changes = []updater.Change{}
+		out.Changes = []family.Change{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -82,7 +82,7 @@ func printPlanJSON(w io.Writer, base string, plan *updater.Plan) error {
 	return enc.Encode(out)
 }
 
-func printPlan(w io.Writer, base string, plan *updater.Plan) {
+func printPlan(w io.Writer, base string, plan *family.Plan) {
 	if base != "" {
 		fmt.Fprintf(w, "base %s\n", base)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-github/v92/github"
 
-	"github.com/kupdate/kupdate/updater"
+	"github.com/kupdate/kupdate/family/hardened"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
@@ -55,17 +55,17 @@ func newReleaseServer(t *testing.T) *githubtest.Server {
 func TestReleasesThroughTheHardenedSource(t *testing.T) {
 	s := newReleaseServer(t)
 	ctx := context.Background()
-	src := updater.NewGitHubHardened(s.APIURL(), "kupdate-test")
+	src := hardened.NewGitHub(s.APIURL(), "kupdate-test")
 	src.HTTP = s.Client()
 	got, err := src.Releases(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []updater.HardenedRelease
+	var want []hardened.Release
 	for _, tag := range []string{"v6.12.64-hardened1", "v6.12.63-hardened1"} {
 		name := "linux-hardened-" + tag + ".patch"
 		sum := sha256.Sum256(patch(tag))
-		want = append(want, updater.HardenedRelease{
+		want = append(want, hardened.Release{
 			Tag: tag, PatchName: name,
 			URL:         "https://github.com/anthraxx/linux-hardened/releases/download/" + tag + "/" + name,
 			DownloadURL: s.URL() + "/anthraxx/linux-hardened/releases/download/" + tag + "/" + name,

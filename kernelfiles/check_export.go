@@ -1,4 +1,4 @@
-package updater
+package kernelfiles
 
 // Read-only views of what the updater knows, for `kupdate check` (package
 // check), which verifies a pull request against what kupdate would write.
@@ -6,7 +6,6 @@ package updater
 // check and the editor can never disagree.
 
 import (
-	"context"
 	"fmt"
 )
 
@@ -98,12 +97,4 @@ func ReadKernelSections(files map[string][]byte) (*KernelSections, error) {
 	}
 	ks.Aliases = collect(s)
 	return ks, nil
-}
-
-// VerifyHardenedPatch downloads the patch of release r from src, checks it
-// as the planner does (GitHub's digest; the detached signature against key,
-// the tree's hardened/anthraxx.asc, when both exist) and returns the nix32
-// sha256 that patches.json must record.
-func VerifyHardenedPatch(ctx context.Context, src HardenedSource, r HardenedRelease, key []byte) (string, error) {
-	return (&Planner{Hardened: src}).fetchPatch(ctx, r, key)
 }

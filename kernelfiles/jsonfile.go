@@ -1,4 +1,4 @@
-package updater
+package kernelfiles
 
 import (
 	"bytes"
@@ -417,4 +417,20 @@ func writePyString(b *bytes.Buffer, s string) {
 		}
 	}
 	b.WriteByte('"')
+}
+
+func cloneJSON(v *jsonValue) *jsonValue {
+	if v == nil {
+		return nil
+	}
+	c := *v
+	c.arr = nil
+	for _, el := range v.arr {
+		c.arr = append(c.arr, cloneJSON(el))
+	}
+	c.members = nil
+	for _, m := range v.members {
+		c.members = append(c.members, jsonMember{key: m.key, line: m.line, val: cloneJSON(m.val)})
+	}
+	return &c
 }

@@ -1,4 +1,4 @@
-package updater
+package kernelfiles
 
 import (
 	"fmt"
@@ -169,3 +169,17 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// ValidHash reports whether s is a hash as kernels-org.json writes it:
+// sha256:<52 nix32 characters>.
+func ValidHash(s string) bool { return nix32HashRE.MatchString(s) }
+
+// ValidBareHash reports whether s is 52 nix32 characters, a hash as
+// patches.json writes it.
+func ValidBareHash(s string) bool { return nix32BareRE.MatchString(s) }
+
+// CheckKernelsJSON reads kernels-org.json back as the planner reads it.
+func CheckKernelsJSON(data []byte) error { _, _, err := parseKernels(data); return err }
+
+// CheckPatchesJSON reads hardened/patches.json back as the planner reads it.
+func CheckPatchesJSON(data []byte) error { _, _, err := parsePatches(data); return err }

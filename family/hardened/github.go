@@ -1,4 +1,4 @@
-package updater
+package hardened
 
 import (
 	"cmp"
@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Defaults of GitHubHardened's retry settings: the same four tries and
+// Defaults of GitHub's retry settings: the same four tries and
 // doubling backoff from 2 s as kernel.org's reads, and at most two minutes
 // of waiting for one request (a primary rate limit that resets later is
 // not waited out: the next cycle tries again).
@@ -24,7 +24,7 @@ const (
 	DefaultHardenedMaxWait  = 2 * time.Minute
 )
 
-// GitHubHardened lists linux-hardened releases through GitHub's REST API
+// GitHub lists linux-hardened releases through GitHub's REST API
 // (GET /repos/{owner}/{repo}/releases) and downloads their assets, with
 // plain net/http: two endpoints do not need a client library.
 //
@@ -34,7 +34,7 @@ const (
 // The release list is requested conditionally (If-None-Match): GitHub does
 // not count a 304 against the rate limit, which matters without a token
 // (60 requests an hour).
-type GitHubHardened struct {
+type GitHub struct {
 	HTTP      *http.Client // nil: http.DefaultClient
 	APIURL    string       // https://api.github.com/
 	WebURL    string       // https://github.com: the base of the URLs written into patches.json
@@ -53,8 +53,8 @@ type GitHubHardened struct {
 	MaxWait time.Duration
 	Log     *slog.Logger // nil: discard
 
-	// sleep waits d or until ctx is done; nil: a timer. Tests record waits.
-	sleep func(ctx context.Context, d time.Duration) error
+	// Sleep waits d or until ctx is done; nil: a timer. Tests record waits.
+	Sleep func(ctx context.Context, d time.Duration) error
 
 	mu   sync.Mutex
 	list map[string]cachedList // URL -> the last 200 answer with an ETag
@@ -65,9 +65,9 @@ type cachedList struct {
 	body []byte
 }
 
-// NewGitHubHardened is the source for anthraxx/linux-hardened at apiURL.
-func NewGitHubHardened(apiURL, userAgent string) *GitHubHardened {
-	return &GitHubHardened{APIURL: apiURL, WebURL: "https://github.com", Repo: "anthraxx/linux-hardened", UserAgent: userAgent}
+// NewGitHub is the source for anthraxx/linux-hardened at apiURL.
+func NewGitHub(apiURL, userAgent string) *GitHub {
+	return &GitHub{APIURL: apiURL, WebURL: "https://github.com", Repo: "anthraxx/linux-hardened", UserAgent: userAgent}
 }
 
 type ghAsset struct {
@@ -85,7 +85,7 @@ type ghRelease struct {
 
 // Releases returns the newest 100 published releases (GitHub's first page,
 // newest first): far more than the two branches nixpkgs keeps need.
-func (g *GitHubHardened) Releases(ctx context.Context) ([]HardenedRelease, error) {
+func (g *GitHub) Releases(ctx context.Context) ([]Release, error) {
 	url := strings.TrimSuffix(g.APIURL, "/") + "/repos/" + g.Repo + "/releases?per_page=100"
 	body, err := g.get(ctx, url, "application/vnd.github+json", 16<<20, true)
 	if err != nil {
@@ -95,12 +95,12 @@ func (g *GitHubHardened) Releases(ctx context.Context) ([]HardenedRelease, error
 	if err := json.Unmarshal(body, &rels); err != nil {
 		return nil, fmt.Errorf("GET %s: decoding the release list: %w", url, err)
 	}
-	var out []HardenedRelease
+	var out []Release
 	for _, r := range rels {
 		if r.Draft || r.Prerelease {
 			continue
 		}
-		hr := HardenedRelease{Tag: r.TagName}
+		hr := Release{Tag: r.TagName}
 		for _, a := range r.Assets {
 			if strings.HasSuffix(a.Name, ".patch") && strings.HasPrefix(a.Name, "linux-hardened-") {
 				hr.PatchName, hr.DownloadURL, hr.Digest = a.Name, a.BrowserDownloadURL, a.Digest
@@ -125,7 +125,7 @@ func (g *GitHubHardened) Releases(ctx context.Context) ([]HardenedRelease, error
 }
 
 // Download fetches one release asset.
-func (g *GitHubHardened) Download(ctx context.Context, url string) ([]byte, error) {
+func (g *GitHub) Download(ctx context.Context, url string) ([]byte, error) {
 	limit := g.MaxBytes
 	if limit <= 0 {
 		limit = 64 << 20
@@ -182,7 +182,7 @@ type ghAttempt struct {
 	rateReset time.Time     // a spent primary rate limit resets then
 }
 
-func (g *GitHubHardened) get(ctx context.Context, url, accept string, limit int64, list bool) ([]byte, error) {
+func (g *GitHub) get(ctx context.Context, url, accept string, limit int64, list bool) ([]byte, error) {
 	attempts := g.Attempts
 	if attempts <= 0 {
 		attempts = DefaultHardenedAttempts
@@ -242,9 +242,9 @@ func deadlineBefore(ctx context.Context, d time.Duration) bool {
 	return ok && time.Until(dl) < d
 }
 
-func (g *GitHubHardened) wait(ctx context.Context, d time.Duration) error {
-	if g.sleep != nil {
-		return g.sleep(ctx, d)
+func (g *GitHub) wait(ctx context.Context, d time.Duration) error {
+	if g.Sleep != nil {
+		return g.Sleep(ctx, d)
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -256,7 +256,7 @@ func (g *GitHubHardened) wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (g *GitHubHardened) logger() *slog.Logger {
+func (g *GitHub) logger() *slog.Logger {
 	if g.Log != nil {
 		return g.Log
 	}
@@ -264,7 +264,7 @@ func (g *GitHubHardened) logger() *slog.Logger {
 }
 
 // try makes one request. A nil *ghAttempt is success.
-func (g *GitHubHardened) try(ctx context.Context, url, accept string, limit int64, list bool) ([]byte, *ghAttempt) {
+func (g *GitHub) try(ctx context.Context, url, accept string, limit int64, list bool) ([]byte, *ghAttempt) {
 	fail := func(msg string, err error, retry bool) *ghAttempt {
 		return &ghAttempt{err: &GitHubError{URL: url, Message: msg, Err: err}, retry: retry}
 	}
@@ -333,7 +333,7 @@ func (g *GitHubHardened) try(ctx context.Context, url, accept string, limit int6
 
 // explain reads a non-2xx answer: GitHub's message from its JSON body, and
 // whether and how long to wait before another try.
-func (g *GitHubHardened) explain(url string, resp *http.Response, list bool) *ghAttempt {
+func (g *GitHub) explain(url string, resp *http.Response, list bool) *ghAttempt {
 	code := resp.StatusCode
 	e := &GitHubError{URL: url, Status: code, Message: githubMessage(resp.Body)}
 	a := &ghAttempt{err: e}
@@ -376,7 +376,7 @@ func (g *GitHubHardened) explain(url string, resp *http.Response, list bool) *gh
 }
 
 // rateHint is what to do about a spent primary rate limit.
-func (g *GitHubHardened) rateHint(reset time.Time) string {
+func (g *GitHub) rateHint(reset time.Time) string {
 	until := "until it resets"
 	if !reset.IsZero() {
 		until = "until " + reset.UTC().Format(time.RFC3339)

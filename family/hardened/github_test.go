@@ -1,4 +1,4 @@
-package updater
+package hardened
 
 import (
 	"bytes"
@@ -17,11 +17,11 @@ import (
 
 const releasesPath = "/repos/anthraxx/linux-hardened/releases"
 
-// hardenedOnSim is GitHubHardened reading a GitHub simulator that has two
+// hardenedOnSim is GitHub reading a GitHub simulator that has two
 // linux-hardened releases; its waits are recorded, not slept.
 type hardenedOnSim struct {
 	srv *githubtest.Server
-	src *GitHubHardened
+	src *GitHub
 
 	mu    sync.Mutex
 	waits []time.Duration
@@ -44,9 +44,9 @@ func newHardenedOnSim(t *testing.T) *hardenedOnSim {
 		}
 	}
 	h := &hardenedOnSim{srv: srv}
-	h.src = NewGitHubHardened(srv.APIURL(), "kupdate-test")
+	h.src = NewGitHub(srv.APIURL(), "kupdate-test")
 	h.src.HTTP = srv.Client()
-	h.src.sleep = func(ctx context.Context, d time.Duration) error {
+	h.src.Sleep = func(ctx context.Context, d time.Duration) error {
 		h.mu.Lock()
 		h.waits = append(h.waits, d)
 		h.mu.Unlock()
@@ -64,7 +64,7 @@ func (h *hardenedOnSim) statuses() []string {
 	return out
 }
 
-func tags(rels []HardenedRelease) []string {
+func tags(rels []Release) []string {
 	var out []string
 	for _, r := range rels {
 		out = append(out, r.Tag)
@@ -72,7 +72,7 @@ func tags(rels []HardenedRelease) []string {
 	return out
 }
 
-func TestGitHubHardenedRetries(t *testing.T) {
+func TestGitHubRetries(t *testing.T) {
 	list := "GET " + releasesPath + "?per_page=100 "
 	for _, c := range []struct {
 		name      string
@@ -127,7 +127,7 @@ func TestGitHubHardenedRetries(t *testing.T) {
 }
 
 // A spent primary rate limit that resets soon is waited out.
-func TestGitHubHardenedWaitsOutAShortPrimaryRateLimit(t *testing.T) {
+func TestGitHubWaitsOutAShortPrimaryRateLimit(t *testing.T) {
 	h := newHardenedOnSim(t)
 	h.srv.AddFault(githubtest.Fault{Path: releasesPath, Status: 403, Primary: true, RetryAfter: 30})
 	if _, err := h.src.Releases(context.Background()); err != nil {
@@ -139,7 +139,7 @@ func TestGitHubHardenedWaitsOutAShortPrimaryRateLimit(t *testing.T) {
 	}
 }
 
-func TestGitHubHardenedErrors(t *testing.T) {
+func TestGitHubErrors(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		setup func(h *hardenedOnSim)
@@ -221,7 +221,7 @@ func TestGitHubHardenedErrors(t *testing.T) {
 
 // A spent primary rate limit that resets beyond MaxWait is not waited out:
 // the error says until when, and what a token would change.
-func TestGitHubHardenedPrimaryRateLimit(t *testing.T) {
+func TestGitHubPrimaryRateLimit(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-RateLimit-Limit", "60")
 		w.Header().Set("X-RateLimit-Remaining", "0")
@@ -237,9 +237,9 @@ func TestGitHubHardenedPrimaryRateLimit(t *testing.T) {
 		{"", "rate limited until 2100-01-01T00:00:00Z: set a token in the environment variable named by github.token_env for a higher limit; the next cycle tries again"},
 		{"ghp_x", "the token's rate limit is spent until 2100-01-01T00:00:00Z; the next cycle tries again"},
 	} {
-		src := NewGitHubHardened(srv.URL, "kupdate-test")
+		src := NewGitHub(srv.URL, "kupdate-test")
 		src.Token = c.token
-		src.sleep = func(context.Context, time.Duration) error { t.Error("waited"); return nil }
+		src.Sleep = func(context.Context, time.Duration) error { t.Error("waited"); return nil }
 		_, err := src.Releases(context.Background())
 		want := "GET " + srv.URL + releasesPath + "?per_page=100: GitHub answered 403 Forbidden: API rate limit exceeded for 203.0.113.7. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.) (" + c.hint + ")"
 		if err == nil || err.Error() != want {
@@ -250,11 +250,11 @@ func TestGitHubHardenedPrimaryRateLimit(t *testing.T) {
 
 // The context wins over any wait: cancelled during a backoff, or with a
 // deadline nearer than the next wait.
-func TestGitHubHardenedContextWins(t *testing.T) {
+func TestGitHubContextWins(t *testing.T) {
 	h := newHardenedOnSim(t)
 	h.srv.AddFault(githubtest.Fault{Path: releasesPath, Status: 502, Times: 10})
 	ctx, cancel := context.WithCancel(context.Background())
-	h.src.sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
+	h.src.Sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
 	_, err := h.src.Releases(ctx)
 	url := h.srv.APIURL() + "repos/anthraxx/linux-hardened/releases?per_page=100"
 	if err == nil || err.Error() != "GET "+url+": context canceled" {
@@ -280,7 +280,7 @@ func TestGitHubHardenedContextWins(t *testing.T) {
 
 // The release list is asked for conditionally: an unchanged list costs a
 // 304, which GitHub does not count against the rate limit.
-func TestGitHubHardenedConditionalList(t *testing.T) {
+func TestGitHubConditionalList(t *testing.T) {
 	h := newHardenedOnSim(t)
 	ctx := context.Background()
 	first, err := h.src.Releases(ctx)
@@ -303,7 +303,7 @@ func TestGitHubHardenedConditionalList(t *testing.T) {
 	}
 }
 
-func TestGitHubHardenedDownload(t *testing.T) {
+func TestGitHubDownload(t *testing.T) {
 	h := newHardenedOnSim(t)
 	ctx := context.Background()
 	rels, err := h.src.Releases(ctx)
@@ -325,4 +325,8 @@ func TestGitHubHardenedDownload(t *testing.T) {
 	if want := "GET " + rels[0].DownloadURL + ": larger than 10 bytes: refusing it"; err == nil || err.Error() != want {
 		t.Errorf("too large: err = %v\nwant  %s", err, want)
 	}
+}
+
+func hardenedPatchBytes(tag string) []byte {
+	return []byte("linux-hardened patch for " + tag + "\n--- a/Makefile\n+++ b/Makefile\n")
 }

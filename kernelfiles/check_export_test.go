@@ -1,4 +1,4 @@
-package updater
+package kernelfiles
 
 import (
 	"bytes"
@@ -8,45 +8,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 )
-
-// Title is nixpkgs' title for each kind of change; the planner titles every
-// change with it and kupdate check compares commit titles with it.
-func TestTitle(t *testing.T) {
-	for _, tc := range []struct {
-		c    Change
-		want string
-	}{
-		{Change{Kind: Bump, Attr: "linux_6_12", Branch: "6.12", From: "6.12.63", To: "6.12.64"}, "linux_6_12: 6.12.63 -> 6.12.64"},
-		{Change{Kind: Bump, Attr: "linux_testing", Branch: "testing", From: "6.19-rc3", To: "6.19-rc4"}, "linux_testing: 6.19-rc3 -> 6.19-rc4"},
-		{Change{Kind: Bump, Attr: "linux_6_12", From: "6.12.64", To: "6.12.64", LTS: true}, "linux_6_12: mark as longterm"},
-		{Change{Kind: Bump, Attr: "linux_6_12", From: "6.12.64", To: "6.12.64"}, "linux_6_12: mark as not longterm"},
-		{Change{Kind: Init, Attr: "linux_6_19", Branch: "6.19", To: "6.19"}, "linux_6_19: init at 6.19"},
-		{Change{Kind: Remove, Attr: "linux_6_17", Branch: "6.17", From: "6.17.13"}, "linux_6_17: remove"},
-		{Change{Kind: HardenedBump, Attr: "linux_6_12_hardened", Branch: "6.12", From: "6.12.63-hardened1", To: "6.12.64-hardened1"},
-			"linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.64-hardened1"},
-		{Change{Kind: HardenedInit, Attr: "linux_6_19_hardened", Branch: "6.19", To: "6.19.1-hardened1"}, "linux_6_19_hardened: init at 6.19.1-hardened1"},
-	} {
-		if got := Title(tc.c); got != tc.want {
-			t.Errorf("Title(%+v) = %q, want %q", tc.c, got, tc.want)
-		}
-	}
-
-	// Every kind the planner makes carries that title.
-	dir := copyTree(t)
-	plan, _ := scenarioPlan(t, dir)
-	kinds := map[Kind]bool{}
-	for _, c := range plan.Changes {
-		kinds[c.Kind] = true
-		if got := Title(c); got != c.Title {
-			t.Errorf("Title(%+v) = %q, the planner wrote %q", c, got, c.Title)
-		}
-	}
-	for _, k := range []Kind{Bump, Init, Remove, HardenedBump, HardenedInit} {
-		if !kinds[k] {
-			t.Errorf("the scenario plans no %s change: its title is not checked in a plan", k)
-		}
-	}
-}
 
 func TestCanonicalJSON(t *testing.T) {
 	for _, p := range []string{KernelsJSONPath, PatchesJSONPath} {

@@ -1,0 +1,58 @@
+// Package families is the registry: the kernel families kupdate keeps
+// current, in the order their changes are planned, each with its source.
+// A new family is its own package plus a line here.
+package families
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/family/vanilla"
+	"github.com/kupdate/kupdate/kernelorg"
+)
+
+// Sources are what the families' sources are made of. KernelOrg is
+// required; a nil override means the source the configuration names.
+type Sources struct {
+	Config    *config.Config
+	KernelOrg *kernelorg.Client
+	// GitHubTransport carries requests to GitHub (linux-hardened's
+	// releases); nil: http.DefaultTransport.
+	GitHubTransport http.RoundTripper
+	UserAgent       string
+	Getenv          func(string) string // reads github.token_env
+	Log             *slog.Logger
+
+	// Hardened replaces GitHub's anthraxx/linux-hardened as the source of
+	// linux-hardened releases.
+	Hardened hardened.Source
+}
+
+// New is the registry: the kernel.org kernels, then linux-hardened (its
+// inits may build on a new kernel.org branch of the same plan).
+func New(s Sources) family.Registry {
+	h := s.Hardened
+	if h == nil {
+		h = githubHardened(s)
+	}
+	return family.Registry{
+		vanilla.New(s.KernelOrg),
+		hardened.New(h, s.KernelOrg),
+	}
+}
+
+// githubHardened is anthraxx/linux-hardened on GitHub at github.api_url.
+func githubHardened(s Sources) hardened.Source {
+	gh := hardened.NewGitHub(s.Config.GitHub.APIURL, s.UserAgent)
+	gh.Log = s.Log // its retries are worth a warning in the cycle's log
+	if s.GitHubTransport != nil {
+		gh.HTTP = &http.Client{Transport: s.GitHubTransport}
+	}
+	if s.Config.GitHub.TokenEnv != "" && s.Getenv != nil {
+		gh.Token = s.Getenv(s.Config.GitHub.TokenEnv) // optional: raises GitHub's rate limit
+	}
+	return gh
+}
