@@ -112,6 +112,7 @@ type Server struct {
 	lockDir     string
 	sched       cron.Schedule
 	cycler      Cycler
+	deliveries  *deliveries // webhook deliveries acted on, so a repeat does nothing
 	metrics     *Metrics
 	log         *slog.Logger
 	clock       Clock
@@ -149,17 +150,18 @@ func New(cfg *config.Config, cycler Cycler, metrics *Metrics, logger *slog.Logge
 		return nil, fmt.Errorf("serve.schedule %q: %w", cfg.Serve.Schedule, err)
 	}
 	s := &Server{
-		cfg:       cfg.Serve,
-		promoteOn: cfg.Promote.Enabled,
-		repo:      cfg.GitHub.Owner + "/" + cfg.GitHub.Repo,
-		secretEnv: cfg.Serve.WebhookSecretEnv,
-		sched:     sched,
-		cycler:    cycler,
-		metrics:   metrics,
-		log:       logger,
-		clock:     realClock{},
-		jitter:    func(max time.Duration) time.Duration { return rand.N(max) },
-		wake:      make(chan struct{}, 1),
+		cfg:        cfg.Serve,
+		promoteOn:  cfg.Promote.Enabled,
+		repo:       cfg.GitHub.Owner + "/" + cfg.GitHub.Repo,
+		secretEnv:  cfg.Serve.WebhookSecretEnv,
+		sched:      sched,
+		cycler:     cycler,
+		deliveries: newDeliveries(rememberedDeliveries),
+		metrics:    metrics,
+		log:        logger,
+		clock:      realClock{},
+		jitter:     func(max time.Duration) time.Duration { return rand.N(max) },
+		wake:       make(chan struct{}, 1),
 	}
 	for _, p := range cfg.Promote.Pairs {
 		if !slices.Contains(s.sources, p.From) {
