@@ -210,12 +210,12 @@ func TestRecheckChangedSnapshot(t *testing.T) {
 	first, second := kernelorgtest.NARHash("6.19-rc4"), kernelorgtest.NARHash("6.19-rc5")
 	other := kernelorgtest.TarGz("6.19-rc5")
 
-	c, log := process(t, srv, cache)
-	if h, err := c.Hash(ctx, rc); err != nil || h != first {
+	earlier, _ := process(t, srv, cache)
+	if h, err := earlier.Hash(ctx, rc); err != nil || h != first {
 		t.Fatalf("Hash = %s, %v", h, err)
 	}
 	srv.SetFault(path, kernelorgtest.Fault{Body: other})
-	c, log = process(t, srv, cache)
+	c, log := process(t, srv, cache)
 	if h, err := c.Hash(ctx, rc); err != nil || h != first {
 		t.Fatalf("Hash of the changed snapshot = %s, %v; want the cached %s", h, err, first)
 	}
