@@ -50,6 +50,8 @@ type ChangeResult struct {
 	// change that is not merged yet). Nothing was committed for it.
 	Wait   string
 	Branch *BranchResult // nil when it is in no branch
+
+	rechecked bool // its rc hash was computed again this cycle (recheckHash)
 }
 
 // BranchResult is one branch kupdate built, pushed and proposed.
@@ -490,6 +492,10 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 				return ctx.Err()
 			}
 			if err != nil {
+				if c.recheckHash(ctx, log, p, cm.Change) {
+					dropped = true // written and validated again, with the right hash
+					continue
+				}
 				for _, ch := range p.changes {
 					if ch.Change.Title == cm.Change.Title {
 						ch.Err = err

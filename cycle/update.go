@@ -225,7 +225,7 @@ func Update(ctx context.Context, cfg *config.Config, dir string, o UpdateOptions
 		}
 	}
 
-	opts := updater.ApplyOptions{Validate: updater.ValidateOptions{Env: o.BuildEnv}}
+	opts := updater.ApplyOptions{Validate: updater.ValidateOptions{Env: o.BuildEnv}, Recheck: o.KernelOrg}
 	commits := map[string]string{} // title -> commit
 	if repo != nil {
 		if err := repo.CheckClean(ctx, touched(p.Changes)); err != nil {
