@@ -154,6 +154,11 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 	if c.getenv == nil {
 		c.getenv = os.Getenv
 	}
+	// The push token's variable: a name that did not pass validation (a
+	// Config built in code) is refused before a push error could print it.
+	if err := cfg.Git.TokenEnv.Check(); err != nil {
+		return nil, fmt.Errorf("git.token_env: %w", err)
+	}
 	for _, a := range o.Only {
 		if !attrRE.MatchString(a) {
 			return nil, fmt.Errorf("--only %q: not a kernel attribute (want e.g. linux_6_12, linux_testing, linux_6_12_hardened)", a)
@@ -312,10 +317,8 @@ func (c *Cycle) fork() gitops.Remote {
 	if r.URL == "" {
 		r.URL = c.cfg.Nixpkgs.Remote
 	}
-	if c.cfg.Git.TokenEnv != "" {
-		if tok := c.getenv(c.cfg.Git.TokenEnv); tok != "" {
-			r.Auth = gitops.TokenAuth(tok)
-		}
+	if tok := c.cfg.Git.TokenEnv.Lookup(c.getenv); tok != "" {
+		r.Auth = gitops.TokenAuth(tok)
 	}
 	return r
 }
@@ -343,9 +346,7 @@ func newHardened(cfg *config.Config, userAgent string, transport http.RoundTripp
 	if transport != nil {
 		gh.HTTP = &http.Client{Transport: transport}
 	}
-	if cfg.GitHub.TokenEnv != "" {
-		gh.Token = getenv(cfg.GitHub.TokenEnv) // optional: raises GitHub's rate limit
-	}
+	gh.Token = cfg.GitHub.TokenEnv.Lookup(getenv) // optional: raises GitHub's rate limit
 	return gh
 }
 

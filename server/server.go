@@ -107,7 +107,7 @@ type Server struct {
 	sourceMatch func(branch string) bool // more sources; nil = none
 	promoteOn   bool                     // promote.enabled
 	repo        string                   // owner/repo whose webhook events count
-	secretEnv   string
+	secretEnv   config.EnvName
 	secret      []byte // empty: /webhook disabled
 	lockDir     string
 	sched       cron.Schedule
@@ -180,8 +180,13 @@ func New(cfg *config.Config, cycler Cycler, metrics *Metrics, logger *slog.Logge
 	if s.getenv == nil {
 		s.getenv = os.Getenv
 	}
+	// A name that does not pass validation (a Config built in code) is
+	// refused here too: it would be shown on the status page.
+	if err := s.secretEnv.Check(); err != nil {
+		return nil, fmt.Errorf("server: serve.webhook_secret_env: %w", err)
+	}
 	if s.secretEnv != "" {
-		s.secret = []byte(s.getenv(s.secretEnv))
+		s.secret = []byte(s.secretEnv.Lookup(s.getenv))
 	}
 	if s.lockDir == "" {
 		if s.lockDir, err = cfg.CacheDir(); err != nil {
@@ -535,5 +540,5 @@ func (s *Server) secretEnvName() string {
 	if s.secretEnv == "" {
 		return "serve.webhook_secret_env"
 	}
-	return s.secretEnv
+	return s.secretEnv.String()
 }

@@ -119,6 +119,24 @@ func TestWebhookDisabled(t *testing.T) {
 	h.idle(t)
 }
 
+// TestWebhookSecretEnvNotValidated: a Config built in code skips config's
+// validation; a token pasted in serve.webhook_secret_env is still refused,
+// without being repeated, before the status page or a webhook reply could
+// show it as the variable's name.
+func TestWebhookSecretEnvNotValidated(t *testing.T) {
+	const pasted = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
+	cfg := testConfig()
+	cfg.Serve.WebhookSecretEnv = pasted
+	_, err := server.New(cfg, newFakeCycler(), nil, nil, server.WithLockDir(t.TempDir()))
+	want := `server: serve.webhook_secret_env: a GitHub token (it starts with "ghp_"), not the name of an environment variable: remove it from the file, and revoke it on GitHub if others can read the file (the Nix store is world-readable)`
+	if err == nil || err.Error() != want {
+		t.Errorf("New error:\n got %v\nwant %s", err, want)
+	}
+	if err != nil && strings.Contains(err.Error(), pasted) {
+		t.Errorf("the error repeats the token: %v", err)
+	}
+}
+
 func TestWebhookPromotionOff(t *testing.T) {
 	cfg := testConfig()
 	cfg.Promote.Enabled = false

@@ -45,7 +45,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	hardened := updater.NewGitHubHardened(cfg.GitHub.APIURL, "kupdate/"+buildVersion())
-	hardened.Token = e.getenv(cfg.GitHub.TokenEnv) // optional: a higher rate limit
+	hardened.Token = cfg.GitHub.TokenEnv.Lookup(e.getenv) // optional: a higher rate limit
 	hardened.Log = e.log
 
 	var w *workflow.Workflow
