@@ -251,6 +251,9 @@ func TestOwnBranchPRs(t *testing.T) {
 	if diff := cmp.Diff([]string{"alice"}, pr.RequestedReviewers); diff != "" {
 		t.Errorf("reviewers (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff([]string{"NixOS/linux-kernel"}, pr.RequestedTeams); diff != "" {
+		t.Errorf("team reviewers (-want +got):\n%s", diff)
+	}
 	f.requests()
 	res = syncOK(t, w, u)
 	if len(res[0].Actions) != 0 {
