@@ -374,11 +374,7 @@ func (c *Config) validate() error {
 		}
 		seen[strings.ToLower(r)] = true
 	}
-	for _, e := range []struct{ key, val, example string }{
-		{"git.token_env", c.Git.TokenEnv, "KUPDATE_GIT_TOKEN"},
-		{"github.token_env", c.GitHub.TokenEnv, "GITHUB_TOKEN"},
-		{"serve.webhook_secret_env", c.Serve.WebhookSecretEnv, "KUPDATE_WEBHOOK_SECRET"},
-	} {
+	for _, e := range c.secretEnvKeys() {
 		// The value is not quoted back: a token pasted here is a secret.
 		if e.val != "" && !envName.MatchString(e.val) {
 			return bad(e.key, "want the name of an environment variable such as %q (letters, digits and _), not the secret itself", e.example)
@@ -453,6 +449,28 @@ func checkHTTPURL(key, s string) error {
 		return bad(key, "want an http(s) URL, got %q", s)
 	}
 	return nil
+}
+
+// secretEnvKeys are the *_env keys: each names the environment variable
+// that holds a secret.
+func (c *Config) secretEnvKeys() []struct{ key, val, example string } {
+	return []struct{ key, val, example string }{
+		{"git.token_env", c.Git.TokenEnv, "KUPDATE_GIT_TOKEN"},
+		{"github.token_env", c.GitHub.TokenEnv, "GITHUB_TOKEN"},
+		{"serve.webhook_secret_env", c.Serve.WebhookSecretEnv, "KUPDATE_WEBHOOK_SECRET"},
+	}
+}
+
+// SecretEnvNames are the environment variables the *_env keys name: no
+// child process (Nix, git) may see them.
+func (c *Config) SecretEnvNames() []string {
+	var out []string
+	for _, e := range c.secretEnvKeys() {
+		if e.val != "" {
+			out = append(out, e.val)
+		}
+	}
+	return out
 }
 
 // Secret returns the value of the environment variable named by envName. The
