@@ -485,7 +485,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 		t0 = time.Now()
 		dropped := false
 		for _, cm := range pending {
-			err := updater.ValidateWith(ctx, dir, cm.Change, updater.ValidateOptions{Env: c.o.BuildEnv})
+			err := updater.ValidateWith(ctx, dir, cm.Change, updater.ValidateOptions{Env: c.o.BuildEnv, Secrets: c.cfg.SecretEnvNames()})
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
