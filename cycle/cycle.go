@@ -226,7 +226,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 // Paths inside the cache directory.
 const (
 	cloneDir   = "nixpkgs.git" // the managed clone
-	exportDir  = "tree"        // the tree Nix evaluates and builds
+	exportDir  = "tree"        // the tree Nix evaluates and builds (tree-1 ... while a process holds it: gitops.ExportFree)
 	stateFile  = "state.json"  // the last cycle, for status
 	buildsFile = "builds.json" // build results by content
 )
