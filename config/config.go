@@ -374,15 +374,7 @@ func (c *Config) validate() error {
 		}
 		seen[strings.ToLower(r)] = true
 	}
-	for _, e := range []struct {
-		key     string
-		val     EnvName
-		example string
-	}{
-		{"git.token_env", c.Git.TokenEnv, "KUPDATE_GIT_TOKEN"},
-		{"github.token_env", c.GitHub.TokenEnv, "GITHUB_TOKEN"},
-		{"serve.webhook_secret_env", c.Serve.WebhookSecretEnv, "KUPDATE_WEBHOOK_SECRET"},
-	} {
+	for _, e := range c.secretEnvKeys() {
 		// Check never quotes the value back: a token pasted here is a secret.
 		if err := e.val.Check(); err != nil {
 			return bad(e.key, "%v; export the secret as e.g. %s and write %s = %q", err, e.example, e.key, e.example)
@@ -456,6 +448,37 @@ func checkHTTPURL(key, s string) error {
 		return bad(key, "want an http(s) URL, got %q", s)
 	}
 	return nil
+}
+
+// secretEnvKeys are the *_env keys: each names the environment variable
+// that holds a secret.
+func (c *Config) secretEnvKeys() []struct {
+	key     string
+	val     EnvName
+	example string
+} {
+	return []struct {
+		key     string
+		val     EnvName
+		example string
+	}{
+		{"git.token_env", c.Git.TokenEnv, "KUPDATE_GIT_TOKEN"},
+		{"github.token_env", c.GitHub.TokenEnv, "GITHUB_TOKEN"},
+		{"serve.webhook_secret_env", c.Serve.WebhookSecretEnv, "KUPDATE_WEBHOOK_SECRET"},
+	}
+}
+
+// SecretEnvNames are the environment variables the *_env keys name: no
+// child process (Nix, git) may see them. A value that is not a valid name
+// names no variable.
+func (c *Config) SecretEnvNames() []string {
+	var out []string
+	for _, e := range c.secretEnvKeys() {
+		if e.val != "" && e.val.Check() == nil {
+			out = append(out, string(e.val))
+		}
+	}
+	return out
 }
 
 // Secret returns the value of the environment variable n names. The error

@@ -102,7 +102,9 @@ type Options struct {
 	Hardened updater.HardenedSource
 
 	// BuildEnv is added to the environment of Nix (validation and builds),
-	// e.g. KUPDATE_KERNEL_MIRROR=<url> for the sample tree.
+	// e.g. KUPDATE_KERNEL_MIRROR=<url> for the sample tree. Nix gets only
+	// the allow-listed part of kupdate's own (childproc.Env), never a
+	// variable an *_env key names.
 	BuildEnv []string
 	// Progress sees every build.Progress event (a CLI prints them);
 	// ProgressEvery is how often while a tier runs (0: at start and end only).
@@ -212,7 +214,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 		c.hardened = newHardened(cfg, o.UserAgent, o.GitHubTransport, c.getenv, c.log)
 	}
 
-	bopts := []build.Option{build.WithLogger(progressLogger(c.log, o.Progress != nil)), build.WithEnv(o.BuildEnv...)}
+	bopts := []build.Option{build.WithLogger(progressLogger(c.log, o.Progress != nil)), build.WithEnv(o.BuildEnv...), build.WithSecrets(cfg.SecretEnvNames()...)}
 	if o.Progress != nil {
 		bopts = append(bopts, build.WithProgress(o.Progress, o.ProgressEvery))
 	}
@@ -229,7 +231,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 // Paths inside the cache directory.
 const (
 	cloneDir   = "nixpkgs.git" // the managed clone
-	exportDir  = "tree"        // the tree Nix evaluates and builds
+	exportDir  = "tree"        // the tree Nix evaluates and builds (tree-1 ... while a process holds it: gitops.ExportFree)
 	stateFile  = "state.json"  // the last cycle, for status
 	buildsFile = "builds.json" // build results by content
 )

@@ -434,7 +434,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 	building := !c.o.DryRun && !c.o.NoBuild
 	var built gitops.BuiltBranch
 	var commits []gitops.Commit
-	dir := c.exportPath()
+	var dir string             // where the tree is exported: c.exportPath(), or a fallback while a survivor holds that
 	var exported plumbing.Hash // the commit dir holds
 	for {
 		commits = c.commits(ctx, tree, p)
@@ -474,7 +474,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 			break
 		}
 		t0 = time.Now()
-		if err := repo.Export(ctx, built.Head(), dir); err != nil {
+		if dir, err = repo.ExportFree(ctx, built.Head(), c.exportPath()); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -487,7 +487,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 		t0 = time.Now()
 		dropped := false
 		for _, cm := range pending {
-			err := updater.ValidateWith(ctx, dir, cm.Change, updater.ValidateOptions{Env: c.o.BuildEnv})
+			err := updater.ValidateWith(ctx, dir, cm.Change, updater.ValidateOptions{Env: c.o.BuildEnv, Secrets: c.cfg.SecretEnvNames()})
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -608,7 +608,8 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 			log.Info("cycle: building the fork's head", "head", pr.Head.String()[:12])
 		}
 		if exported != target {
-			if err := repo.Export(ctx, target, dir); err != nil {
+			var err error
+			if dir, err = repo.ExportFree(ctx, target, c.exportPath()); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
