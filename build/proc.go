@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"syscall"
 	"time"
+
+	"github.com/kupdate/kupdate/childproc"
 )
 
 // outcome is how one command ended.
@@ -22,7 +25,15 @@ type outcome struct {
 // after grace. Nix needs the SIGTERM: it then kills its builders, which run
 // in sessions of their own, out of reach of a signal to our group; a SIGKILL
 // first would orphan them. started, when not nil, learns the group's id.
+//
+// The command is started with childproc.Start: should kupdate die without
+// running this code (SIGKILL, a crash), the kernel sends it SIGTERM, and a
+// later run does not export into dir while anything it left holds dir's
+// lock. The goroutine stays locked to its thread until the command is
+// reaped, as that signal requires.
 func runGroup(ctx context.Context, dir string, argv, env []string, keep int, grace time.Duration, started func(pgid int)) outcome {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	out := outcome{log: newNixLog(keep)}
 	// A pipe of our own rather than an io.Writer in cmd.Stdout: exec would
 	// then copy in a goroutine that Wait waits for, and a grandchild still
@@ -38,7 +49,7 @@ func runGroup(ctx context.Context, dir string, argv, env []string, keep int, gra
 	cmd.Stdout = pw
 	cmd.Stderr = pw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	err = cmd.Start()
+	err = childproc.Start(cmd)
 	pw.Close()
 	if err != nil {
 		pr.Close()

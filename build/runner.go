@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kupdate/kupdate/childproc"
 	"github.com/kupdate/kupdate/config"
 )
 
@@ -57,9 +58,18 @@ func (p Progress) String() string {
 type Option func(*Runner)
 
 // WithEnv adds KEY=VALUE entries to the environment of every command, over
-// kupdate's own (e.g. KUPDATE_KERNEL_MIRROR for the sample tree).
+// what it gets of kupdate's own (e.g. KUPDATE_KERNEL_MIRROR for the sample
+// tree). Commands get only the allow-listed part of kupdate's environment
+// (childproc.Env).
 func WithEnv(kv ...string) Option {
 	return func(r *Runner) { r.extraEnv = append(r.extraEnv, kv...) }
+}
+
+// WithSecrets names environment variables no command may see, even when
+// allow-listed or given to WithEnv: the variables the *_env keys name
+// (config.SecretEnvNames).
+func WithSecrets(names ...string) Option {
+	return func(r *Runner) { r.secrets = append(r.secrets, names...) }
 }
 
 // WithLogger logs each tier's start and outcome to l.
@@ -84,6 +94,7 @@ func WithKillGrace(d time.Duration) Option {
 type Runner struct {
 	cfg      config.Build
 	extraEnv []string
+	secrets  []string
 	log      *slog.Logger
 	progress func(Progress)
 	every    time.Duration
@@ -122,7 +133,7 @@ func (r *Runner) Run(ctx context.Context, dir string, attrs []string) Report {
 			uniq = append(uniq, a)
 		}
 	}
-	env := append(os.Environ(), r.extraEnv...)
+	env := childproc.Env(os.Environ(), r.extraEnv, r.secrets)
 	results := make([][]Result, len(uniq))
 	sem := make(chan struct{}, r.cfg.Concurrency)
 	var wg sync.WaitGroup

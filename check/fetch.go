@@ -27,9 +27,10 @@ const cacheMarker = "kupdate-check-cache"
 
 // OpenCache opens kupdate check's own bare repository in dir, creating it
 // when it does not exist. It holds shallow fetches of pull requests: the
-// check never needs more history than a PR's own commits.
-func OpenCache(ctx context.Context, dir string) (*Repo, error) {
-	r := &Repo{Dir: dir}
+// check never needs more history than a PR's own commits. secrets are the
+// Repo's Secrets.
+func OpenCache(ctx context.Context, dir string, secrets []string) (*Repo, error) {
+	r := &Repo{Dir: dir, Secrets: secrets}
 	marker := filepath.Join(dir, cacheMarker)
 	switch _, err := os.Stat(marker); {
 	case err == nil:

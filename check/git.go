@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kupdate/kupdate/childproc"
 )
 
 // Repo reads revisions of a local git repository with the git CLI. The check
@@ -20,6 +23,11 @@ import (
 // checkout has 40,000 files).
 type Repo struct {
 	Dir string // a work tree or a bare repository
+	// Secrets names environment variables git must not see, even when
+	// allow-listed: those the *_env keys name (config.SecretEnvNames). git
+	// gets only the allow-listed part of kupdate's environment
+	// (childproc.Env) in any case.
+	Secrets []string
 }
 
 // git runs git in r.Dir and returns its standard output. The error carries
@@ -30,10 +38,10 @@ func (r *Repo) git(ctx context.Context, stdin io.Reader, args ...string) ([]byte
 	cmd.Stdin = stdin
 	// A repository-local or global config must not change what the check
 	// sees: no pager, no replace refs, no prompts for credentials.
-	cmd.Env = append(cmd.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_NO_REPLACE_OBJECTS=1", "GIT_PAGER=cat")
+	cmd.Env = childproc.Env(os.Environ(), []string{"GIT_TERMINAL_PROMPT=0", "GIT_NO_REPLACE_OBJECTS=1", "GIT_PAGER=cat"}, r.Secrets)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	if err := childproc.Run(cmd); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("git %s in %s: %w", strings.Join(args, " "), r.Dir, ctx.Err())

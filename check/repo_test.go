@@ -158,11 +158,11 @@ func TestFetchPR(t *testing.T) {
 	url := "file://" + up.dir
 
 	dir := filepath.Join(t.TempDir(), "check.git")
-	r, err := OpenCache(ctx, dir)
+	r, err := OpenCache(ctx, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenCache(ctx, dir); err != nil {
+	if _, err := OpenCache(ctx, dir, nil); err != nil {
 		t.Errorf("reopening the cache: %v", err)
 	}
 	pr := PR{Number: 7, MergeBase: base, Head: head, Commits: 2, FetchURL: url, FetchRef: "refs/heads/pr"}
@@ -200,7 +200,7 @@ func TestFetchPR(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(foreign, "x"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenCache(ctx, foreign); err == nil || !strings.Contains(err.Error(), "exists and is not kupdate's") {
+	if _, err := OpenCache(ctx, foreign, nil); err == nil || !strings.Contains(err.Error(), "exists and is not kupdate's") {
 		t.Errorf("OpenCache of a foreign directory: %v", err)
 	}
 }

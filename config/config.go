@@ -63,9 +63,9 @@ type Nixpkgs struct {
 
 // Git is how commits are made and pushed.
 type Git struct {
-	AuthorName  string `toml:"author_name"`
-	AuthorEmail string `toml:"author_email"`
-	TokenEnv    string `toml:"token_env"` // environment variable holding the push token
+	AuthorName  string  `toml:"author_name"`
+	AuthorEmail string  `toml:"author_email"`
+	TokenEnv    EnvName `toml:"token_env"` // environment variable holding the push token
 }
 
 // Build is how candidates are built and tested with Nix.
@@ -89,7 +89,7 @@ type GitHub struct {
 	Owner          string              `toml:"owner"`
 	Repo           string              `toml:"repo"`
 	ForkOwner      string              `toml:"fork_owner"` // owner of the fork the branches are pushed to; empty = same repository
-	TokenEnv       string              `toml:"token_env"`
+	TokenEnv       EnvName             `toml:"token_env"`
 	AppID          int64               `toml:"app_id"`
 	InstallationID int64               `toml:"installation_id"`
 	PrivateKeyFile string              `toml:"private_key_file"`
@@ -122,7 +122,7 @@ type Serve struct {
 	Jitter   Duration `toml:"jitter"`   // random delay added to each scheduled run, up to this
 	// WebhookSecretEnv names the environment variable holding the GitHub
 	// webhook secret; an empty or unset variable disables /webhook.
-	WebhookSecretEnv string `toml:"webhook_secret_env"`
+	WebhookSecretEnv EnvName `toml:"webhook_secret_env"`
 	// ShutdownTimeout is how long SIGTERM waits for a running cycle to finish
 	// before cancelling it.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
@@ -374,14 +374,10 @@ func (c *Config) validate() error {
 		}
 		seen[strings.ToLower(r)] = true
 	}
-	for _, e := range []struct{ key, val, example string }{
-		{"git.token_env", c.Git.TokenEnv, "KUPDATE_GIT_TOKEN"},
-		{"github.token_env", c.GitHub.TokenEnv, "GITHUB_TOKEN"},
-		{"serve.webhook_secret_env", c.Serve.WebhookSecretEnv, "KUPDATE_WEBHOOK_SECRET"},
-	} {
-		// The value is not quoted back: a token pasted here is a secret.
-		if e.val != "" && !envName.MatchString(e.val) {
-			return bad(e.key, "want the name of an environment variable such as %q (letters, digits and _), not the secret itself", e.example)
+	for _, e := range c.secretEnvKeys() {
+		// Check never quotes the value back: a token pasted here is a secret.
+		if err := e.val.Check(); err != nil {
+			return bad(e.key, "%v; export the secret as e.g. %s and write %s = %q", err, e.example, e.key, e.example)
 		}
 	}
 	for i, p := range c.Promote.Pairs {
@@ -410,7 +406,6 @@ func (c *Config) validate() error {
 var (
 	loginRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
 	teamRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // checkReviewer says what is wrong with one github.reviewers entry: a login,
@@ -455,15 +450,49 @@ func checkHTTPURL(key, s string) error {
 	return nil
 }
 
-// Secret returns the value of the environment variable named by envName. The
-// error names the variable, never its value.
-func Secret(envName string) (string, error) {
-	if envName == "" {
+// secretEnvKeys are the *_env keys: each names the environment variable
+// that holds a secret.
+func (c *Config) secretEnvKeys() []struct {
+	key     string
+	val     EnvName
+	example string
+} {
+	return []struct {
+		key     string
+		val     EnvName
+		example string
+	}{
+		{"git.token_env", c.Git.TokenEnv, "KUPDATE_GIT_TOKEN"},
+		{"github.token_env", c.GitHub.TokenEnv, "GITHUB_TOKEN"},
+		{"serve.webhook_secret_env", c.Serve.WebhookSecretEnv, "KUPDATE_WEBHOOK_SECRET"},
+	}
+}
+
+// SecretEnvNames are the environment variables the *_env keys name: no
+// child process (Nix, git) may see them. A value that is not a valid name
+// names no variable.
+func (c *Config) SecretEnvNames() []string {
+	var out []string
+	for _, e := range c.secretEnvKeys() {
+		if e.val != "" && e.val.Check() == nil {
+			out = append(out, string(e.val))
+		}
+	}
+	return out
+}
+
+// Secret returns the value of the environment variable n names. The error
+// names the variable, never its value, and a refused name not at all.
+func Secret(n EnvName) (string, error) {
+	if n == "" {
 		return "", errors.New("no environment variable configured for this secret")
 	}
-	v := os.Getenv(envName)
+	if err := n.Check(); err != nil {
+		return "", err
+	}
+	v := n.Lookup(os.Getenv)
 	if v == "" {
-		return "", fmt.Errorf("environment variable %s is empty or unset: export it with the secret", envName)
+		return "", fmt.Errorf("environment variable %s is empty or unset: export it with the secret", n)
 	}
 	return v, nil
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +92,39 @@ func TestSecret(t *testing.T) {
 	_, err := Secret("KUPDATE_TEST_SECRET_UNSET")
 	if err == nil || !strings.Contains(err.Error(), "KUPDATE_TEST_SECRET_UNSET") {
 		t.Errorf("Secret(unset) error = %v", err)
+	}
+}
+
+// TestSecretEnvNames: every key ending in _env names a secret's variable,
+// and SecretEnvNames lists each, so a key added later is kept from Nix and
+// git too.
+func TestSecretEnvNames(t *testing.T) {
+	cfg := Default()
+	var want []string
+	var walk func(v reflect.Value, prefix string)
+	walk = func(v reflect.Value, prefix string) {
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			key := prefix + strings.Split(f.Tag.Get("toml"), ",")[0]
+			switch {
+			case f.Type.Kind() == reflect.Struct:
+				walk(v.Field(i), key+".")
+			case strings.HasSuffix(key, "_env"):
+				// A distinct value per key, to see each one listed.
+				v.Field(i).SetString("KUPDATE_TEST_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(key)))
+				want = append(want, v.Field(i).String())
+			}
+		}
+	}
+	walk(reflect.ValueOf(&cfg).Elem(), "")
+	if len(want) != 3 {
+		t.Errorf("found %d *_env keys, want 3 (git.token_env, github.token_env, serve.webhook_secret_env): %v", len(want), want)
+	}
+	if diff := cmp.Diff(want, cfg.SecretEnvNames()); diff != "" {
+		t.Errorf("SecretEnvNames (-want +got):\n%s", diff)
+	}
+	cfg.Serve.WebhookSecretEnv = "" // /webhook off: nothing to keep back
+	if got := cfg.SecretEnvNames(); len(got) != 2 {
+		t.Errorf("with webhook_secret_env empty: %v", got)
 	}
 }

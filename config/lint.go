@@ -241,6 +241,15 @@ func (l *linter) unknown(at unstable.Position, p path) {
 			last = s.name
 		}
 	}
+	for i, s := range p {
+		// A token pasted as a key is not quoted back either; where it
+		// belongs is where a key named "token" in its place would.
+		if shape := tokenShape(s.name); shape != "" {
+			home := secretHome(append(p[:i:i], seg{name: "token"}))
+			l.errs = append(l.errs, fmt.Sprintf("%s:%d:%d: %s written as a key: secrets never go in config.toml: %s", l.name, at.Line, at.Column, shape, home))
+			return
+		}
+	}
 	if secretKey.MatchString(last) {
 		l.errs = append(l.errs, fmt.Sprintf("%s:%d:%d: %s: secrets never go in config.toml: %s", l.name, at.Line, at.Column, p, secretHome(p)))
 		return

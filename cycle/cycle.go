@@ -107,7 +107,9 @@ type Options struct {
 	Families family.Registry
 
 	// BuildEnv is added to the environment of Nix (validation and builds),
-	// e.g. KUPDATE_KERNEL_MIRROR=<url> for the sample tree.
+	// e.g. KUPDATE_KERNEL_MIRROR=<url> for the sample tree. Nix gets only
+	// the allow-listed part of kupdate's own (childproc.Env), never a
+	// variable an *_env key names.
 	BuildEnv []string
 	// Progress sees every build.Progress event (a CLI prints them);
 	// ProgressEvery is how often while a tier runs (0: at start and end only).
@@ -156,6 +158,11 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 	}
 	if c.getenv == nil {
 		c.getenv = os.Getenv
+	}
+	// The push token's variable: a name that did not pass validation (a
+	// Config built in code) is refused before a push error could print it.
+	if err := cfg.Git.TokenEnv.Check(); err != nil {
+		return nil, fmt.Errorf("git.token_env: %w", err)
 	}
 	for _, a := range o.Only {
 		if !family.ValidAttr(a) {
@@ -211,7 +218,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 			UserAgent: o.UserAgent, Getenv: c.getenv, Log: c.log, Hardened: o.Hardened})
 	}
 
-	bopts := []build.Option{build.WithLogger(progressLogger(c.log, o.Progress != nil)), build.WithEnv(o.BuildEnv...)}
+	bopts := []build.Option{build.WithLogger(progressLogger(c.log, o.Progress != nil)), build.WithEnv(o.BuildEnv...), build.WithSecrets(cfg.SecretEnvNames()...)}
 	if o.Progress != nil {
 		bopts = append(bopts, build.WithProgress(o.Progress, o.ProgressEvery))
 	}
@@ -228,7 +235,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 // Paths inside the cache directory.
 const (
 	cloneDir   = "nixpkgs.git" // the managed clone
-	exportDir  = "tree"        // the tree Nix evaluates and builds
+	exportDir  = "tree"        // the tree Nix evaluates and builds (tree-1 ... while a process holds it: gitops.ExportFree)
 	stateFile  = "state.json"  // the last cycle, for status
 	buildsFile = "builds.json" // build results by content
 )
@@ -316,10 +323,8 @@ func (c *Cycle) fork() gitops.Remote {
 	if r.URL == "" {
 		r.URL = c.cfg.Nixpkgs.Remote
 	}
-	if c.cfg.Git.TokenEnv != "" {
-		if tok := c.getenv(c.cfg.Git.TokenEnv); tok != "" {
-			r.Auth = gitops.TokenAuth(tok)
-		}
+	if tok := c.cfg.Git.TokenEnv.Lookup(c.getenv); tok != "" {
+		r.Auth = gitops.TokenAuth(tok)
 	}
 	return r
 }

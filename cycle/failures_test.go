@@ -196,6 +196,25 @@ func TestOnly(t *testing.T) {
 	}
 }
 
+// TestGitTokenEnvNotValidated: a Config built in code skips config's
+// validation; a token pasted in git.token_env is still refused, without
+// being repeated, before a push could be tried or reported with it.
+func TestGitTokenEnvNotValidated(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const pasted = "github_pat_11ABCDEFG0abcdefghijkl_mnopqrstuvwxyz0123456789"
+	cfg := *f.cfg
+	cfg.Git.TokenEnv = pasted
+	_, err := cycle.New(&cfg, f.options())
+	want := `git.token_env: a GitHub token (it starts with "github_pat_"), not the name of an environment variable: remove it from the file, and revoke it on GitHub if others can read the file (the Nix store is world-readable)`
+	if err == nil || err.Error() != want {
+		t.Errorf("New error:\n got %v\nwant %s", err, want)
+	}
+	if err != nil && strings.Contains(err.Error(), pasted) {
+		t.Errorf("the error repeats the token: %v", err)
+	}
+}
+
 // A hardened init of a branch whose own init is not merged yet waits: on
 // the base alone it has no kernel to harden. Nothing is committed for it,
 // and it is not a failure.

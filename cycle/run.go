@@ -52,6 +52,8 @@ type ChangeResult struct {
 	// change that is not merged yet). Nothing was committed for it.
 	Wait   string
 	Branch *BranchResult // nil when it is in no branch
+
+	rechecked bool // its rc hash was computed again this cycle (recheckHash)
 }
 
 // BranchResult is one branch kupdate built, pushed and proposed.
@@ -435,7 +437,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 	building := !c.o.DryRun && !c.o.NoBuild
 	var built gitops.BuiltBranch
 	var commits []gitops.Commit
-	dir := c.exportPath()
+	var dir string             // where the tree is exported: c.exportPath(), or a fallback while a survivor holds that
 	var exported plumbing.Hash // the commit dir holds
 	for {
 		commits = c.commits(ctx, tree, p)
@@ -475,7 +477,7 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 			break
 		}
 		t0 = time.Now()
-		if err := repo.Export(ctx, built.Head(), dir); err != nil {
+		if dir, err = repo.ExportFree(ctx, built.Head(), c.exportPath()); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -488,11 +490,15 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 		t0 = time.Now()
 		dropped := false
 		for _, cm := range pending {
-			err := updater.Validate(ctx, c.families, dir, cm.Change, updater.ValidateOptions{Env: c.o.BuildEnv})
+			err := updater.Validate(ctx, c.families, dir, cm.Change, updater.ValidateOptions{Env: c.o.BuildEnv, Secrets: c.cfg.SecretEnvNames()})
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			if err != nil {
+				if c.recheckHash(ctx, log, p, cm.Change) {
+					dropped = true // written and validated again, with the right hash
+					continue
+				}
 				for _, ch := range p.changes {
 					if ch.Change.Key == cm.Change.Key {
 						ch.Err = err
@@ -605,7 +611,8 @@ func (c *Cycle) runBranch(ctx context.Context, repo *gitops.Repo, base plumbing.
 			log.Info("cycle: building the fork's head", "head", pr.Head.String()[:12])
 		}
 		if exported != target {
-			if err := repo.Export(ctx, target, dir); err != nil {
+			var err error
+			if dir, err = repo.ExportFree(ctx, target, c.exportPath()); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}

@@ -52,7 +52,9 @@ type UpdateOptions struct {
 	Families family.Registry
 
 	// BuildEnv is added to the environment of Nix (validation and builds),
-	// e.g. KUPDATE_KERNEL_MIRROR=<url> for the sample tree.
+	// e.g. KUPDATE_KERNEL_MIRROR=<url> for the sample tree. Nix gets only
+	// the allow-listed part of kupdate's own (childproc.Env), never a
+	// variable an *_env key names.
 	BuildEnv []string
 	// Progress sees every build.Progress event; ProgressEvery is how often
 	// while a tier runs (0: at start and end only).
@@ -232,7 +234,7 @@ func Update(ctx context.Context, cfg *config.Config, dir string, o UpdateOptions
 		}
 	}
 
-	opts := updater.ApplyOptions{Validate: updater.ValidateOptions{Env: o.BuildEnv}}
+	opts := updater.ApplyOptions{Validate: updater.ValidateOptions{Env: o.BuildEnv, Secrets: cfg.SecretEnvNames()}, Recheck: o.KernelOrg}
 	commits := map[string]string{} // title -> commit
 	if repo != nil {
 		if err := repo.CheckClean(ctx, touched(p.Changes)); err != nil {
@@ -263,7 +265,7 @@ func Update(ctx context.Context, cfg *config.Config, dir string, o UpdateOptions
 		}
 	}
 	if o.Build && len(applied) > 0 {
-		bopts := []build.Option{build.WithLogger(progressLogger(o.Log, o.Progress != nil)), build.WithEnv(o.BuildEnv...)}
+		bopts := []build.Option{build.WithLogger(progressLogger(o.Log, o.Progress != nil)), build.WithEnv(o.BuildEnv...), build.WithSecrets(cfg.SecretEnvNames()...)}
 		if o.Progress != nil {
 			bopts = append(bopts, build.WithProgress(o.Progress, o.ProgressEvery))
 		}

@@ -195,7 +195,7 @@ func planTitles(t *testing.T, env *demo.Env) []string {
 		t.Fatal(err)
 	}
 	gh := hardened.NewGitHub(cfg.GitHub.APIURL, "kupdate-test")
-	gh.Token = env.Getenv(cfg.GitHub.TokenEnv)
+	gh.Token = cfg.GitHub.TokenEnv.Lookup(env.Getenv)
 	reg := family.Registry{vanilla.New(c), hardened.New(gh, c)}
 	tree, err := reg.LoadFS(os.DirFS(sample))
 	if err != nil {
@@ -255,11 +255,11 @@ func TestConfiguration(t *testing.T) {
 	if !cfg.Promote.Enabled || !cfg.Promote.Merge || !cfg.GitHub.Merge {
 		t.Errorf("promote.enabled %v, promote.merge %v, github.merge %v: the demo shows merging and promotion", cfg.Promote.Enabled, cfg.Promote.Merge, cfg.GitHub.Merge)
 	}
-	ghTok, gitTok := env.Getenv(cfg.GitHub.TokenEnv), env.Getenv(cfg.Git.TokenEnv)
+	ghTok, gitTok := cfg.GitHub.TokenEnv.Lookup(env.Getenv), cfg.Git.TokenEnv.Lookup(env.Getenv)
 	if !strings.HasPrefix(ghTok, "ghp_demo_") || !strings.HasPrefix(gitTok, "ghp_demo_git_") || env.Getenv("HOME") != "" {
 		t.Errorf("Getenv: github %q, git %q, HOME %q", ghTok, gitTok, env.Getenv("HOME"))
 	}
-	if os.Getenv(cfg.GitHub.TokenEnv) != "" || os.Getenv("KUPDATE_KERNEL_MIRROR") != "" {
+	if cfg.GitHub.TokenEnv.Lookup(os.Getenv) != "" || os.Getenv("KUPDATE_KERNEL_MIRROR") != "" {
 		t.Error("Start set the process environment")
 	}
 	if strings.Contains(string(data), ghTok) || strings.Contains(string(data), gitTok) {

@@ -51,8 +51,8 @@ func githubHardened(s Sources) hardened.Source {
 	if s.GitHubTransport != nil {
 		gh.HTTP = &http.Client{Transport: s.GitHubTransport}
 	}
-	if s.Config.GitHub.TokenEnv != "" && s.Getenv != nil {
-		gh.Token = s.Getenv(s.Config.GitHub.TokenEnv) // optional: raises GitHub's rate limit
+	if s.Getenv != nil {
+		gh.Token = s.Config.GitHub.TokenEnv.Lookup(s.Getenv) // optional: raises GitHub's rate limit
 	}
 	return gh
 }

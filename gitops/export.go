@@ -14,6 +14,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/utils/merkletrie"
+
+	"github.com/kupdate/kupdate/childproc"
 )
 
 // exportMarker names the commit an export directory holds.
@@ -24,8 +26,18 @@ const exportMarker = ".kupdate-export"
 // earlier export, only the files that differ between the two commits are
 // written or removed, so moving between a base and its branches costs a
 // few files; otherwise (first use, or an export cut short) the whole tree is
-// written next to dir and renamed into place.
+// written next to dir and renamed into place. dir gets a lock file
+// (childproc.LockName) that every child started there holds, and Export
+// refuses a dir whose lock is held: a process started there is still
+// running (ExportFree then picks another directory).
 func (r *Repo) Export(ctx context.Context, commit plumbing.Hash, dir string) error {
+	switch busy, err := childproc.InUse(dir); {
+	case err != nil:
+		return fmt.Errorf("exporting %s to %s: %w", short(commit), dir, err)
+	case busy:
+		return fmt.Errorf("exporting %s to %s: a process started there is still running (fuser -v %s names it); kupdate does not write under it",
+			short(commit), dir, filepath.Join(dir, childproc.LockName))
+	}
 	c, err := object.GetCommit(r.storage, commit)
 	if err != nil {
 		return fmt.Errorf("exporting %s to %s: %w", short(commit), dir, err)
@@ -38,7 +50,7 @@ func (r *Repo) Export(ctx context.Context, commit plumbing.Hash, dir string) err
 	if b, err := os.ReadFile(marker); err == nil {
 		prev := plumbing.NewHash(strings.TrimSpace(string(b)))
 		if prev == commit {
-			return nil
+			return childproc.Track(dir) // one exported before there was a lock gets it
 		}
 		if pc, err := object.GetCommit(r.storage, prev); err == nil {
 			if pt, err := pc.Tree(); err == nil {
@@ -49,7 +61,10 @@ func (r *Repo) Export(ctx context.Context, commit plumbing.Hash, dir string) err
 				if err := r.exportDiff(ctx, pt, tree, dir); err != nil {
 					return fmt.Errorf("exporting %s to %s: %w", short(commit), dir, err)
 				}
-				return writeFileAtomic(marker, []byte(commit.String()+"\n"), 0o644)
+				if err := writeFileAtomic(marker, []byte(commit.String()+"\n"), 0o644); err != nil {
+					return err
+				}
+				return childproc.Track(dir)
 			}
 		}
 	}
@@ -118,6 +133,9 @@ func (r *Repo) exportFull(ctx context.Context, tree *object.Tree, commit plumbin
 		}
 	}
 	if err := os.WriteFile(filepath.Join(tmp, exportMarker), []byte(commit.String()+"\n"), 0o644); err != nil {
+		return err
+	}
+	if err := childproc.Track(tmp); err != nil {
 		return err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {

@@ -388,7 +388,7 @@ func TestExport(t *testing.T) {
 	listing := func() string {
 		var files []string
 		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && d.Name() != ".kupdate-export" {
+			if err == nil && !d.IsDir() && d.Name() != ".kupdate-export" && d.Name() != ".kupdate-lock" {
 				rel, _ := filepath.Rel(dir, p)
 				files = append(files, filepath.ToSlash(rel))
 			}

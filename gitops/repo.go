@@ -35,10 +35,10 @@ func TokenAuth(token string) transport.AuthMethod {
 	return &githttp.BasicAuth{Username: "x-access-token", Password: token}
 }
 
-// AuthFromEnv reads the push token from the environment variable envName
+// AuthFromEnv reads the push token from the environment variable n names
 // ([git] token_env).
-func AuthFromEnv(envName string) (transport.AuthMethod, error) {
-	token, err := config.Secret(envName)
+func AuthFromEnv(n config.EnvName) (transport.AuthMethod, error) {
+	token, err := config.Secret(n)
 	if err != nil {
 		return nil, fmt.Errorf("git push token: %w", err)
 	}

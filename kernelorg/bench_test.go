@@ -133,3 +133,75 @@ func benchCycleWith(b *testing.B, filler, changed int, client func(*kernelorgtes
 	b.ReportMetric(float64(bytes)/float64(b.N), "bytes/cycle")
 	b.ReportMetric(float64(tarball)/float64(b.N), "tarball-bytes/cycle")
 }
+
+// BenchmarkRCHash measures what an rc hash costs kernel.org in a new
+// process (a one-shot `kupdate run`) sharing the cache directory, per case:
+// asking for a cached hash, as every cycle does while the testing bump
+// waits in a PR (cached); a recheck because Nix refused a cached hash
+// (recheck: a fresh download); Nix refusing the rechecked hash again for
+// another reason, the snapshot unchanged (recheck-again: a conditional
+// request); and the same once the snapshot changed (recheck-changed).
+func BenchmarkRCHash(b *testing.B) {
+	rc := MustParseVersion("6.19-rc4")
+	right := kernelorgtest.NARHash("6.19-rc4")
+	path := kernelorgtest.TarballPath("6.19-rc4")
+	cases := []struct {
+		name string
+		// prepare readies the cache (and the simulator) before each
+		// measured call, in its own Client, and returns the hash the call
+		// rechecks ("" for Hash).
+		prepare func(b *testing.B, srv *kernelorgtest.Server, c *Client) string
+	}{
+		{"cached", func(b *testing.B, srv *kernelorgtest.Server, c *Client) string {
+			if _, err := c.Hash(context.Background(), rc); err != nil {
+				b.Fatal(err)
+			}
+			return ""
+		}},
+		{"recheck", func(b *testing.B, srv *kernelorgtest.Server, c *Client) string {
+			writeRecord(b, c.rcCacheFile(rc), rcRecord{Version: rc.String(), URL: c.SnapshotURL(rc), Hash: wrongHash})
+			return wrongHash
+		}},
+		{"recheck-again", func(b *testing.B, srv *kernelorgtest.Server, c *Client) string {
+			if _, err := c.Recheck(context.Background(), rc, right); err != nil {
+				b.Fatal(err)
+			}
+			return right
+		}},
+		{"recheck-changed", func(b *testing.B, srv *kernelorgtest.Server, c *Client) string {
+			srv.ClearFault(path)
+			if _, err := c.Recheck(context.Background(), rc, right); err != nil {
+				b.Fatal(err)
+			}
+			srv.SetFault(path, kernelorgtest.Fault{Body: kernelorgtest.TarGz("6.19-rc5")})
+			return right
+		}},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			srv := newServer(b, sevenBranches...)
+			cache := b.TempDir()
+			var reqs, notModified, tarball int64
+			for range b.N {
+				b.StopTimer()
+				used := tc.prepare(b, srv, newClient(b, srv, func(o *Options) { o.CacheDir = cache }))
+				c := newClient(b, srv, func(o *Options) { o.CacheDir = cache })
+				b.StartTimer()
+				var err error
+				if used == "" {
+					_, err = c.Hash(context.Background(), rc)
+				} else {
+					_, err = c.Recheck(context.Background(), rc, used)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				s := c.Stats()
+				reqs, notModified, tarball = reqs+s.Requests, notModified+s.NotModified, tarball+s.SnapshotBytes
+			}
+			b.ReportMetric(float64(reqs)/float64(b.N), "requests/op")
+			b.ReportMetric(float64(notModified)/float64(b.N), "304s/op")
+			b.ReportMetric(float64(tarball)/float64(b.N), "tarball-bytes/op")
+		})
+	}
+}

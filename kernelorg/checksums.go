@@ -19,6 +19,10 @@ import (
 // ErrNotYet means kernel.org has not published it: sha256sums.asc has no
 // line for v, or git.kernel.org answers 404 for v's snapshot. Only a caller
 // that knows releases.json lists v may read that as "try again next cycle".
+//
+// An rc's hash is computed once and cached, in memory and under
+// Options.CacheDir; a caller whose evaluation disagrees with it asks
+// Recheck.
 func (c *Client) Hash(ctx context.Context, v Version) (string, error) {
 	if v.IsZero() {
 		return "", errors.New("kernelorg: Hash of the zero Version")

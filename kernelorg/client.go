@@ -2,7 +2,8 @@
 // nixpkgs branches, and for each release the hash nixpkgs pins. Stable and
 // longterm hashes come from kernel.org's signed sha256sums.asc (no tarball is
 // downloaded); rc hashes are the NAR hash of the unpacked git.kernel.org
-// snapshot, downloaded once per rc and cached.
+// snapshot, downloaded once per rc and cached with what they were computed
+// from, and computed again (Recheck) when Nix disagrees with one.
 package kernelorg
 
 import (
@@ -84,8 +85,8 @@ type Options struct {
 	// MaxSnapshotBytes caps one rc snapshot download (compressed); the
 	// unpacked tree may be at most 8 times that. 0 = DefaultMaxSnapshotBytes.
 	MaxSnapshotBytes int64
-	// CacheDir keeps what a later process can reuse: rc NAR hashes
-	// (CacheDir/rc-hashes), and releases.json and each sha256sums.asc with
+	// CacheDir keeps what a later process can reuse: rc NAR hashes with
+	// what they were computed from (CacheDir/rc-hashes), and releases.json and each sha256sums.asc with
 	// their ETag and Last-Modified (CacheDir/http-cache), so that the first
 	// poll of a new process is a conditional request too. It also holds the
 	// unpacked snapshot while it is hashed. "" = no disk cache: conditional
@@ -94,6 +95,9 @@ type Options struct {
 	CacheDir string
 
 	Logger *slog.Logger // nil = discard
+	// Now stamps the records of rc hashes with when they were computed;
+	// nil = time.Now.
+	Now func() time.Time
 }
 
 // Stats counts what a Client fetched, for benchmarks and /metrics.
@@ -122,6 +126,7 @@ type Client struct {
 	maxSnapshot int64
 	cacheDir    string
 	log         *slog.Logger
+	now         func() time.Time
 
 	// relMu serialises Releases calls, which start a new cycle each.
 	relMu     sync.Mutex
@@ -190,6 +195,7 @@ func New(opts Options) (*Client, error) {
 		maxSnapshot: opts.MaxSnapshotBytes,
 		cacheDir:    opts.CacheDir,
 		log:         opts.Logger,
+		now:         opts.Now,
 		sums:        map[string]*sumsFile{},
 		rcHashes:    map[Version]string{},
 		rcCalls:     map[Version]*rcCall{},
@@ -217,6 +223,9 @@ func New(opts Options) (*Client, error) {
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	return c, nil
 }

@@ -49,8 +49,12 @@ func testOptions(t testing.TB, srv *kernelorgtest.Server) Options {
 		RetryBackoff: time.Millisecond,
 		Timeout:      30 * time.Second,
 		CacheDir:     t.TempDir(),
+		Now:          func() time.Time { return testNow },
 	}
 }
+
+// testNow is the clock of the test clients: it stamps rc hash records.
+var testNow = time.Date(2026, 1, 6, 7, 8, 9, 0, time.UTC)
 
 func newClient(t testing.TB, srv *kernelorgtest.Server, edit ...func(*Options)) *Client {
 	t.Helper()

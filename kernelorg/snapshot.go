@@ -68,19 +68,22 @@ func (c *Client) snapshotHash(ctx context.Context, v Version) (string, error) {
 	return call.hash, call.err
 }
 
-func (c *Client) cacheFile(v Version) string {
-	return filepath.Join(c.cacheDir, "rc-hashes", "linux-"+v.String()+".nar-sha256")
+func (c *Client) computeSnapshotHash(ctx context.Context, v Version) (string, error) {
+	if r, ok := c.loadRC(v); ok {
+		return r.Hash, nil
+	}
+	r, err := c.downloadRC(ctx, v, validators{})
+	if err != nil {
+		return "", err
+	}
+	c.storeRC(v, r)
+	return r.Hash, nil
 }
 
-func (c *Client) computeSnapshotHash(ctx context.Context, v Version) (string, error) {
-	if c.cacheDir != "" {
-		if b, err := os.ReadFile(c.cacheFile(v)); err == nil {
-			if h := strings.TrimSpace(string(b)); validNixHash(h) {
-				return h, nil
-			}
-			c.log.Warn("ignoring a corrupt rc hash cache file", "file", c.cacheFile(v))
-		}
-	}
+// downloadRC downloads the rc snapshot of v, unpacks and hashes it: the
+// record of what it got. With val, the request is conditional, and a 304
+// is the zero record.
+func (c *Client) downloadRC(ctx context.Context, v Version, val validators) (rcRecord, error) {
 	u := c.SnapshotURL(v)
 	spool, err := os.MkdirTemp(c.cacheDir, "rc-unpack-*")
 	if err != nil && c.cacheDir != "" && errors.Is(err, os.ErrNotExist) {
@@ -89,19 +92,24 @@ func (c *Client) computeSnapshotHash(ctx context.Context, v Version) (string, er
 		}
 	}
 	if err != nil {
-		return "", fmt.Errorf("linux %s: a directory to unpack the snapshot in: %w", v, err)
+		return rcRecord{}, fmt.Errorf("linux %s: a directory to unpack the snapshot in: %w", v, err)
 	}
 	defer os.RemoveAll(spool)
 
 	start := time.Now()
-	var top string
-	_, err = c.fetch(ctx, u, validators{}, c.maxSnapshot, true, func(r io.Reader) error {
+	var (
+		top  string
+		size int64
+	)
+	res, err := c.fetch(ctx, u, val, c.maxSnapshot, true, func(r io.Reader) error {
 		// A retry starts from an empty directory.
 		if err := clearDir(spool); err != nil {
 			return err
 		}
+		cr := &byteCounter{r: r}
 		var err error
-		top, err = unpackTarGz(r, spool, unpackedFactor*c.maxSnapshot)
+		top, err = unpackTarGz(cr, spool, unpackedFactor*c.maxSnapshot)
+		size = cr.n
 		return err
 	})
 	if httpStatus(err) == http.StatusNotFound {
@@ -109,24 +117,33 @@ func (c *Client) computeSnapshotHash(ctx context.Context, v Version) (string, er
 		// an rc releases.json lists, a 404 means "not yet" (the next cycle
 		// tries again); for one it does not list, the caller can tell that
 		// the rc is not real. A 5xx or a timeout says neither.
-		return "", fmt.Errorf("linux %s: snapshot: %w: %w", v, err, ErrNotYet)
+		return rcRecord{}, fmt.Errorf("linux %s: snapshot: %w: %w", v, err, ErrNotYet)
 	}
 	if err != nil {
-		return "", fmt.Errorf("linux %s: snapshot: %w", v, err)
+		return rcRecord{}, fmt.Errorf("linux %s: snapshot: %w", v, err)
+	}
+	if res.notModified {
+		return rcRecord{}, nil
 	}
 	h, err := narHashDir(ctx, filepath.Join(spool, top))
 	if err != nil {
-		return "", fmt.Errorf("linux %s: hashing the snapshot from %s: %w", v, u, err)
+		return rcRecord{}, fmt.Errorf("linux %s: hashing the snapshot from %s: %w", v, u, err)
 	}
 	c.snapshots.Add(1)
 	c.log.Info("hashed rc snapshot", "version", v.String(), "url", u, "hash", h, "took", time.Since(start).Round(time.Millisecond))
-	if c.cacheDir != "" {
-		if err := writeFileAtomic(c.cacheFile(v), []byte(h+"\n")); err != nil {
-			// The hash is good; only the next process pays for the cache.
-			c.log.Warn("could not cache the rc hash", "file", c.cacheFile(v), "err", err)
-		}
-	}
-	return h, nil
+	return rcRecord{Version: v.String(), URL: u, Hash: h, Size: size, ETag: res.val.etag, LastModified: res.val.lastModified, Computed: c.now().UTC().Truncate(time.Second)}, nil
+}
+
+// byteCounter counts what is read through it: the size of a snapshot.
+type byteCounter struct {
+	r io.Reader
+	n int64
+}
+
+func (b *byteCounter) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	return n, err
 }
 
 func clearDir(dir string) error {

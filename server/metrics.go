@@ -93,7 +93,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kupdate_webhook_deliveries_total",
-			Help: "GitHub webhook deliveries by event and result: triggered, pending (a promotion was already queued), ignored, ok (ping), rejected (signature, size, payload), disabled (no secret), unavailable (shutting down).",
+			Help: "GitHub webhook deliveries by event and result: triggered, pending (a promotion was already queued), duplicate (a delivery already acted on, posted again), ignored, ok (ping), rejected (signature, size, payload), disabled (no secret), unavailable (shutting down).",
 		}, []string{"event", "result"}),
 	}
 	reg.MustRegister(m.cycles, m.promotions, m.cycleDuration, m.lastSuccess, m.changes, m.builds,

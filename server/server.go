@@ -107,11 +107,12 @@ type Server struct {
 	sourceMatch func(branch string) bool // more sources; nil = none
 	promoteOn   bool                     // promote.enabled
 	repo        string                   // owner/repo whose webhook events count
-	secretEnv   string
+	secretEnv   config.EnvName
 	secret      []byte // empty: /webhook disabled
 	lockDir     string
 	sched       cron.Schedule
 	cycler      Cycler
+	deliveries  *deliveries // webhook deliveries acted on, so a repeat does nothing
 	metrics     *Metrics
 	log         *slog.Logger
 	clock       Clock
@@ -149,17 +150,18 @@ func New(cfg *config.Config, cycler Cycler, metrics *Metrics, logger *slog.Logge
 		return nil, fmt.Errorf("serve.schedule %q: %w", cfg.Serve.Schedule, err)
 	}
 	s := &Server{
-		cfg:       cfg.Serve,
-		promoteOn: cfg.Promote.Enabled,
-		repo:      cfg.GitHub.Owner + "/" + cfg.GitHub.Repo,
-		secretEnv: cfg.Serve.WebhookSecretEnv,
-		sched:     sched,
-		cycler:    cycler,
-		metrics:   metrics,
-		log:       logger,
-		clock:     realClock{},
-		jitter:    func(max time.Duration) time.Duration { return rand.N(max) },
-		wake:      make(chan struct{}, 1),
+		cfg:        cfg.Serve,
+		promoteOn:  cfg.Promote.Enabled,
+		repo:       cfg.GitHub.Owner + "/" + cfg.GitHub.Repo,
+		secretEnv:  cfg.Serve.WebhookSecretEnv,
+		sched:      sched,
+		cycler:     cycler,
+		deliveries: newDeliveries(rememberedDeliveries),
+		metrics:    metrics,
+		log:        logger,
+		clock:      realClock{},
+		jitter:     func(max time.Duration) time.Duration { return rand.N(max) },
+		wake:       make(chan struct{}, 1),
 	}
 	for _, p := range cfg.Promote.Pairs {
 		if !slices.Contains(s.sources, p.From) {
@@ -178,8 +180,13 @@ func New(cfg *config.Config, cycler Cycler, metrics *Metrics, logger *slog.Logge
 	if s.getenv == nil {
 		s.getenv = os.Getenv
 	}
+	// A name that does not pass validation (a Config built in code) is
+	// refused here too: it would be shown on the status page.
+	if err := s.secretEnv.Check(); err != nil {
+		return nil, fmt.Errorf("server: serve.webhook_secret_env: %w", err)
+	}
 	if s.secretEnv != "" {
-		s.secret = []byte(s.getenv(s.secretEnv))
+		s.secret = []byte(s.secretEnv.Lookup(s.getenv))
 	}
 	if s.lockDir == "" {
 		if s.lockDir, err = cfg.CacheDir(); err != nil {
@@ -533,5 +540,5 @@ func (s *Server) secretEnvName() string {
 	if s.secretEnv == "" {
 		return "serve.webhook_secret_env"
 	}
-	return s.secretEnv
+	return s.secretEnv.String()
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -21,9 +22,10 @@ const maxWebhookBytes = 5 << 20
 
 // serveWebhook takes GitHub deliveries. Only a signed delivery is read;
 // a merge or push into a promotion source branch (promote.pairs[].from), or a
-// completed check suite on one, queues the promotion step. Everything else
-// is acknowledged with 202 and the reason it was ignored, which GitHub shows
-// under the webhook's Recent Deliveries.
+// completed check suite on one, queues the promotion step, once per
+// delivery (promoteOnce). Everything else is acknowledged with 202 and the
+// reason it was ignored, which GitHub shows under the webhook's Recent
+// Deliveries.
 func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	event := r.Header.Get("X-GitHub-Event")
 	delivery := r.Header.Get("X-GitHub-Delivery")
@@ -85,18 +87,40 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		log.Debug("webhook ignored", "why", ignored)
 		reply(http.StatusAccepted, "ignored", "ignored: %s", ignored)
 	default:
+		code, result, msg := s.promoteOnce(log, delivery, trigger)
+		reply(code, result, "%s", msg)
+	}
+}
+
+// promoteOnce queues the promotion a delivery triggers, unless the same
+// delivery (by X-GitHub-Delivery) was acted on already: a repeat is answered
+// 200 and queues nothing. It is reached only by a delivery whose signature
+// checked out, so a forged request cannot make kupdate ignore the genuine
+// delivery of the same id; and an id is remembered only once its promotion
+// was queued (or joined the one already waiting), so a delivery refused
+// during shutdown is acted on when redelivered.
+func (s *Server) promoteOnce(log *slog.Logger, delivery, trigger string) (code int, result, msg string) {
+	repeat := s.deliveries.once(delivery, func() bool {
 		queued, waiting, err := s.requestPromotion(trigger)
 		switch {
 		case err != nil:
-			reply(http.StatusServiceUnavailable, "unavailable", "kupdate is shutting down; redeliver this event once it is back")
+			code, result, msg = http.StatusServiceUnavailable, "unavailable", "kupdate is shutting down; redeliver this event once it is back"
+			return false
 		case queued:
 			log.Info("webhook: promotion queued", "trigger", trigger)
-			reply(http.StatusAccepted, "triggered", "promotion queued: %s", trigger)
+			code, result, msg = http.StatusAccepted, "triggered", "promotion queued: "+trigger
 		default:
 			log.Info("webhook: a promotion is already queued", "queued", waiting)
-			reply(http.StatusAccepted, "pending", "a promotion is already queued (%s); it will see this change too", waiting)
+			code, result = http.StatusAccepted, "pending"
+			msg = fmt.Sprintf("a promotion is already queued (%s); it will see this change too", waiting)
 		}
+		return true
+	})
+	if repeat {
+		log.Info("webhook: delivery already handled; nothing to do")
+		return http.StatusOK, "duplicate", fmt.Sprintf("delivery %s already handled; a repeat queues nothing (the next cycle promotes too; kupdate promote promotes now)", delivery)
 	}
+	return code, result, msg
 }
 
 // The few fields of GitHub's webhook payloads that decide reads. They are

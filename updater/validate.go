@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kupdate/kupdate/childproc"
 )
 
 // Validate proves a change applied to the tree at dir: every touched .nix
@@ -46,7 +48,7 @@ func Validate(ctx context.Context, reg family.Registry, dir string, c family.Cha
 	expr := "let p = import ./. { }; in [\n  " + strings.Join(exprs, "\n  ") + "\n]"
 	args := append([]string{"--option", "substituters", ""}, o.NixArgs...)
 	args = append(args, "--eval", "--strict", "--read-write-mode", "-E", expr)
-	_, err := nixCommand(ctx, dir, nil, o.Env, "nix-instantiate", args...)
+	_, err := nixCommand(ctx, dir, nil, childproc.Env(os.Environ(), o.Env, o.Secrets), "nix-instantiate", args...)
 	if err != nil {
 		return fmt.Errorf("%s: evaluating what it touched failed: %w", c.Title, err)
 	}
@@ -56,8 +58,15 @@ func Validate(ctx context.Context, reg family.Registry, dir string, c family.Cha
 // ValidateOptions adjusts how Validate runs Nix.
 type ValidateOptions struct {
 	// Env is added to the environment of nix-instantiate (e.g.
-	// KUPDATE_KERNEL_MIRROR=... for the sample tree, NIX_PATH=...).
+	// KUPDATE_KERNEL_MIRROR=... for the sample tree, NIX_PATH=...), which
+	// otherwise gets only the allow-listed part of kupdate's
+	// (childproc.Env): the tree is evaluated impurely, and an expression in
+	// it can read its environment.
 	Env []string
+	// Secrets names variables nix-instantiate must not see even when
+	// allow-listed or in Env: those the *_env keys name
+	// (config.SecretEnvNames).
+	Secrets []string
 	// NixArgs are extra arguments for nix-instantiate (e.g. "--option",
 	// "allow-import-from-derivation", "false").
 	NixArgs []string
@@ -105,26 +114,27 @@ func ParseNix(ctx context.Context, path string, src []byte) error {
 			dir = ""
 		}
 	}
-	if _, err := nixCommand(ctx, dir, src, nil, "nix-instantiate", args...); err != nil {
+	// --parse evaluates nothing, so nothing of the file can read the
+	// environment; it gets the allow-list all the same.
+	if _, err := nixCommand(ctx, dir, src, childproc.Env(os.Environ(), nil, nil), "nix-instantiate", args...); err != nil {
 		return fmt.Errorf("%s does not parse: %w", path, err)
 	}
 	return nil
 }
 
-// nixCommand runs a Nix command; its error carries the command and the
-// tail of stderr.
+// nixCommand runs a Nix command in env (childproc.Env), started as every
+// child of kupdate's is (childproc.Run); its error carries the command and
+// the tail of stderr.
 func nixCommand(ctx context.Context, dir string, stdin []byte, env []string, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	if len(env) > 0 {
-		cmd.Env = append(os.Environ(), env...)
-	}
+	cmd.Env = env
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	if err := childproc.Run(cmd); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, fmt.Errorf("%s not found: install Nix (Debian: apt-get install nix-bin): %w", name, err)
 		}

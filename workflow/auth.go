@@ -42,7 +42,12 @@ func tokenSource(cfg config.GitHub, getenv func(string) string, base http.RoundT
 		// goes out with a token about to lapse.
 		return oauth2.ReuseTokenSourceWithExpiry(nil, src, 5*time.Minute), true, nil
 	}
-	tok := getenv(cfg.TokenEnv)
+	// A name that does not pass validation (a Config built in code) is
+	// refused before anything prints it.
+	if err := cfg.TokenEnv.Check(); err != nil {
+		return nil, false, fmt.Errorf("github.token_env: %w", err)
+	}
+	tok := cfg.TokenEnv.Lookup(getenv)
 	if tok == "" {
 		if dryRun {
 			return nil, false, nil // a dry run may read a public repository anonymously

@@ -95,4 +95,27 @@ func BenchmarkCycleRequests(b *testing.B) {
 		total, counted := count(f)
 		report(b, total, counted)
 	})
+	// The steady state with github.reviewers, one of whom already reviewed
+	// (so is no longer in requested_reviewers), in a new process each cycle
+	// (kupdate run from cron, the ETag cache on disk): each reads the PR's
+	// timeline to learn she was asked before. A service remembers it (as
+	// "no-change" shows, it makes no such read).
+	b.Run("no-change-reviewed-new-process", func(b *testing.B) {
+		f, _ := setup(b)
+		f.cfg.GitHub.Reviewers = []string{"alice", "NixOS/linux-kernel"}
+		f.opts.CacheDir = b.TempDir()
+		u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+		u.Build = passed("linux_6_12")
+		cycle(b, f.workflow(), u)
+		must(b, f.sim.Review("NixOS", "nixpkgs", 1, "alice", "APPROVED"))
+		cycle(b, f.workflow(), u) // the reads the first cycle and the review changed
+		f.sim.ResetRequests()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			cycle(b, f.workflow(), u)
+		}
+		b.StopTimer()
+		total, counted := count(f)
+		report(b, total, counted)
+	})
 }

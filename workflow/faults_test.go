@@ -7,8 +7,10 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +208,82 @@ func TestETagCacheAcrossProcesses(t *testing.T) {
 
 func asAPIError(err error, target **workflow.APIError) bool { return errors.As(err, target) }
 
+// TestRateLimitHeldBack: a rate limit longer than kupdate waits within a
+// cycle is reported with when it lifts, in UTC to the second; a later
+// request of the same Workflow, which go-github holds back without sending,
+// is reported in the same words, never in go-github's (a Go time with its
+// monotonic clock reading, "m=+434.262841037"), and not as GitHub's answer.
+func TestRateLimitHeldBack(t *testing.T) {
+	const listPRs = "list PRs from kupdate-bot:kupdate/staging-nixos/updates: "
+	const heldBack = "request not sent: a rate limit GitHub set in an earlier answer is still in force"
+	const longer = ", longer than kupdate waits within a cycle (5m0s); the next cycle continues)"
+	// The primary limit resets at a time the simulator takes from the real
+	// clock: any second from the request to the answer.
+	resets := func(from, to time.Time, after time.Duration) []string {
+		var s []string
+		for r := from.Add(after).Truncate(time.Second); !r.After(to.Add(after)); r = r.Add(time.Second) {
+			s = append(s, r.UTC().Format(time.RFC3339))
+		}
+		return s
+	}
+	for _, tt := range []struct {
+		name  string
+		fault githubtest.Fault
+		// first is GitHub's answer, later the request held back; %s is
+		// when the limit lifts.
+		first, later string
+		until        func(from, to time.Time) []string
+	}{
+		{
+			name:  "secondary",
+			fault: githubtest.Fault{Method: "GET", Path: "/repos/NixOS/nixpkgs/pulls", Status: 403, RetryAfter: 3600},
+			first: listPRs + "GitHub answered 403 Forbidden: You have exceeded a secondary rate limit. Please wait a few minutes before you try again. (GitHub's secondary rate limit applies until %s" + longer,
+			later: listPRs + heldBack + " (GitHub's secondary rate limit applies until %s" + longer,
+			// Retry-After is relative: dated by the Workflow's clock.
+			until: func(time.Time, time.Time) []string { return []string{"2026-01-10T10:30:00Z"} },
+		},
+		{
+			name:  "primary",
+			fault: githubtest.Fault{Method: "GET", Path: "/repos/NixOS/nixpkgs/pulls", Status: 403, Primary: true, RetryAfter: 3600},
+			first: listPRs + "GitHub answered 403 Forbidden: API rate limit exceeded for user ID 1. (GitHub's primary rate limit applies until %s" + longer,
+			later: listPRs + heldBack + " (GitHub's primary rate limit applies until %s" + longer,
+			until: func(from, to time.Time) []string { return resets(from, to, time.Hour) },
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			w := f.workflow()
+			u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+			f.sim.AddFault(tt.fault)
+			from := time.Now()
+			_, err1 := w.Sync(context.Background(), []workflow.BranchUpdate{u})
+			to := time.Now()
+			_, err2 := w.Sync(context.Background(), []workflow.BranchUpdate{u})
+			for _, c := range []struct {
+				err    error
+				format string
+			}{{err1, tt.first}, {err2, tt.later}} {
+				var wants []string
+				for _, until := range tt.until(from, to) {
+					wants = append(wants, fmt.Sprintf(c.format, until))
+				}
+				if c.err == nil || !slices.Contains(wants, c.err.Error()) {
+					t.Errorf("error:\n got %v\nwant %s", c.err, strings.Join(wants, "\n  or "))
+				}
+				if c.err != nil && (strings.Contains(c.err.Error(), "m=+") || strings.Contains(c.err.Error(), "+0000 UTC")) {
+					t.Errorf("a Go time in the error: %v", c.err)
+				}
+			}
+			// The second Sync sent nothing: go-github held its request back.
+			if diff := cmp.Diff([]string{
+				"GET /repos/NixOS/nixpkgs/pulls?head=kupdate-bot%3Akupdate%2Fstaging-nixos%2Fupdates&state=all 403",
+			}, f.requests()); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestDeadlineWins: a wait GitHub asks for that would outlast the cycle's
 // deadline is not waited, and a slow answer is cut off by the deadline.
 func TestDeadlineWins(t *testing.T) {
@@ -217,7 +295,7 @@ func TestDeadlineWins(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_, err := w.Sync(ctx, []workflow.BranchUpdate{u})
-	want := "list PRs from kupdate-bot:kupdate/staging-nixos/updates: GitHub answered 429 Too Many Requests: You have exceeded a secondary rate limit. Please wait a few minutes before you try again. (GitHub asks to wait 2m0s, past the cycle's deadline; the next cycle continues)"
+	want := "list PRs from kupdate-bot:kupdate/staging-nixos/updates: GitHub answered 429 Too Many Requests: You have exceeded a secondary rate limit. Please wait a few minutes before you try again. (GitHub's secondary rate limit applies until 2026-01-10T09:32:00Z, past the cycle's deadline; the next cycle continues)"
 	if err == nil || err.Error() != want {
 		t.Errorf("Retry-After past the deadline: %v", err)
 	}

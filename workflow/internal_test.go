@@ -1,11 +1,14 @@
 package workflow
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-github/v92/github"
 )
 
 func TestDerivedURLs(t *testing.T) {
@@ -69,5 +72,38 @@ func TestVerdict(t *testing.T) {
 		if diff := cmp.Diff([]string{string(tc.want), tc.why}, []string{string(got), why}); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
+	}
+}
+
+// TestRateLimitWords: rate limits are reported in kupdate's words, with when
+// they lift in UTC rounded up to the second, whether GitHub answered or
+// go-github held the request back (its made-up 403 has no headers).
+func TestRateLimitWords(t *testing.T) {
+	now := time.Date(2026, 12, 6, 2, 29, 50, 0, time.FixedZone("CET", 3600))
+	answer := &http.Response{StatusCode: 403, Header: http.Header{"Date": {"Sun, 06 Dec 2026 01:29:50 GMT"}}}
+	madeUp := &http.Response{StatusCode: 403, Header: http.Header{}}
+	hour := time.Hour + 853125593*time.Nanosecond
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"secondary answered", &github.AbuseRateLimitError{Response: answer, Message: "You have exceeded a secondary rate limit.", RetryAfter: &hour},
+			"op: GitHub answered 403 Forbidden: You have exceeded a secondary rate limit. (GitHub's secondary rate limit applies until 2026-12-06T02:29:51Z; the next cycle continues)"},
+		{"secondary without Retry-After", &github.AbuseRateLimitError{Response: answer, Message: "You have exceeded a secondary rate limit."},
+			"op: GitHub answered 403 Forbidden: You have exceeded a secondary rate limit. (GitHub's secondary rate limit applies (GitHub gave no end); the next cycle continues)"},
+		{"secondary held back", &github.AbuseRateLimitError{Response: madeUp, Message: "API secondary rate limit exceeded until 2026-12-06 02:29:50.853125593 +0000 UTC m=+434.262841037, not making remote request.", RetryAfter: &hour},
+			"op: request not sent: a rate limit GitHub set in an earlier answer is still in force (GitHub's secondary rate limit applies until 2026-12-06T02:29:51Z; the next cycle continues)"},
+		{"primary held back", &github.RateLimitError{Response: madeUp, Rate: github.Rate{Limit: 5000, Reset: github.Timestamp{Time: now.Add(hour)}}, Message: "API rate limit of 5000 still exceeded until 2026-12-06 03:29:50.853125593 +0100 CET, not making remote request."},
+			"op: request not sent: a rate limit GitHub set in an earlier answer is still in force (GitHub's primary rate limit applies until 2026-12-06T02:29:51Z; the next cycle continues)"},
+		{"primary answered, waited too long", &waitError{wait: hour, why: "past the cycle's deadline", err: &github.RateLimitError{Response: answer, Rate: github.Rate{Reset: github.Timestamp{Time: now.Add(time.Hour)}}, Message: "API rate limit exceeded for user ID 1."}},
+			"op: GitHub answered 403 Forbidden: API rate limit exceeded for user ID 1. (GitHub's primary rate limit applies until 2026-12-06T02:29:50Z, past the cycle's deadline; the next cycle continues)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &Workflow{clock: func() time.Time { return now }}
+			if got := w.explain("op", tt.err, "").Error(); got != tt.want {
+				t.Errorf("explain:\n got %s\nwant %s", got, tt.want)
+			}
+		})
 	}
 }

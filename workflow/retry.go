@@ -59,24 +59,24 @@ func (w *Workflow) explain(op string, err error, hint422 string) error {
 		return err
 	}
 	e := &APIError{Op: op, Err: err}
-	var rl *github.RateLimitError
-	var ab *github.AbuseRateLimitError
+	var we *waitError
+	waited := errors.As(err, &we)
 	var er *github.ErrorResponse
 	var au *authError
+	limit, limited := rateLimitOf(err, w.clock())
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		e.Message = err.Error()
 		e.Hint = "the cycle was cancelled or ran out of time; the next cycle continues"
 	case errors.As(err, &au):
 		e.Message = au.Error()
-	case errors.As(err, &rl):
-		e.Status = rl.Response.StatusCode
-		e.Message = rl.Message
-		e.Hint = fmt.Sprintf("primary rate limit exhausted until %s; the next cycle continues", rl.Rate.Reset.UTC().Format(time.RFC3339))
-	case errors.As(err, &ab):
-		e.Status = ab.Response.StatusCode
-		e.Message = ab.Message
-		e.Hint = "secondary rate limit; the next cycle continues"
+	case limited:
+		why := ""
+		if waited {
+			why = we.why
+		}
+		limit.explain(e, why)
+		return e
 	case errors.As(err, &er) && er.Response != nil:
 		e.Status = er.Response.StatusCode
 		e.Message = githubMessage(er)
@@ -101,9 +101,9 @@ func (w *Workflow) explain(op string, err error, hint422 string) error {
 		e.Message = err.Error()
 		e.Hint = "GitHub could not be reached; kupdate retried, and the next cycle tries again"
 	}
-	var we *waitError
-	if errors.As(err, &we) {
-		e.Hint = fmt.Sprintf("GitHub asks to wait %s, %s; the next cycle continues", we.wait.Round(time.Second), we.why)
+	if waited {
+		// A backoff of kupdate's own (after a 5xx): GitHub asked for nothing.
+		e.Hint = fmt.Sprintf("the next try would wait %s, %s; the next cycle continues", we.wait.Round(time.Second), we.why)
 	}
 	return e
 }
@@ -194,7 +194,8 @@ func (w *Workflow) pause(ctx context.Context, err error, attempt int) error {
 	}
 }
 
-// waitError is a wait GitHub asked for that kupdate does not make.
+// waitError is a wait, for a rate limit or a backoff, that kupdate does not
+// make.
 type waitError struct {
 	wait time.Duration
 	why  string
@@ -202,7 +203,7 @@ type waitError struct {
 }
 
 func (e *waitError) Error() string {
-	return fmt.Sprintf("GitHub asks to wait %s, %s: %v", e.wait.Round(time.Second), e.why, e.err)
+	return fmt.Sprintf("the next try would wait %s, %s: %v", e.wait.Round(time.Second), e.why, e.err)
 }
 func (e *waitError) Unwrap() error { return e.err }
 

@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +252,9 @@ func TestOwnBranchPRs(t *testing.T) {
 	if diff := cmp.Diff([]string{"alice"}, pr.RequestedReviewers); diff != "" {
 		t.Errorf("reviewers (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff([]string{"NixOS/linux-kernel"}, pr.RequestedTeams); diff != "" {
+		t.Errorf("team reviewers (-want +got):\n%s", diff)
+	}
 	f.requests()
 	res = syncOK(t, w, u)
 	if len(res[0].Actions) != 0 {
@@ -389,11 +393,40 @@ func TestCredentials(t *testing.T) {
 	f.opts.Getenv = func(string) string { return "ghp_wrong" }
 	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
 	_, err = f.workflow().Sync(context.Background(), []workflow.BranchUpdate{u})
-	if err == nil || !strings.Contains(err.Error(), "GitHub answered 401 Unauthorized: Bad credentials (check the token in $KUPDATE_TEST_GITHUB_TOKEN (github.token_env): it is wrong or expired)") {
-		t.Errorf("wrong token: %v", err)
+	want := "list PRs from kupdate-bot:kupdate/staging-nixos/updates: GitHub answered 401 Unauthorized: Bad credentials (check the token in $KUPDATE_TEST_GITHUB_TOKEN (github.token_env): it is wrong or expired)"
+	if err == nil || err.Error() != want {
+		t.Errorf("wrong token:\n got %v\nwant %s", err, want)
 	}
-	if strings.Contains(err.Error(), "ghp_wrong") {
-		t.Errorf("the token leaked into an error: %v", err)
+	if err != nil && tokenShaped.MatchString(err.Error()) {
+		t.Errorf("a token-shaped value in an error: %v", err)
+	}
+}
+
+// tokenShaped finds what looks like a GitHub token in a message.
+var tokenShaped = regexp.MustCompile(`gh[pousr]_[A-Za-z0-9_]+|github_pat_[A-Za-z0-9_]+`)
+
+// TestTokenEnvNotValidated: a Config built in code skips config's
+// validation; a token pasted in github.token_env is still refused, before
+// any request is made with it and without being repeated, so no 401 can
+// print it as the variable's name.
+func TestTokenEnvNotValidated(t *testing.T) {
+	for _, prefix := range []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"} {
+		pasted := prefix + "16C7e42F292c6912E7710c838347Ae178B4a"
+		t.Run(prefix, func(t *testing.T) {
+			f := newFixture(t, func(c *config.Config) { c.GitHub.TokenEnv = config.EnvName(pasted) })
+			f.opts.Getenv = func(string) string { return "ghp_wrong" } // a 401 if it were sent
+			_, err := workflow.New(f.cfg, f.opts)
+			want := `github.token_env: a GitHub token (it starts with "` + prefix + `"), not the name of an environment variable: remove it from the file, and revoke it on GitHub if others can read the file (the Nix store is world-readable)`
+			if err == nil || err.Error() != want {
+				t.Errorf("New error:\n got %v\nwant %s", err, want)
+			}
+			if err != nil && strings.Contains(err.Error(), pasted) {
+				t.Errorf("the error repeats the token: %v", err)
+			}
+			if reqs := f.sim.Requests(); len(reqs) != 0 {
+				t.Errorf("requests made: %v", reqs)
+			}
+		})
 	}
 }
 

@@ -82,6 +82,7 @@ type Workflow struct {
 	promote                config.Promote
 	checks                 bool // report with check runs (GitHub App) rather than commit statuses
 	authHint               string
+	asked                  askedSet // review requests settled, per PR (reviewers.go)
 
 	dryRun   bool
 	log      *slog.Logger
@@ -205,8 +206,8 @@ func (w *Workflow) Stats() Stats {
 type Outcome string
 
 const (
-	Opened        Outcome = "opened"         // kupdate opened it
-	Updated       Outcome = "updated"        // title, body, base or labels brought up to date
+	Opened        Outcome = "opened"         // kupdate opened it, in this Sync (whatever else it wrote)
+	Updated       Outcome = "updated"        // title, body, base, labels, draft state or reviewers brought up to date
 	Unchanged     Outcome = "unchanged"      // already as it should be
 	Declined      Outcome = "declined"       // a maintainer closed it unmerged for these versions
 	AlreadyMerged Outcome = "already-merged" // this head was merged before
@@ -223,7 +224,7 @@ const (
 	// Enqueued (an outcome that needs no write, Unchanged, Waiting or a PR
 	// already in the queue, is the same in a dry run).
 	WouldOpen    Outcome = "would-open"    // dry run: kupdate would open it
-	WouldUpdate  Outcome = "would-update"  // dry run: title, body, base, labels or draft state would be brought up to date
+	WouldUpdate  Outcome = "would-update"  // dry run: title, body, base, labels, draft state or reviewers would be brought up to date
 	WouldMerge   Outcome = "would-merge"   // dry run: every condition holds; it would be merged
 	WouldEnqueue Outcome = "would-enqueue" // dry run: it would be added to the base's merge queue
 )
@@ -245,6 +246,14 @@ func (w *Workflow) done(o Outcome) Outcome {
 		return WouldEnqueue
 	}
 	return o
+}
+
+// updated marks res as a PR brought up to date, unless this Sync opened it:
+// a PR opened, then labelled on a retry after a failed write, was opened.
+func (w *Workflow) updated(res *PRResult) {
+	if res.Outcome != Opened && res.Outcome != WouldOpen {
+		res.Outcome = w.done(Updated)
+	}
 }
 
 // PRResult is what Sync did for one branch.
@@ -274,10 +283,13 @@ func (w *Workflow) Sync(ctx context.Context, updates []BranchUpdate) ([]PRResult
 		}
 		var res PRResult
 		var actions []string
+		// opening outlives a failed attempt: a retry that finds the PR
+		// (the create landed, its answer or a later write did not) reports
+		// it opened, as it was, by this Sync.
+		opening := false
 		err := w.converge(ctx, func(ctx context.Context) error {
 			res = PRResult{Branch: u.Branch}
-			err := w.syncBranch(ctx, run, u, &res, &actions)
-			return err
+			return w.syncBranch(ctx, run, u, &opening, &res, &actions)
 		})
 		res.Actions, res.Err = actions, err
 		if err != nil {
@@ -332,7 +344,11 @@ func openPR(prs []*github.PullRequest, base string) *github.PullRequest {
 	return other
 }
 
-func (w *Workflow) syncBranch(ctx context.Context, run *runState, u BranchUpdate, res *PRResult, acts *[]string) error {
+// syncBranch brings the PR of u to what u wants. opening is set once it
+// asks GitHub to open the PR, and says, on a later attempt of the same
+// Sync, that the open PR found is the one it opened: from kupdate's own
+// branch, and none was open when it asked.
+func (w *Workflow) syncBranch(ctx context.Context, run *runState, u BranchUpdate, opening *bool, res *PRResult, acts *[]string) error {
 	prs, err := w.findPRs(ctx, w.headOwner, u.Branch, "", "all")
 	if err != nil {
 		return err
@@ -366,11 +382,13 @@ func (w *Workflow) syncBranch(ctx context.Context, run *runState, u BranchUpdate
 		res.Number, res.URL = 0, ""
 	}
 
-	if pr == nil {
-		if err := w.open(ctx, u, labels, res, acts); err != nil {
+	fresh, cur := pr == nil, pr
+	if fresh {
+		*opening = true
+		if cur, err = w.open(ctx, u, labels, res, acts); err != nil {
 			return err
 		}
-	} else if err := w.update(ctx, u, pr, labels, res, acts); err != nil {
+	} else if err := w.update(ctx, u, pr, labels, *opening, res, acts); err != nil {
 		return err
 	}
 
@@ -381,15 +399,22 @@ func (w *Workflow) syncBranch(ctx context.Context, run *runState, u BranchUpdate
 			return err
 		}
 	}
+	// Reviewers after the build report: a reviewer GitHub refuses (not a
+	// collaborator) fails the branch every cycle until github.reviewers is
+	// fixed, but must not keep the build's result off the PR.
+	if err := w.requestReviews(ctx, acts, cur, fresh, res); err != nil {
+		return err
+	}
 	if w.merge && pr != nil {
 		return w.mergeWhenReady(ctx, pr, u.Head, res, acts)
 	}
 	return nil
 }
 
-// open opens the PR for u, then labels it and requests reviews (GitHub's
-// create endpoint takes neither).
-func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, res *PRResult, acts *[]string) error {
+// open opens the PR for u and labels it (GitHub's create endpoint takes no
+// labels, nor reviewers: requestReviews asks them). It returns the new PR;
+// nil in a dry run.
+func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, res *PRResult, acts *[]string) (*github.PullRequest, error) {
 	title := Title(u, w.clock())
 	text, _ := body(u, w.fetchURL())
 	head := w.headOwner + ":" + u.Branch
@@ -410,7 +435,7 @@ func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, re
 			return err
 		})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n, ref := 0, "the new PR" // a dry run opens nothing
 	if pr != nil {
@@ -422,29 +447,22 @@ func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, re
 			_, _, err := w.gh.Issues.AddLabelsToIssue(ctx, w.owner, w.repo, n, labels)
 			return err
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if len(w.reviewers)+len(w.teams) > 0 {
-		who := strings.Join(append(append([]string{}, w.reviewers...), w.teams...), ", ")
-		if err := w.write(ctx, acts, fmt.Sprintf("request reviews on %s from %s", ref, who),
-			"check github.reviewers: each must be a collaborator (or a team, org/team) of the repository",
-			func(ctx context.Context) error {
-				_, _, err := w.gh.PullRequests.RequestReviewers(ctx, w.owner, w.repo, n, github.ReviewersRequest{Reviewers: w.reviewers, TeamReviewers: w.teams})
-				return err
-			}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return pr, nil
 }
 
 // update brings an open PR's title, body, base and labels to what u wants,
 // writing only what differs. Labels are only ever added: a label a person
-// put on or took off is theirs.
-func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRequest, labels []string, res *PRResult, acts *[]string) error {
+// put on or took off is theirs. opened says this Sync opened pr (an
+// earlier attempt's create landed), which is then its outcome.
+func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRequest, labels []string, opened bool, res *PRResult, acts *[]string) error {
 	n := pr.GetNumber()
 	res.Number, res.URL, res.Outcome = n, pr.GetHTMLURL(), Unchanged
+	if opened {
+		res.Outcome = w.done(Opened)
+	}
 	title := Title(u, pr.GetCreatedAt().Time)
 	if d, ok := rollingDate(pr.GetTitle()); ok && (rolling(u.Changes) || len(u.Changes) == 0) {
 		// The date in the title is the day kupdate opened the PR by its own
@@ -461,7 +479,7 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 	// shows the new head: the body is how a later cycle knows the head is
 	// not new any more, and then a person who marks it ready decides.
 	if u.Draft && !pr.GetDraft() && (!ok || have.head != want.head) {
-		res.Outcome = w.done(Updated)
+		w.updated(res)
 		if err := w.convertToDraft(ctx, acts, pr, u.Head); err != nil {
 			return err
 		}
@@ -489,7 +507,7 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 		what = append(what, "base "+u.Base)
 	}
 	if len(what) > 0 {
-		res.Outcome = w.done(Updated)
+		w.updated(res)
 		if err := w.write(ctx, acts, fmt.Sprintf("edit PR #%d: %s", n, strings.Join(what, ", ")), "", func(ctx context.Context) error {
 			_, _, err := w.gh.PullRequests.Edit(ctx, w.owner, w.repo, n, edit)
 			return err
@@ -510,7 +528,7 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 		}
 	}
 	if len(missing) > 0 {
-		res.Outcome = w.done(Updated)
+		w.updated(res)
 		if err := w.write(ctx, acts, fmt.Sprintf("label PR #%d: %s", n, strings.Join(missing, ", ")), "", func(ctx context.Context) error {
 			_, _, err := w.gh.Issues.AddLabelsToIssue(ctx, w.owner, w.repo, n, missing)
 			return err

@@ -45,7 +45,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	hardened := hardened.NewGitHub(cfg.GitHub.APIURL, "kupdate/"+buildVersion())
-	hardened.Token = e.getenv(cfg.GitHub.TokenEnv) // optional: a higher rate limit
+	hardened.Token = cfg.GitHub.TokenEnv.Lookup(e.getenv) // optional: a higher rate limit
 	hardened.Log = e.log
 
 	var w *workflow.Workflow
@@ -71,11 +71,11 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			if repo, err = check.OpenCache(ctx, filepath.Join(cache, "check.git")); err != nil {
+			if repo, err = check.OpenCache(ctx, filepath.Join(cache, "check.git"), cfg.SecretEnvNames()); err != nil {
 				return err
 			}
 		} else {
-			repo = &check.Repo{Dir: dir}
+			repo = &check.Repo{Dir: dir, Secrets: cfg.SecretEnvNames()}
 		}
 		p := check.PR{Number: rev.Number, MergeBase: rev.MergeBase, Head: rev.HeadSHA, Commits: rev.Commits, FetchURL: rev.FetchURL, FetchRef: rev.FetchRef}
 		if err := repo.FetchPR(ctx, p, shallow); err != nil {
@@ -89,7 +89,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return usageErrorf("--nixpkgs %s: not a directory", dir)
 		}
-		repo = &check.Repo{Dir: dir}
+		repo = &check.Repo{Dir: dir, Secrets: cfg.SecretEnvNames()}
 	}
 
 	ck := &check.Checker{Repo: repo, Upstream: upstream, Hardened: hardened, Log: e.log}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kupdate/kupdate/build"
+	"github.com/kupdate/kupdate/childproc"
 	"github.com/kupdate/kupdate/cycle"
 	"github.com/kupdate/kupdate/demo"
 	"github.com/kupdate/kupdate/gitops"
@@ -502,12 +504,14 @@ func printExample(w io.Writer, world *demo.Env, dir string, kept bool) error {
 // the story: kernels-org.json of master, read from the simulated repository.
 func printTarget(ctx context.Context, w io.Writer, world *demo.Env) error {
 	cmd := exec.CommandContext(ctx, "git", "--git-dir", world.GitHub.RepoDir(demo.Owner, demo.Repo), "show", demo.Target+":"+kernelfiles.KernelsJSONPath)
-	data, err := cmd.Output()
-	if err != nil {
+	cmd.Env = childproc.Env(os.Environ(), nil, world.Config.SecretEnvNames())
+	var data bytes.Buffer
+	cmd.Stdout = &data
+	if err := childproc.Run(cmd); err != nil {
 		return fmt.Errorf("reading %s on %s: %w", kernelfiles.KernelsJSONPath, demo.Target, err)
 	}
 	var entries map[string]struct{ Version string }
-	if err := json.Unmarshal(data, &entries); err != nil {
+	if err := json.Unmarshal(data.Bytes(), &entries); err != nil {
 		return fmt.Errorf("%s on %s: %w", kernelfiles.KernelsJSONPath, demo.Target, err)
 	}
 	branches := slices.SortedFunc(maps.Keys(entries), kernelorg.CompareSeries)

@@ -57,6 +57,7 @@ func (s *Server) addIssueLabels(c *call) {
 		l := s.ensureLabel(r, n)
 		if !slices.ContainsFunc(p.labels, func(x string) bool { return strings.EqualFold(x, l.name) }) {
 			p.labels = append(p.labels, l.name)
+			s.record(p, &event{kind: "labeled", actor: c.who.login, label: l.name})
 		}
 	}
 	p.updated = s.now()
@@ -74,6 +75,7 @@ func (s *Server) removeIssueLabel(c *call) {
 		c.fail(http.StatusNotFound, "Label does not exist")
 		return
 	}
+	s.record(p, &event{kind: "unlabeled", actor: c.who.login, label: p.labels[i]})
 	p.labels = slices.Delete(p.labels, i, i+1)
 	p.updated = s.now()
 	c.json(http.StatusOK, s.issueLabels(r, p))
@@ -147,5 +149,6 @@ func (s *Server) createComment(c *call) {
 	}
 	cm := &comment{id: s.newID(), user: c.who.login, body: req.GetBody(), created: s.now()}
 	r.comments[p.number] = append(r.comments[p.number], cm)
+	s.record(p, &event{kind: "commented", actor: c.who.login, created: cm.created, comment: cm})
 	c.json(http.StatusCreated, s.commentJSON(cm))
 }

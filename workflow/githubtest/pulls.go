@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +23,8 @@ func (s *Server) routes() {
 	s.route("GET /repos/{owner}/{repo}/pulls/{number}/reviews", s.listReviews)
 	s.route("POST /repos/{owner}/{repo}/pulls/{number}/reviews", s.createReview)
 	s.route("POST /repos/{owner}/{repo}/pulls/{number}/requested_reviewers", s.requestReviewers)
+	s.route("DELETE /repos/{owner}/{repo}/pulls/{number}/requested_reviewers", s.removeRequestedReviewers)
+	s.route("GET /repos/{owner}/{repo}/issues/{number}/timeline", s.listTimeline)
 	s.route("GET /repos/{owner}/{repo}/issues/{number}/labels", s.listIssueLabels)
 	s.route("POST /repos/{owner}/{repo}/issues/{number}/labels", s.addIssueLabels)
 	s.route("DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}", s.removeIssueLabel)
@@ -141,6 +142,7 @@ func (s *Server) pullJSON(ctx context.Context, r *repo, p *pull, full bool) *git
 		MaintainerCanModify: github.Ptr(p.maintainerCanModify),
 		Labels:              []*github.Label{},
 		RequestedReviewers:  []*github.User{},
+		RequestedTeams:      []*github.Team{},
 	}
 	if p.merged {
 		out.MergeCommitSHA = github.Ptr(p.mergeSHA)
@@ -150,6 +152,9 @@ func (s *Server) pullJSON(ctx context.Context, r *repo, p *pull, full bool) *git
 	}
 	for _, u := range p.requested {
 		out.RequestedReviewers = append(out.RequestedReviewers, s.user(u))
+	}
+	for _, t := range p.requestedTeams {
+		out.RequestedTeams = append(out.RequestedTeams, s.teamJSON(r.owner, t))
 	}
 	if full {
 		out.Merged = github.Ptr(p.merged)
@@ -581,8 +586,7 @@ func (s *Server) createReview(c *call) {
 		commit = s.headSHA(c.r.Context(), p)
 	}
 	rv := &review{id: s.newID(), user: c.who.login, state: state, commit: commit, body: req.Body, submitted: s.now()}
-	p.reviews = append(p.reviews, rv)
-	p.requested = slices.DeleteFunc(p.requested, func(u string) bool { return u == c.who.login })
+	s.submitReview(p, rv)
 	c.json(http.StatusOK, s.reviewJSON(r, p, rv))
 }
 
@@ -602,14 +606,10 @@ func (s *Server) requestReviewers(c *call) {
 		}
 	}
 	for _, u := range req.Reviewers {
-		if !slices.Contains(p.requested, u) {
-			p.requested = append(p.requested, u)
-		}
+		s.requestReview(p, c.who.login, u, "")
 	}
 	for _, t := range req.TeamReviewers {
-		if !slices.Contains(p.requestedTeams, t) {
-			p.requestedTeams = append(p.requestedTeams, t)
-		}
+		s.requestReview(p, c.who.login, "", t)
 	}
 	p.updated = s.now()
 	c.json(http.StatusCreated, s.pullJSON(c.r.Context(), r, p, false))

@@ -131,6 +131,7 @@ type Server struct {
 	apps     map[int64]*app
 	instTok  map[string]*installationToken
 	releases map[string][]*release // "owner/name" -> releases, oldest first (releases.go)
+	teams    map[string]int64      // "org/slug" -> team id (timeline.go)
 }
 
 type rateState struct {
@@ -149,6 +150,7 @@ func New(opts Options) (*Server, error) {
 		tokens:   map[string]string{},
 		apps:     map[int64]*app{},
 		instTok:  map[string]*installationToken{},
+		teams:    map[string]int64{},
 		nextID:   1000,
 	}
 	if s.clock == nil {

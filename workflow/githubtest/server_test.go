@@ -339,3 +339,90 @@ func TestCommentsBranchesAndMergeability(t *testing.T) {
 		t.Errorf("matching refs: %v", refs)
 	}
 }
+
+// TestReviewRequestsAndTimeline: review requests show in the PR
+// (requested_reviewers, requested_teams) and in its timeline, as GitHub
+// records them: a request, a review that fulfils it, a request a person
+// removes, paged, oldest first.
+func TestReviewRequestsAndTimeline(t *testing.T) {
+	s, gh := setup(t)
+	ctx := context.Background()
+	pr, _, err := gh.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{
+		Title: github.Ptr("t"), Head: "kupdate-bot:kupdate/staging-nixos", Base: "staging-nixos",
+	})
+	must(t, err)
+	n := pr.GetNumber()
+	_, _, err = gh.Issues.AddLabelsToIssue(ctx, "NixOS", "nixpkgs", n, []string{"backport release-25.11"})
+	must(t, err)
+	req := github.ReviewersRequest{Reviewers: []string{"alice", "bob"}, TeamReviewers: []string{"linux-kernel"}}
+	got, _, err := gh.PullRequests.RequestReviewers(ctx, "NixOS", "nixpkgs", n, req)
+	must(t, err)
+	if len(got.RequestedReviewers) != 2 || len(got.RequestedTeams) != 1 || got.RequestedTeams[0].GetSlug() != "linux-kernel" {
+		t.Fatalf("after the request: reviewers %v, teams %v", got.RequestedReviewers, got.RequestedTeams)
+	}
+	// Asking again while pending changes nothing and records nothing.
+	_, _, err = gh.PullRequests.RequestReviewers(ctx, "NixOS", "nixpkgs", n, req)
+	must(t, err)
+	must(t, s.Review("NixOS", "nixpkgs", n, "alice", "APPROVED"))
+	must(t, s.RemoveReviewRequest("NixOS", "nixpkgs", n, "maintainer", "bob"))
+	if err := s.RemoveReviewRequest("NixOS", "nixpkgs", n, "maintainer", "bob"); err == nil || err.Error() != "githubtest: PR #1 has no review request for bob" {
+		t.Errorf("removing a request twice: %v", err)
+	}
+	_, err = gh.PullRequests.RemoveReviewers(ctx, "NixOS", "nixpkgs", n, github.ReviewersRequest{TeamReviewers: []string{"linux-kernel"}})
+	must(t, err)
+	snap, err := s.PR("NixOS", "nixpkgs", n)
+	must(t, err)
+	if len(snap.RequestedReviewers) != 0 || len(snap.RequestedTeams) != 0 {
+		t.Errorf("requests left: %v, %v", snap.RequestedReviewers, snap.RequestedTeams)
+	}
+	events, err := s.Events("NixOS", "nixpkgs", n)
+	must(t, err)
+	if diff := cmp.Diff([]Event{
+		{"labeled", "kupdate", "backport release-25.11"},
+		{"review_requested", "kupdate", "alice"},
+		{"review_requested", "kupdate", "bob"},
+		{"review_requested", "kupdate", "NixOS/linux-kernel"},
+		{"reviewed", "alice", "APPROVED"},
+		{"review_request_removed", "maintainer", "bob"},
+		{"review_request_removed", "kupdate", "NixOS/linux-kernel"},
+	}, events); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+
+	// Through the API, in GitHub's shapes, three to a page.
+	var items []string
+	opts := &github.ListOptions{PerPage: 3}
+	for {
+		tl, resp, err := gh.Issues.ListIssueTimeline(ctx, "NixOS", "nixpkgs", n, opts)
+		must(t, err)
+		for _, e := range tl {
+			who := e.GetActor().GetLogin()
+			switch {
+			case e.GetEvent() == "reviewed":
+				who = e.GetUser().GetLogin() + " " + e.GetState()
+			case e.Reviewer != nil:
+				who += " -> " + e.GetReviewer().GetLogin()
+			case e.RequestedTeam != nil:
+				who += " -> team " + e.GetRequestedTeam().GetSlug()
+			case e.Label != nil:
+				who += " " + e.GetLabel().GetName()
+			}
+			items = append(items, e.GetEvent()+": "+who)
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	if diff := cmp.Diff([]string{
+		"labeled: kupdate backport release-25.11",
+		"review_requested: kupdate -> alice",
+		"review_requested: kupdate -> bob",
+		"review_requested: kupdate -> team linux-kernel",
+		"reviewed: alice approved",
+		"review_request_removed: maintainer -> bob",
+		"review_request_removed: kupdate -> team linux-kernel",
+	}, items); diff != "" {
+		t.Errorf("timeline (-want +got):\n%s", diff)
+	}
+}

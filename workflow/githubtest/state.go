@@ -79,6 +79,7 @@ type pull struct {
 	requested           []string
 	requestedTeams      []string
 	reviews             []*review
+	events              []*event // the timeline, oldest first (timeline.go)
 	maintainerCanModify bool
 	queued              bool
 }
@@ -259,13 +260,11 @@ func (s *Server) SetCheckRun(owner, name, sha, checkName, runStatus, conclusion 
 func (s *Server) Review(owner, name string, number int, login, state string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, p, err := s.pullFor(owner, name, number)
+	_, p, err := s.pullFor(owner, name, number)
 	if err != nil {
 		return err
 	}
-	p.reviews = append(p.reviews, &review{id: s.newID(), user: login, state: state, commit: s.headSHA(context.Background(), p), submitted: s.now()})
-	p.requested = slices.DeleteFunc(p.requested, func(u string) bool { return u == login })
-	_ = r
+	s.submitReview(p, &review{id: s.newID(), user: login, state: state, commit: s.headSHA(context.Background(), p), submitted: s.now()})
 	return nil
 }
 
@@ -325,6 +324,7 @@ type PullRequest struct {
 	Base               string
 	Labels             []string
 	RequestedReviewers []string
+	RequestedTeams     []string // "org/team-slug"
 	InMergeQueue       bool
 }
 
@@ -332,11 +332,11 @@ type PullRequest struct {
 func (s *Server) PR(owner, name string, number int) (PullRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, p, err := s.pullFor(owner, name, number)
+	r, p, err := s.pullFor(owner, name, number)
 	if err != nil {
 		return PullRequest{}, err
 	}
-	return s.snapshot(p), nil
+	return s.snapshot(r, p), nil
 }
 
 // PRs returns snapshots of every PR of the repository, by number.
@@ -350,19 +350,23 @@ func (s *Server) PRs(owner, name string) []PullRequest {
 	var out []PullRequest
 	for n := 1; n < r.nextNumber; n++ {
 		if p := r.pulls[n]; p != nil {
-			out = append(out, s.snapshot(p))
+			out = append(out, s.snapshot(r, p))
 		}
 	}
 	return out
 }
 
-func (s *Server) snapshot(p *pull) PullRequest {
+func (s *Server) snapshot(r *repo, p *pull) PullRequest {
+	var teams []string
+	for _, t := range p.requestedTeams {
+		teams = append(teams, r.owner+"/"+t)
+	}
 	return PullRequest{
 		Number: p.number, Title: p.title, Body: p.body, User: p.user, State: p.state,
 		Draft: p.draft, Merged: p.merged, MergeCommit: p.mergeSHA,
 		HeadOwner: p.headRepo.owner, Head: p.headRef, HeadSHA: s.headSHA(context.Background(), p),
 		Base: p.baseRef, Labels: slices.Clone(p.labels), RequestedReviewers: slices.Clone(p.requested),
-		InMergeQueue: p.queued,
+		RequestedTeams: teams, InMergeQueue: p.queued,
 	}
 }
 
