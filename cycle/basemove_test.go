@@ -17,7 +17,7 @@ const kernelsOrg = "pkgs/os-specific/linux/kernel/kernels-org.json"
 func outcomesOf(rep *cycle.Report) []string {
 	var out []string
 	for _, ch := range rep.Changes {
-		out = append(out, ch.Change.Title+": "+ch.Outcome())
+		out = append(out, ch.Change.Title+": "+string(ch.Outcome()))
 	}
 	return out
 }

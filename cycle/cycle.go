@@ -132,9 +132,9 @@ type Cycle struct {
 	now      func() time.Time
 	cacheDir string
 	local    string // the checkout, "" for the managed clone
-	ko       *kernelorg.Client
-	wf       *workflow.Workflow
-	runner   *build.Runner
+	ko       *kernelorg.Client // the families' source, and rc hashes rechecked
+	wf       forge
+	runner   builder
 	families family.Registry
 	getenv   func(string) string
 
@@ -208,9 +208,11 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 		wo.CacheDir = filepath.Join(dir, "github-etags")
 	}
 	wo.DryRun = o.DryRun
-	if c.wf, err = workflow.New(cfg, wo); err != nil {
+	wf, err := workflow.New(cfg, wo)
+	if err != nil {
 		return nil, err
 	}
+	c.wf = wf
 
 	c.families = o.Families
 	if c.families == nil {
@@ -350,7 +352,7 @@ func plan(ctx context.Context, reg family.Registry, log *slog.Logger, tree *fami
 }
 
 // loadTree reads the files the families know at commit.
-func loadTree(ctx context.Context, reg family.Registry, repo *gitops.Repo, commit plumbing.Hash) (*family.Tree, error) {
+func loadTree(ctx context.Context, reg family.Registry, repo repository, commit plumbing.Hash) (*family.Tree, error) {
 	files := map[string][]byte{}
 	for _, p := range reg.Paths() {
 		b, err := repo.ReadFile(ctx, commit, p)

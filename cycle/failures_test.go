@@ -111,7 +111,7 @@ func TestEvaluationFailureLeavesChangeOut(t *testing.T) {
 	}
 	var outcomes []string
 	for _, ch := range rep.Changes {
-		outcomes = append(outcomes, ch.Change.Title+": "+ch.Outcome())
+		outcomes = append(outcomes, ch.Change.Title+": "+string(ch.Outcome()))
 	}
 	want := []string{"linux_6_12: 6.12.64 -> 6.12.65: opened", "linux_6_18: 6.18.5 -> 6.18.6: opened", "linux_testing: 6.19-rc4 -> 6.19-rc8: failed"}
 	if diff := cmp.Diff(want, outcomes); diff != "" {
@@ -228,7 +228,7 @@ func TestHardenedInitWaitsForItsBranch(t *testing.T) {
 	rep := f.run()
 	var outcomes []string
 	for _, ch := range rep.Changes {
-		outcomes = append(outcomes, ch.Change.Title+": "+ch.Outcome())
+		outcomes = append(outcomes, ch.Change.Title+": "+string(ch.Outcome()))
 	}
 	want := []string{"linux_6_12: 6.12.64 -> 6.12.65: opened", "linux_6_18: 6.18.5 -> 6.18.6: opened", "linux_6_19: init at 6.19: opened", "linux_6_19_hardened: init at 6.19-hardened1: waiting"}
 	if diff := cmp.Diff(want, outcomes); diff != "" {

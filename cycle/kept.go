@@ -1,7 +1,6 @@
 package cycle
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -35,31 +34,18 @@ type Withheld struct {
 	Only   bool // left out by --only
 }
 
-// withheld is what pushing the rolling branch as built would withdraw from
-// the fork for a reason that is not the commits' own (see Withheld). It
-// reads the fork's branch only when a change could not be verified this
-// cycle, or with --only; a commit that is missing for a reason of its own
-// (the base has it now, kernel.org marks its branch EOL, a newer version
-// replaces it) is not withheld.
-func (c *Cycle) withheld(ctx context.Context, repo *gitops.Repo, tree *family.Tree, p *planned, br *BranchResult, rep *Report) ([]Withheld, error) {
-	why := c.unverified(rep, p)
-	if why == nil {
-		return nil, nil
-	}
-	// At most one commit per attribute, and testing.
-	most := len(c.families.Attrs(tree)) + 2
-	prop, err := repo.Proposed(ctx, c.fork(), p.name, most)
-	if err != nil {
-		return nil, fmt.Errorf("%s: checking what the fork's branch holds: %w", p.name, err)
-	}
-	in := map[string]bool{}
-	for _, ch := range br.Changes {
-		in[ch.Attr] = true
-	}
+// keptCommits is the kept rule: the commits of the fork's branch (prev,
+// kupdate's, oldest first) that the branch as rebuilt (holding the
+// attributes in) would withdraw for a reason that is not theirs, as why
+// says. A commit that is missing for a reason of its own is not withheld:
+// the base has caught up with it (ahead says it is not ahead of the base
+// any more: its PR merged, the same bump made by hand) or dropped its
+// kernel; a commit that says nothing kupdate can read is not either.
+func keptCommits(prev []gitops.Proposed, in map[string]bool, why func(family.Key) (Withheld, bool), ahead func(family.Key) bool) []Withheld {
 	var out []Withheld
-	for _, cm := range prop.Commits {
+	for _, cm := range prev {
 		k := cm.Key
-		if k.IsZero() || in[k.Attr] || !c.families.Ahead(tree, k) {
+		if k.IsZero() || in[k.Attr] || !ahead(k) {
 			continue
 		}
 		if w, ok := why(k); ok {
@@ -67,19 +53,19 @@ func (c *Cycle) withheld(ctx context.Context, repo *gitops.Repo, tree *family.Tr
 			out = append(out, w)
 		}
 	}
-	if len(out) > 0 {
-		br.Head = prop.Head.String()
-	}
-	return out, nil
+	return out
 }
 
 // unverified says why a proposed change could not be (re)verified this
-// cycle; nil when every change could.
-func (c *Cycle) unverified(rep *Report, p *planned) func(k family.Key) (Withheld, bool) {
+// cycle: the plan held it (its source has not published the next version,
+// or failed), its family's whole source failed, it failed this cycle
+// (failed: by attribute), or --only left it out. nil when every change
+// could be.
+func unverified(held []family.Note, failed map[string]error, only []string) func(k family.Key) (Withheld, bool) {
 	reasons := map[string]string{}
-	held := map[string]bool{}
+	isHeld := map[string]bool{}
 	sources := map[string]string{} // family -> why its source failed
-	for _, n := range rep.Held {
+	for _, n := range held {
 		r := n.Reason
 		if n.Err != nil {
 			r = n.Err.Error()
@@ -87,27 +73,25 @@ func (c *Cycle) unverified(rep *Report, p *planned) func(k family.Key) (Withheld
 		switch {
 		case n.Attr != "":
 			if _, ok := reasons[n.Attr]; !ok {
-				reasons[n.Attr], held[n.Attr] = r, true
+				reasons[n.Attr], isHeld[n.Attr] = r, true
 			}
 		case n.SourceFailure():
 			sources[n.Family] = r
 		}
 	}
-	for _, ch := range p.changes {
-		if ch.Err != nil {
-			reasons[ch.Change.Attr] = ch.Err.Error()
-		}
+	for attr, err := range failed {
+		reasons[attr] = err.Error()
+		isHeld[attr] = false
 	}
-	only := len(c.o.Only) > 0
-	if len(reasons) == 0 && len(sources) == 0 && !only {
+	if len(reasons) == 0 && len(sources) == 0 && len(only) == 0 {
 		return nil
 	}
 	return func(k family.Key) (Withheld, bool) {
 		switch r, ok := reasons[k.Attr]; {
-		case only && !slices.Contains(c.o.Only, k.Attr):
+		case len(only) > 0 && !slices.Contains(only, k.Attr):
 			return Withheld{Attr: k.Attr, Reason: notSelected, Only: true}, true
 		case ok:
-			return Withheld{Attr: k.Attr, Reason: r, Held: held[k.Attr]}, true
+			return Withheld{Attr: k.Attr, Reason: r, Held: isHeld[k.Attr]}, true
 		case sources[k.Family] != "":
 			return Withheld{Attr: k.Attr, Reason: sources[k.Family], Held: true}, true
 		}

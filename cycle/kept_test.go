@@ -106,7 +106,7 @@ func TestFailedSourceKeepsProposedCommits(t *testing.T) {
 	}
 	var outcomes []string
 	for _, ch := range rep.Changes {
-		outcomes = append(outcomes, ch.Change.Title+": "+ch.Outcome())
+		outcomes = append(outcomes, ch.Change.Title+": "+string(ch.Outcome()))
 	}
 	want := []string{
 		"linux_5_15: 5.15.197 -> 5.15.198: added",
@@ -166,7 +166,7 @@ func TestFailedChangeKeepsProposedCommit(t *testing.T) {
 	}
 	var outcomes []string
 	for _, ch := range rep.Changes {
-		outcomes = append(outcomes, ch.Change.Title+": "+ch.Outcome())
+		outcomes = append(outcomes, ch.Change.Title+": "+string(ch.Outcome()))
 	}
 	want := []string{"linux_6_12: 6.12.64 -> 6.12.66: kept", "linux_6_18: 6.18.5 -> 6.18.6: kept", "linux_testing: 6.19-rc4 -> 6.19-rc9: failed"}
 	if diff := cmp.Diff(want, outcomes); diff != "" {

@@ -96,7 +96,7 @@ func TestWrongRCHashHealedInOneCycle(t *testing.T) {
 	rep := f.run()
 	var outcomes []string
 	for _, ch := range rep.Changes {
-		outcomes = append(outcomes, ch.Change.Title+": "+ch.Outcome()+" "+ch.Change.Hash)
+		outcomes = append(outcomes, ch.Change.Title+": "+string(ch.Outcome())+" "+ch.Change.Hash)
 	}
 	want := []string{
 		"linux_6_12: 6.12.64 -> 6.12.65: opened " + kernelorgtest.FlatHash("6.12.65"),

@@ -168,7 +168,7 @@ func stateOf(rep *Report) *State {
 		st.OK, st.Error = false, err.Error()
 	}
 	for _, ch := range rep.Changes {
-		cs := ChangeState{Title: ch.Change.Title, Kind: string(ch.Change.Kind), Attr: ch.Change.Attr, Outcome: ch.Outcome(), Build: ch.BuildStatus(), PR: prRef(ch.Branch)}
+		cs := ChangeState{Title: ch.Change.Title, Kind: string(ch.Change.Kind), Attr: ch.Change.Attr, Outcome: string(ch.Outcome()), Build: ch.BuildStatus(), PR: prRef(ch.Branch)}
 		if ch.Branch != nil {
 			cs.Branch = ch.Branch.Name
 		}
@@ -281,55 +281,6 @@ func sortRows(rows []server.BranchStatus) {
 		}
 		return rows[i].Attr < rows[j].Attr
 	})
-}
-
-// describe is what became of a change, in words.
-func describe(ch *ChangeResult, dry bool) string {
-	would := ""
-	if dry {
-		would = "would be "
-	}
-	switch o := ch.Outcome(); o {
-	case "failed":
-		if ch.Err != nil {
-			return "failed: " + ch.Err.Error()
-		}
-		return "failed"
-	case "waiting":
-		return "waits: " + ch.Wait
-	case "skipped":
-		return "left alone: " + ch.Branch.Err.Error()
-	case "push-failed":
-		return "not pushed: " + ch.Branch.Err.Error()
-	case "pr-failed":
-		return "PR not synced: " + ch.Branch.PR.Err.Error()
-	case "stopped":
-		return "the cycle stopped before its PR"
-	case "opened", "would-open": // a dry run's outcomes say "would"
-		if ch.Branch.PR.Number == 0 {
-			return "PR " + would + "opened"
-		}
-		return fmt.Sprintf("PR #%d %sopened", ch.Branch.PR.Number, would)
-	case "updated", "would-update":
-		return fmt.Sprintf("PR #%d %supdated", ch.Branch.PR.Number, would)
-	case "added":
-		return fmt.Sprintf("added to PR #%d", ch.Branch.PR.Number)
-	case "would-add":
-		return fmt.Sprintf("would be added to PR #%d", ch.Branch.PR.Number)
-	case "kept":
-		return "kept as proposed: " + keptReason(ch.Branch)
-	case "unchanged":
-		if ch.Branch.PR.Merge == workflow.Merged {
-			return fmt.Sprintf("merged in #%d", ch.Branch.PR.Number)
-		}
-		return fmt.Sprintf("PR #%d up to date", ch.Branch.PR.Number)
-	case "declined":
-		return ch.Branch.PR.Reason
-	case "already-merged":
-		return fmt.Sprintf("merged in #%d", ch.Branch.PR.Number)
-	default:
-		return o
-	}
 }
 
 // notChecked marks a row's reason carried from an earlier cycle: "<its

@@ -38,6 +38,10 @@ type Branch struct {
 	Name    string
 	Base    string
 	Commits []Commit
+	// Reach is how many of kupdate's commits the fork's branch may hold at
+	// most (one per attribute kupdate keeps): a push reads that deep, so
+	// PushResult.Previous lists all of them. 0 means as many as Commits.
+	Reach int
 }
 
 // Changes lists the changes of b's commits, in order.

@@ -106,7 +106,7 @@ func (r *Repo) push(ctx context.Context, fork Remote, branches []BuiltBranch, dr
 		res[i].Head = old
 		if pending[i] && !old.IsZero() && !r.hasCommit(old) {
 			wants = append(wants, old)
-			depth = max(depth, len(b.Commits)+1)
+			depth = max(depth, len(b.Commits)+1, b.Reach+1)
 		}
 	}
 	if len(wants) > 0 {
