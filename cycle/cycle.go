@@ -131,7 +131,7 @@ type Cycle struct {
 	log      *slog.Logger
 	now      func() time.Time
 	cacheDir string
-	local    string // the checkout, "" for the managed clone
+	local    string            // the checkout, "" for the managed clone
 	ko       *kernelorg.Client // the families' source, and rc hashes rechecked
 	wf       forge
 	runner   builder

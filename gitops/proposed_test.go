@@ -14,48 +14,35 @@ import (
 	"github.com/kupdate/kupdate/gitops"
 )
 
-// Proposed lists kupdate's commits on a fork branch, oldest first, reading
-// them from the fork when a fresh clone lacks them; Push reports the same
-// as Previous, without a request of its own.
-func TestProposed(t *testing.T) {
+// A push reports what the fork's branch held before: kupdate's commits,
+// oldest first, read from the fork when a fresh clone lacks them, as deep
+// as the branch's Reach (the kept rule needs all of them, also when the
+// branch as built now holds fewer).
+func TestPushReadsPrevious(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, "http")
 	w.cycle(day1, plan1())
 	rolling := gitops.RollingBranch(base)
-
-	// A new process: the managed clone is fetched afresh and lacks the
-	// fork's commits.
-	if err := os.RemoveAll(w.cache); err != nil {
-		t.Fatal(err)
-	}
-	r := w.open(day1.Add(time.Hour))
-	p, err := r.Proposed(ctx, w.forkRemote(), rolling, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
 	proposed := []gitops.Proposed{
 		{Key: family.Key{Family: "kernel.org", Attr: "linux_6_12", Target: "6.12.64"}, Title: "linux_6_12: 6.12.63 -> 6.12.64"},
 		{Key: family.Key{Family: "kernel.org", Attr: "linux_6_18", Target: "6.18.3"}, Title: "linux_6_18: 6.18.2 -> 6.18.3"},
 	}
-	want := gitops.Proposal{Branch: rolling, Head: p.Head, Commits: proposed}
-	if diff := cmp.Diff(want, p); diff != "" {
-		t.Errorf("Proposed (-want +got):\n%s", diff)
-	}
-	if got := gitCmd(t, w.fork, "rev-parse", rolling); p.Head.String() != got {
-		t.Errorf("Head = %s, want the fork's %s", p.Head, got)
-	}
 
-	// A branch the fork does not have.
-	p, err = r.Proposed(ctx, w.forkRemote(), "kupdate/staging-nixos/linux_6_99-init", 8)
-	if err != nil || !p.Head.IsZero() || p.Commits != nil {
-		t.Errorf("absent branch: %+v, %v", p, err)
+	// A new process: the managed clone is fetched afresh and lacks the
+	// fork's commits; the branch as built now holds one of the two.
+	if err := os.RemoveAll(w.cache); err != nil {
+		t.Fatal(err)
 	}
-
-	// One change fewer: Push says what the fork held before.
-	rs := r.PushDryRun(ctx, w.forkRemote(), build(t, r, plan1()[1:2]))
+	r := w.open(day1.Add(time.Hour))
+	bs := build(t, r, plan1()[1:2])
+	bs[0].Reach = 8
+	rs := r.PushDryRun(ctx, w.forkRemote(), bs)
 	if diff := cmp.Diff(proposed, rs[0].Previous); diff != "" {
 		t.Errorf("Previous (-want +got):\n%s", diff)
+	}
+	if got := gitCmd(t, w.fork, "rev-parse", rolling); rs[0].Head.String() != got {
+		t.Errorf("Head = %s, want the fork's %s", rs[0].Head, got)
 	}
 
 	// A maintainer's commit on top: kupdate's commits are not the head's.
@@ -67,14 +54,15 @@ func TestProposed(t *testing.T) {
 	gitCmd(t, work, "add", "README")
 	gitCmd(t, work, "commit", "-q", "-m", "fixup by a maintainer")
 	gitCmd(t, work, "push", "-q", "origin", rolling)
-	p, err = r.Proposed(ctx, w.forkRemote(), rolling, 8)
-	if err != nil || p.Head.IsZero() || len(p.Commits) != 0 {
-		t.Errorf("with a foreign head: %+v, %v", p, err)
+	rs = r.PushDryRun(ctx, w.forkRemote(), bs)
+	if rs[0].Outcome != gitops.SkippedForeign || len(rs[0].Previous) != 0 {
+		t.Errorf("with a foreign head: %s, %+v", rs[0].Outcome, rs[0].Previous)
 	}
 
 	// The fork unreachable: an error naming it, without the token.
-	if _, err := r.Proposed(ctx, gitops.Remote{URL: "http://127.0.0.1:1/fork.git"}, rolling, 8); err == nil || !startsWith(err.Error(), "reading the branches of http://127.0.0.1:1/fork.git: ") {
-		t.Errorf("unreachable fork: %v", err)
+	rs = r.PushDryRun(ctx, gitops.Remote{URL: "http://127.0.0.1:1/fork.git"}, bs)
+	if rs[0].Outcome != gitops.Rejected || rs[0].Err == nil || !startsWith(rs[0].Err.Error(), "reading the branches of http://127.0.0.1:1/fork.git: ") {
+		t.Errorf("unreachable fork: %s, %v", rs[0].Outcome, rs[0].Err)
 	}
 }
 
