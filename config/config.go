@@ -23,8 +23,9 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// Config is the whole of config.toml. The [kernelorg] and [nixpkgs] names are
-// a contract with operators (design.md); the rest is documented in README.md.
+// Config is the whole of config.toml. Its section and key names, [kernelorg]
+// and [nixpkgs] among them, are a contract with operators (docs/design.md,
+// Contracts); config.toml's comments and docs/operating.md document them.
 type Config struct {
 	KernelOrg KernelOrg `toml:"kernelorg"`
 	Nixpkgs   Nixpkgs   `toml:"nixpkgs"`

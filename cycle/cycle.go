@@ -1,4 +1,4 @@
-// Package cycle is kupdate's whole cycle, the data flow of design.md: poll
+// Package cycle is kupdate's whole cycle, the data flow of docs/design.md: poll
 // kernel.org, plan against the nixpkgs tree at the base branch, apply each
 // change (validated), build the candidates with Nix, commit on deterministic
 // branches, push them to the fork, bring their pull requests up to date and,

@@ -2,8 +2,21 @@
 // registered kernel families (package family): each family proposes its
 // changes, the planner applies them one by one to a copy of the tree (a
 // change that does not apply is held with the editor's error), and Validate
-// proves an applied change with Nix. The families' own rules are in their
-// packages' documentation.
+// proves an applied change with Nix.
+//
+// The planner's rules are the families' own, in their packages'
+// documentation: family/vanilla (kernel.org's kernels: one change per
+// commit in a fixed order, never backwards, inits, removals, lts, testing)
+// and family/hardened (linux-hardened's bumps and inits, and how a patch is
+// verified). The families are planned in the registry's order, so the
+// commit order is: removals, bumps (branch ascending), testing, new
+// branches, hardened bumps, a hardened init.
+//
+// kupdate has no Nix parser: the families edit .nix files by anchored text
+// operations, and Validate proves the result (every touched .nix file
+// parses, every touched file a family writes reads back, and the kernels a
+// change builds and the aliases it adds or moves evaluate). docs/design.md
+// describes the planner in the whole of a cycle.
 package updater
 
 import (

@@ -20,9 +20,9 @@ import (
 // 304 answers against the rate limit, which is what lets a cycle with
 // nothing to do cost next to nothing.
 //
-// It always revalidates: unlike gregjones/httpcache (design.md) it never
-// answers from the cache without asking, so a read right after a write sees
-// the write. It sits below the auth transport, so the cache never holds a
+// It always revalidates: unlike gregjones/httpcache (docs/design.md, Talking
+// to GitHub) it never answers from the cache without asking, so a read right
+// after a write sees the write. It sits below the auth transport, so the cache never holds a
 // credential; the key is the URL and the Accept header.
 type etagTransport struct {
 	next http.RoundTripper

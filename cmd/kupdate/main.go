@@ -20,7 +20,7 @@ import (
 	"github.com/kupdate/kupdate/config"
 )
 
-// Exit codes are a contract (design.md).
+// Exit codes are a contract (docs/design.md, Contracts).
 const (
 	exitOK       = 0
 	exitFailure  = 1

@@ -14,7 +14,7 @@ import (
 	"github.com/kupdate/kupdate/kernelorg"
 )
 
-// planJSON is the `plan --json` contract of design.md: keep it stable.
+// planJSON is the `plan --json` contract of docs/design.md: keep it stable.
 type planJSON struct {
 	Base    string          `json:"base"`
 	Changes []family.Change `json:"changes"`

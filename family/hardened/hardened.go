@@ -13,6 +13,13 @@
 // LTS). The patch's sha256 is computed from the downloaded bytes, checked
 // against GitHub's asset digest, and its .sig against hardened/anthraxx.asc
 // when the tree has that key; the kernel's hash is kernel.org's.
+//
+// Its changes come after kernel.org's in the plan (the registry's order, so
+// a hardened init may build on a new kernel.org branch of the same plan):
+// the hardened bumps, then at most one hardened init. A kernel.org branch
+// that is removed takes its hardened variant with it (package vanilla). A
+// release list that cannot be read holds every hardened change; the cycle
+// goes on.
 package hardened
 
 import (
