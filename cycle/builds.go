@@ -15,6 +15,7 @@ import (
 	"github.com/kupdate/kupdate/config"
 	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/gitops"
+	"github.com/kupdate/kupdate/state"
 )
 
 // buildCache keeps build results per attribute, by what the attribute's
@@ -82,7 +83,7 @@ func (c *Cycle) saveBuilds(bc *buildCache) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(c.cacheDir, buildsFile), append(b, '\n'))
+	return state.WriteAtomic(filepath.Join(c.cacheDir, buildsFile), append(b, '\n'))
 }
 
 // branchFiles is the content of every file the branch writes, as its head

@@ -84,7 +84,9 @@ func (c *Cycle) build(ctx context.Context, ps *pass, prep prepared, bp buildPlan
 			return out, err
 		}
 		for _, res := range got.Results {
-			c.o.Metrics.ObserveBuild(res.Tier, string(res.Status))
+			if c.o.Metrics != nil {
+				c.o.Metrics.ObserveBuild(res.Tier, string(res.Status))
+			}
 		}
 		for _, a := range bp.missing {
 			results[a] = got.For(a)

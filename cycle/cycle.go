@@ -35,7 +35,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
@@ -49,7 +48,7 @@ import (
 	"github.com/kupdate/kupdate/family/hardened"
 	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/kernelorg"
-	"github.com/kupdate/kupdate/server"
+	"github.com/kupdate/kupdate/state"
 	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow"
 )
@@ -116,7 +115,7 @@ type Options struct {
 	Progress      func(build.Progress)
 	ProgressEvery time.Duration
 	// Metrics records changes and builds; nil records nothing.
-	Metrics *server.Metrics
+	Metrics Metrics
 	// AfterStep is called at each step boundary; the cycle checks its
 	// context right after. Tests cancel there to cut a cycle short.
 	AfterStep func(step Step, branch string)
@@ -139,11 +138,8 @@ type Cycle struct {
 	getenv   func(string) string
 
 	mu   sync.Mutex
-	last *State // the last finished cycle's state, for Branches
+	last *state.State // the last finished cycle's state
 }
-
-// The server drives the cycle through this interface.
-var _ server.Cycler = (*Cycle)(nil)
 
 // New prepares a cycle for cfg. Its errors are configuration errors: a
 // keyring that does not read, a credential that is missing, an --only that is
@@ -226,12 +222,19 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 	}
 	c.runner = build.New(cfg.Build, bopts...)
 
-	if st, err := ReadState(dir); err == nil {
+	if st, err := state.Read(dir); err == nil {
 		c.last = st
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		c.log.Warn("the last cycle's state is unreadable; starting without it", "err", err)
 	}
 	return c, nil
+}
+
+// Metrics is where a cycle counts its changes and builds
+// (*server.Metrics).
+type Metrics interface {
+	ObserveChange(kind, outcome string)
+	ObserveBuild(tier, status string)
 }
 
 // Paths inside the cache directory.
@@ -262,47 +265,14 @@ func (c *Cycle) Promote(ctx context.Context) error {
 	return err
 }
 
-// Branches is the state of each kernel branch as of the last finished cycle
-// (or the state file a previous process left).
-func (c *Cycle) Branches() []server.BranchStatus {
+// State is the last finished cycle's state (or the state file a previous
+// process left), nil before any: the service's status page reads it. It
+// does no I/O and is safe for concurrent use; the caller must not modify
+// it.
+func (c *Cycle) State() *state.State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.last == nil {
-		return nil
-	}
-	return slices.Clone(c.last.Branches)
-}
-
-// The status page of a restarted server shows the persisted last cycle
-// and the promotions through these.
-var (
-	_ server.CycleHistory    = (*Cycle)(nil)
-	_ server.PromotionLister = (*Cycle)(nil)
-)
-
-// LastCycle is the last finished cycle as its state (state.json) has it,
-// for a server that has not finished one itself; nil when there is none.
-func (c *Cycle) LastCycle() *server.StepStatus {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.last == nil || c.last.End.IsZero() {
-		return nil
-	}
-	s := &server.StepStatus{Step: server.StepCycle, Trigger: "an earlier kupdate run (state.json)", Start: c.last.Start, End: c.last.End, Outcome: server.OutcomeSuccess}
-	if !c.last.OK {
-		s.Outcome, s.Error = server.OutcomeFailure, c.last.Error
-	}
-	return s
-}
-
-// Promotions are the last finished cycle's promotions, with their PRs.
-func (c *Cycle) Promotions() []server.PromotionStatus {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.last == nil {
-		return nil
-	}
-	return slices.Clone(c.last.Promotions)
+	return c.last
 }
 
 // repo opens the tree the cycle starts from.

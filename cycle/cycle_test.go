@@ -97,8 +97,8 @@ func TestRunAndRunAgain(t *testing.T) {
 			t.Errorf("PR #%d body has no build results:\n%s", p.Number, p.Body)
 		}
 	}
-	if rows := c.Branches(); len(rows) == 0 {
-		t.Error("Branches() is empty after a cycle")
+	if st := c.State(); st == nil || len(st.Attrs) == 0 {
+		t.Error("State() has no records after a cycle")
 	}
 	if diff := cmp.Diff(map[string]float64{
 		`kupdate_changes_total{kind="bump",outcome="opened"}`:            2,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/state"
 )
 
 // Run runs one cycle and reports it. The error is what stopped the cycle as
@@ -111,11 +112,12 @@ func (c *Cycle) save(rep *Report, builds *buildCache) error {
 	if err := c.saveBuilds(builds); err != nil {
 		c.log.Warn("cycle: saving build results", "err", err)
 	}
-	st := stateOf(rep)
+	cur := record(rep)
+	why := notLooked(rep, cur)
 	c.mu.Lock()
-	carry(c.last, st, rep)
+	st := state.Merge(c.last, cur, why)
 	c.mu.Unlock()
-	if err := writeState(c.cacheDir, st); err != nil {
+	if err := state.Write(c.cacheDir, st); err != nil {
 		return err
 	}
 	c.mu.Lock()

@@ -15,7 +15,7 @@ import (
 
 	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/gitops"
-	"github.com/kupdate/kupdate/server"
+	"github.com/kupdate/kupdate/state"
 	"github.com/kupdate/kupdate/workflow"
 )
 
@@ -26,161 +26,173 @@ const (
 	SourceGitHub    = "github"
 )
 
-// Status is the last finished cycle's state (ReadState) brought up to date
-// with what can be read now, without writing anything: the versions
-// kernel.org offers, the versions in the tree at the base (the checkout's
-// HEAD, or the managed clone's base as last fetched: no fetch), and the
-// state of each kupdate PR on GitHub. The three are read at once; bound them
-// with ctx and the clients' own timeouts and retries. What could not be read
-// is returned as errors beside the state, which then holds the last cycle's
-// values there, State.Stale naming the sources; a row the last cycle had is
-// kept even when what would show it live (kernel.org's branch, say) could
-// not be read. After the first failure GitHub is not asked again.
-func (c *Cycle) Status(ctx context.Context) (*State, []error) {
+// Status is the last finished cycle's state (state.json) brought up to
+// date with what can be read now, without writing anything: what the
+// families' sources offer, the versions in the tree at the base (the
+// checkout's HEAD, or the managed clone's base as last fetched: no fetch),
+// and the state of each kupdate PR on GitHub. The three are read at once;
+// bound them with ctx and the clients' own timeouts and retries. What could
+// not be read is returned as errors beside the state, which then holds the
+// last cycle's values there, State.Stale naming the sources; a record the
+// last cycle had is kept even when what would show it live (kernel.org's
+// branch, say) could not be read. After the first failure GitHub is not
+// asked again.
+func (c *Cycle) Status(ctx context.Context) (*state.State, []error) {
 	var errs []error
-	st, err := ReadState(c.cacheDir)
+	st, err := state.Read(c.cacheDir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		st = &State{Version: stateVersion, BaseBranch: c.cfg.Nixpkgs.Base}
+		st = &state.State{Version: state.Version, BaseBranch: c.cfg.Nixpkgs.Base}
 	case err != nil:
 		errs = append(errs, err)
-		st = &State{Version: stateVersion, BaseBranch: c.cfg.Nixpkgs.Base}
+		st = &state.State{Version: state.Version, BaseBranch: c.cfg.Nixpkgs.Base}
 	}
+	lv := c.readLive(ctx, st)
+	for _, r := range []struct {
+		err    error
+		source string
+	}{{lv.treeErr, SourceNixpkgs}, {lv.offErr, SourceKernelOrg}, {lv.prErr, SourceGitHub}} {
+		if r.err != nil {
+			errs = append(errs, r.err)
+			st.Stale = append(st.Stale, r.source)
+		}
+	}
+	prs := livePRs(st, lv)
+	if lv.tree == nil && lv.offErr != nil {
+		return st, errs // the last cycle's records, as they were
+	}
+	if lv.base != "" {
+		st.Base = lv.base
+	}
+	st.Attrs = c.liveAttrs(st, lv, prs)
+	return st, errs
+}
 
-	var (
-		wg              sync.WaitGroup
-		tree            *family.Tree
-		base            string
-		treeErr, offErr error
-		offers          []family.Offer
-		live            = map[string]bool{} // families whose sources offered versions now
-		prErr           error
-		livePRs         = make([]*workflow.PullRequest, len(st.PRs))
-		lookedUp        = make([]bool, len(st.PRs))
-	)
+// live is what Status reads now.
+type live struct {
+	tree            *family.Tree
+	base            string
+	treeErr, offErr error
+	offers          []family.Offer
+	offered         map[string]bool // families whose sources offered versions
+	prErr           error
+	prs             []*workflow.PullRequest // by st.Branches; nil: none, or not looked up
+	lookedUp        []bool
+}
+
+// readLive reads the tree, the sources' offers and the PRs of st's
+// branches, at once.
+func (c *Cycle) readLive(ctx context.Context, st *state.State) *live {
+	lv := &live{prs: make([]*workflow.PullRequest, len(st.Branches)), lookedUp: make([]bool, len(st.Branches))}
+	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		tree, base, treeErr = c.readBase(ctx)
+		lv.tree, lv.base, lv.treeErr = c.readBase(ctx)
 	}()
 	go func() {
 		defer wg.Done()
-		offers, live, offErr = c.offers(ctx)
+		lv.offers, lv.offered, lv.offErr = c.offers(ctx)
 	}()
 	go func() {
 		defer wg.Done()
-		for i, p := range st.PRs {
-			pr, err := c.wf.FindPR(ctx, p.Branch)
+		for i, b := range st.Branches {
+			pr, err := c.wf.FindPR(ctx, b.Name)
 			if err != nil {
-				prErr = err // GitHub is failing: the rest would too
+				lv.prErr = err // GitHub is failing: the rest would too
 				return
 			}
-			livePRs[i], lookedUp[i] = pr, true
+			lv.prs[i], lv.lookedUp[i] = pr, true
 		}
 	}()
 	wg.Wait()
-	for _, e := range []error{treeErr, offErr, prErr} {
-		if e != nil {
-			errs = append(errs, e)
-		}
-	}
-	if treeErr != nil {
-		st.Stale = append(st.Stale, SourceNixpkgs)
-	}
-	if offErr != nil {
-		st.Stale = append(st.Stale, SourceKernelOrg)
-	}
-	if prErr != nil {
-		st.Stale = append(st.Stale, SourceGitHub)
-	}
+	return lv
+}
 
-	// Each PR as GitHub has it now.
-	livePR := map[int]*server.PRRef{}
-	for i, p := range st.PRs {
-		if !lookedUp[i] {
+// livePRs puts each PR of st's branches as GitHub has it now into st, and
+// returns them by the number the last cycle recorded.
+func livePRs(st *state.State, lv *live) map[int]*state.PR {
+	byNumber := map[int]*state.PR{}
+	for i, b := range st.Branches {
+		if !lv.lookedUp[i] {
 			continue
 		}
-		pr := livePRs[i]
+		pr := lv.prs[i]
 		if pr == nil {
-			st.PRs[i].PR = nil
+			st.Branches[i].PR = nil
 			continue
 		}
-		ref := &server.PRRef{Number: pr.Number, URL: pr.URL, State: pr.State}
-		switch {
-		case pr.Merged:
-			ref.State = "merged"
-		case pr.State == "open" && pr.Draft:
-			ref.State = "draft"
-		}
-		st.PRs[i].PR = ref
-		if old := p.PR; old != nil {
-			livePR[old.Number] = ref
+		ref := &state.PR{Number: pr.Number, URL: pr.URL, State: foundState(pr)}
+		st.Branches[i].PR = ref
+		if old := b.PR; old != nil {
+			byNumber[old.Number] = ref
 		}
 	}
-	for i := range st.Changes {
-		if p := st.Changes[i].PR; p != nil && livePR[p.Number] != nil {
-			st.Changes[i].PR = livePR[p.Number]
-		}
-	}
+	return byNumber
+}
 
-	if tree == nil && offErr != nil {
-		return st, errs // the last cycle's rows, as they were
+// liveAttrs are the records as the tree and the sources have them now,
+// with the last cycle's results, builds and PRs (as GitHub has those now).
+func (c *Cycle) liveAttrs(st *state.State, lv *live, prs map[int]*state.PR) []state.Attr {
+	last := map[string]state.Attr{}
+	for _, a := range st.Attrs {
+		last[a.Attr] = a
 	}
-	if base != "" {
-		st.Base = base
-	}
-	last := map[string]server.BranchStatus{}
-	for _, b := range st.Branches {
-		last[b.Attr] = b
-	}
-	rows := branchRows(c.families, tree, offers, nil, st.End)
 	owner := map[string]string{}
-	if tree != nil {
-		for _, a := range c.families.Attrs(tree) {
+	if lv.tree != nil {
+		for _, a := range c.families.Attrs(lv.tree) {
 			owner[a.Name] = a.Family
 		}
 	}
-	for _, o := range offers {
+	for _, o := range lv.offers {
 		owner[o.Attr] = o.Family
 	}
+	rows := attrRecords(c.families, lv.tree, lv.offers, nil, st.End)
 	seen := map[string]bool{}
 	for i, r := range rows {
 		seen[r.Attr] = true
-		if l, ok := last[r.Attr]; ok {
-			if tree == nil {
-				rows[i].Nixpkgs = l.Nixpkgs
-			}
-			if !live[owner[r.Attr]] {
-				// What its family's source offers was not read now, or
-				// comes from the plan only (linux-hardened's releases):
-				// the last cycle's.
-				rows[i].KernelOrg = l.KernelOrg
-			}
-			rows[i].Build, rows[i].Reason, rows[i].CheckedAt = l.Build, l.Reason, l.CheckedAt
-			rows[i].PR = l.PR
-			if l.PR != nil && livePR[l.PR.Number] != nil {
-				rows[i].PR = livePR[l.PR.Number]
-			}
-		} else {
-			rows[i].Reason, rows[i].CheckedAt = "not seen by a cycle yet", st.End
+		l, ok := last[r.Attr]
+		if !ok {
+			rows[i].Result, rows[i].Checked = "not seen by a cycle yet", st.End
+			continue
+		}
+		rows[i] = withLast(rows[i], l, lv.tree == nil, !lv.offered[owner[r.Attr]])
+		if l.PR != nil && prs[l.PR.Number] != nil {
+			rows[i].PR = prs[l.PR.Number]
 		}
 	}
-	if tree == nil || offErr != nil {
-		// What could not be read may be what shows a row (a new branch of
-		// kernel.org's, with its PR): keep the last cycle's.
-		for _, l := range st.Branches {
-			if seen[l.Attr] {
-				continue
-			}
-			if l.PR != nil && livePR[l.PR.Number] != nil {
-				l.PR = livePR[l.PR.Number]
-			}
-			rows = append(rows, l)
-		}
-		sortRows(rows)
+	if lv.tree != nil && lv.offErr == nil {
+		return rows
 	}
-	st.Branches = rows
-	return st, errs
+	// What could not be read may be what shows a record (a new branch of
+	// kernel.org's, with its PR): keep the last cycle's.
+	for _, l := range st.Attrs {
+		if seen[l.Attr] {
+			continue
+		}
+		if l.PR != nil && prs[l.PR.Number] != nil {
+			l.PR = prs[l.PR.Number]
+		}
+		rows = append(rows, l)
+	}
+	sortAttrs(rows)
+	return rows
+}
+
+// withLast is a live record with what only a cycle knows from l, the last
+// cycle's: its result, build, PR and when it was checked; its versions too
+// where they were not read now (noTree: the tree's; noOffer: its source's,
+// not read, or offered through the plan only, as linux-hardened's
+// releases).
+func withLast(r, l state.Attr, noTree, noOffer bool) state.Attr {
+	if noTree {
+		r.Nixpkgs = l.Nixpkgs
+	}
+	if noOffer {
+		r.Upstream = l.Upstream
+	}
+	r.Build, r.Result, r.NotChecked, r.Checked, r.Change, r.PR = l.Build, l.Result, l.NotChecked, l.Checked, l.Change, l.PR
+	return r
 }
 
 // readBase reads the tree at the base without fetching: the checkout's

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kupdate/kupdate/state"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kupdate/kupdate/cycle"
@@ -26,8 +28,8 @@ func TestStatus(t *testing.T) {
 	if len(errs) != 1 || errs[0].Error() != "no managed clone at "+f.cache+"/nixpkgs.git yet: run a cycle first (kupdate run)" {
 		t.Errorf("status before any cycle: %v", errs)
 	}
-	if st == nil || len(st.Branches) == 0 {
-		t.Errorf("status before any cycle has no branches: %+v", st)
+	if st == nil || len(st.Attrs) == 0 {
+		t.Errorf("status before any cycle has no records: %+v", st)
 	}
 	c := f.cycle()
 	if _, err := c.Run(context.Background()); err != nil {
@@ -43,12 +45,12 @@ func TestStatus(t *testing.T) {
 	if w := f.writes(); w != nil {
 		t.Errorf("GitHub writes: %v", w)
 	}
-	b, err := cycle.MarshalState(st)
+	b, err := state.Marshal(st)
 	must(t, err)
 	got := f.stable(string(b))
 	golden(t, "status.json", stableHeads(f, got))
-	if rows := c.Branches(); len(rows) != len(st.Branches) {
-		t.Errorf("Branches() has %d rows, Status %d", len(rows), len(st.Branches))
+	if last := c.State(); last == nil || len(last.Attrs) != len(st.Attrs) {
+		t.Errorf("State() is %+v; Status has %d records", last, len(st.Attrs))
 	}
 }
 
@@ -78,18 +80,20 @@ func TestStateRecordsMerge(t *testing.T) {
 	if m := rep.Branches[0].PR.Merge; m != "merged" {
 		t.Fatalf("merge of #1: %q", m)
 	}
-	st, err := cycle.ReadState(f.cache)
+	st, err := state.Read(f.cache)
 	must(t, err)
 	var got []string
-	for _, p := range st.PRs {
-		got = append(got, fmt.Sprintf("%s #%d %s", p.Branch, p.PR.Number, p.PR.State))
+	for _, p := range st.Branches {
+		got = append(got, fmt.Sprintf("%s #%d %s", p.Name, p.PR.Number, p.PR.State))
 	}
-	for _, c := range st.Changes {
-		got = append(got, fmt.Sprintf("%s: #%d %s", c.Title, c.PR.Number, c.PR.State))
+	for _, a := range st.Attrs {
+		if a.Change != nil && a.PR != nil {
+			got = append(got, fmt.Sprintf("%s: #%d %s", a.Change.Title, a.PR.Number, a.PR.State))
+		}
 	}
-	for _, b := range st.Branches {
+	for _, b := range st.Attrs {
 		if b.PR != nil {
-			got = append(got, fmt.Sprintf("%s: #%d %s: %s", b.Attr, b.PR.Number, b.PR.State, b.Reason))
+			got = append(got, fmt.Sprintf("%s: #%d %s: %s", b.Attr, b.PR.Number, b.PR.State, b.Reason()))
 		}
 	}
 	want := []string{
@@ -132,12 +136,12 @@ func TestStatusWithSourcesDown(t *testing.T) {
 		t.Errorf("Stale (-want +got):\n%s", diff)
 	}
 	var rows []string
-	for _, b := range st.Branches {
+	for _, b := range st.Attrs {
 		pr := "-"
 		if b.PR != nil {
 			pr = fmt.Sprintf("#%d %s", b.PR.Number, b.PR.State)
 		}
-		rows = append(rows, fmt.Sprintf("%s %s %s %s %s", b.Attr, b.Nixpkgs, b.KernelOrg, pr, b.Reason))
+		rows = append(rows, fmt.Sprintf("%s %s %s %s %s", b.Attr, b.Nixpkgs, b.Upstream, pr, b.Reason()))
 	}
 	want := []string{
 		"linux_5_10 5.10.247 5.10.247 - up to date",
@@ -173,18 +177,18 @@ func TestPartialCycleCarriesState(t *testing.T) {
 	f.run(hardened)
 	rows := func() []string {
 		t.Helper()
-		st, err := cycle.ReadState(f.cache)
+		st, err := state.Read(f.cache)
 		must(t, err)
 		var got []string
-		for _, p := range st.PRs {
-			got = append(got, fmt.Sprintf("%s #%d", p.Branch, p.PR.Number))
+		for _, p := range st.Branches {
+			got = append(got, fmt.Sprintf("%s #%d", p.Name, p.PR.Number))
 		}
-		for _, b := range st.Branches {
+		for _, b := range st.Attrs {
 			pr := "-"
 			if b.PR != nil {
 				pr = fmt.Sprintf("#%d", b.PR.Number)
 			}
-			got = append(got, fmt.Sprintf("%s %s %s %s: %s", b.Attr, b.KernelOrg, pr, b.Build, b.Reason))
+			got = append(got, fmt.Sprintf("%s %s %s %s: %s", b.Attr, b.Upstream, pr, b.Build, b.Reason()))
 		}
 		return got
 	}

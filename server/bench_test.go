@@ -13,13 +13,21 @@ import (
 	"time"
 
 	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/state"
 )
 
 type benchCycler struct{ branches []BranchStatus }
 
 func (benchCycler) Cycle(context.Context) error   { return nil }
 func (benchCycler) Promote(context.Context) error { return nil }
-func (c benchCycler) Branches() []BranchStatus    { return c.branches }
+func (c benchCycler) State() *state.State {
+	st := &state.State{Version: state.Version}
+	for _, b := range c.branches {
+		st.Attrs = append(st.Attrs, state.Attr{Branch: b.Branch, Attr: b.Attr, Nixpkgs: b.Nixpkgs, Upstream: b.KernelOrg,
+			PR: &state.PR{Number: b.PR.Number, URL: b.PR.URL, State: state.PRState(b.PR.State)}, Build: b.Build, Checked: b.CheckedAt, Result: b.Reason})
+	}
+	return st
+}
 
 func benchServer(b *testing.B) *Server {
 	cfg := config.Default()

@@ -26,6 +26,7 @@ import (
 
 	"github.com/kupdate/kupdate/config"
 	"github.com/kupdate/kupdate/server"
+	"github.com/kupdate/kupdate/state"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -151,22 +152,36 @@ func newFakeCycler() *fakeCycler {
 func (f *fakeCycler) Cycle(ctx context.Context) error   { return f.do(ctx, server.StepCycle) }
 func (f *fakeCycler) Promote(ctx context.Context) error { return f.do(ctx, server.StepPromote) }
 
-func (f *fakeCycler) Branches() []server.BranchStatus {
+// State is the fake's rows, earlier cycle and promotions as a cycle's
+// state has them.
+func (f *fakeCycler) State() *state.State {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]server.BranchStatus(nil), f.branches...)
+	if f.branches == nil && f.earlier == nil && f.promotions == nil {
+		return nil
+	}
+	return stateOf(f.branches, f.earlier, f.promotions)
 }
 
-func (f *fakeCycler) LastCycle() *server.StepStatus {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.earlier
-}
-
-func (f *fakeCycler) Promotions() []server.PromotionStatus {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.promotions
+func stateOf(rows []server.BranchStatus, earlier *server.StepStatus, promotions []server.PromotionStatus) *state.State {
+	st := &state.State{Version: state.Version}
+	pr := func(r *server.PRRef) *state.PR {
+		if r == nil {
+			return nil
+		}
+		return &state.PR{Number: r.Number, URL: r.URL, State: state.PRState(r.State)}
+	}
+	for _, b := range rows {
+		st.Attrs = append(st.Attrs, state.Attr{Branch: b.Branch, Attr: b.Attr, Nixpkgs: b.Nixpkgs, Upstream: b.KernelOrg,
+			PR: pr(b.PR), Build: b.Build, Checked: b.CheckedAt, Result: b.Reason})
+	}
+	if earlier != nil {
+		st.Start, st.End, st.OK, st.Error = earlier.Start, earlier.End, earlier.Outcome == server.OutcomeSuccess, earlier.Error
+	}
+	for _, p := range promotions {
+		st.Promotions = append(st.Promotions, state.Promotion{From: p.From, To: p.To, Ahead: p.Ahead, PR: pr(p.PR), Outcome: p.Outcome, Reason: p.Reason})
+	}
+	return st
 }
 
 func (f *fakeCycler) do(ctx context.Context, step string) error {

@@ -262,7 +262,7 @@ func metricValue(t *testing.T, h *harness, name string, labels map[string]string
 func TestStatusPageEarlierCycle(t *testing.T) {
 	h := start(t, testConfig())
 	h.cycler.mu.Lock()
-	h.cycler.earlier = &server.StepStatus{Step: server.StepCycle, Trigger: "an earlier kupdate run", Start: t0.Add(-2 * time.Hour), End: t0.Add(-time.Hour), Outcome: server.OutcomeSuccess}
+	h.cycler.earlier = &server.StepStatus{Step: server.StepCycle, Start: t0.Add(-2 * time.Hour), End: t0.Add(-time.Hour), Outcome: server.OutcomeSuccess}
 	h.cycler.promotions = []server.PromotionStatus{{From: "staging-nixos", To: "master", Ahead: 2,
 		PR: &server.PRRef{Number: 4, URL: "https://github.com/NixOS/nixpkgs/pull/4", State: "open"}, Outcome: "open", Reason: "merging is off"}}
 	h.cycler.mu.Unlock()
@@ -278,7 +278,7 @@ func TestStatusPageEarlierCycle(t *testing.T) {
 		t.Errorf("promotions table (-want +got):\n%s", diff)
 	}
 	_, _, js := h.get(t, "/status.json")
-	for _, s := range []string{`"trigger": "an earlier kupdate run"`, `"promotions": [`, `"ahead": 2,`} {
+	for _, s := range []string{`"trigger": "an earlier kupdate run (state.json)"`, `"promotions": [`, `"ahead": 2,`} {
 		if !strings.Contains(js, s) {
 			t.Errorf("/status.json lacks %s:\n%s", s, js)
 		}

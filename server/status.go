@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"time"
+
+	"github.com/kupdate/kupdate/state"
 )
 
 // Steps the server runs.
@@ -25,25 +27,12 @@ type Cycler interface {
 	Cycle(ctx context.Context) error
 	// Promote runs the staging -> target promotion step alone.
 	Promote(ctx context.Context) error
-	// Branches is the state of each kernel branch as of the last cycle, for
-	// the status page. It is called on every page view, also while Cycle
-	// runs, so it must be safe for concurrent use and must not do I/O.
-	Branches() []BranchStatus
-}
-
-// CycleHistory is what a Cycler may also implement: the last cycle as
-// its persisted state has it, for a server that has not finished a cycle
-// of its own yet (a restart must not say "none yet" over a state file that
-// says otherwise). Like Branches it must not do I/O.
-type CycleHistory interface {
-	LastCycle() *StepStatus // nil when no cycle has finished
-}
-
-// PromotionLister is what a Cycler may also implement: the promotions the
-// last cycle saw, each with its PR, for the status page. Like Branches it
-// must not do I/O.
-type PromotionLister interface {
-	Promotions() []PromotionStatus
+	// State is the last finished cycle's state (package state), nil
+	// before any: the status page shows its records, and a restarted
+	// server the persisted last cycle and promotions. It is called on
+	// every page view, also while Cycle runs, so it must be safe for
+	// concurrent use and must not do I/O; the server does not modify it.
+	State() *state.State
 }
 
 // PromotionStatus is one staging -> target promotion: a row of the status
@@ -119,18 +108,8 @@ type Status struct {
 
 // Status is the current state, as the status page shows it.
 func (s *Server) Status() Status {
-	branches := s.cycler.Branches()
-	if branches == nil {
-		branches = []BranchStatus{}
-	}
-	var earlier *StepStatus
-	if h, ok := s.cycler.(CycleHistory); ok {
-		earlier = h.LastCycle()
-	}
-	var promotions []PromotionStatus
-	if l, ok := s.cycler.(PromotionLister); ok {
-		promotions = l.Promotions()
-	}
+	last := s.cycler.State()
+	branches, earlier, promotions := branchRows(last), lastCycle(last), promotionRows(last)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Status{
@@ -162,4 +141,50 @@ func clone[T any](p *T) *T {
 	}
 	c := *p
 	return &c
+}
+
+// branchRows are st's records as the status page's rows.
+func branchRows(st *state.State) []BranchStatus {
+	out := []BranchStatus{}
+	if st == nil {
+		return out
+	}
+	for _, a := range st.Attrs {
+		out = append(out, BranchStatus{Branch: a.Branch, Attr: a.Attr, Nixpkgs: a.Nixpkgs, KernelOrg: a.Upstream,
+			PR: prRef(a.PR), Build: a.Build, CheckedAt: a.Checked, Reason: a.Reason()})
+	}
+	return out
+}
+
+// lastCycle is the last finished cycle as st has it, for a server that has
+// not finished one itself (a restart must not say "none yet" over a state
+// file that says otherwise); nil when there is none.
+func lastCycle(st *state.State) *StepStatus {
+	if st == nil || st.End.IsZero() {
+		return nil
+	}
+	s := &StepStatus{Step: StepCycle, Trigger: "an earlier kupdate run (state.json)", Start: st.Start, End: st.End, Outcome: OutcomeSuccess}
+	if !st.OK {
+		s.Outcome, s.Error = OutcomeFailure, st.Error
+	}
+	return s
+}
+
+// promotionRows are st's promotions, each with its PR.
+func promotionRows(st *state.State) []PromotionStatus {
+	if st == nil {
+		return nil
+	}
+	var out []PromotionStatus
+	for _, p := range st.Promotions {
+		out = append(out, PromotionStatus{From: p.From, To: p.To, Ahead: p.Ahead, PR: prRef(p.PR), Outcome: p.Outcome, Reason: p.Reason})
+	}
+	return out
+}
+
+func prRef(p *state.PR) *PRRef {
+	if p == nil {
+		return nil
+	}
+	return &PRRef{Number: p.Number, URL: p.URL, State: string(p.State)}
 }

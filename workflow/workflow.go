@@ -265,6 +265,9 @@ type PRResult struct {
 	Title   string
 	Body    string
 	Labels  []string
+	// Draft is the PR's draft state as Sync leaves it (as GitHub listed it,
+	// or as kupdate opened or converted it).
+	Draft   bool
 	Merge   Outcome // "" when merging is off or the PR is not open; WouldMerge, WouldEnqueue in a dry run
 	Reason  string  // why Declined, or why the merge waits or was refused
 	Actions []string
@@ -423,7 +426,7 @@ func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, re
 	if draft {
 		kind = "draft PR"
 	}
-	res.Outcome, res.Title, res.Body = w.done(Opened), title, text
+	res.Outcome, res.Title, res.Body, res.Draft = w.done(Opened), title, text, draft
 	var pr *github.PullRequest
 	err := w.write(ctx, acts, fmt.Sprintf("open %s %s -> %s: %s", kind, head, u.Base, title),
 		fmt.Sprintf("check that %s was pushed and is ahead of %s, and that the base branch %s exists in %s/%s", head, u.Base, u.Base, w.owner, w.repo),
@@ -459,7 +462,7 @@ func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, re
 // earlier attempt's create landed), which is then its outcome.
 func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRequest, labels []string, opened bool, res *PRResult, acts *[]string) error {
 	n := pr.GetNumber()
-	res.Number, res.URL, res.Outcome = n, pr.GetHTMLURL(), Unchanged
+	res.Number, res.URL, res.Outcome, res.Draft = n, pr.GetHTMLURL(), Unchanged, pr.GetDraft()
 	if opened {
 		res.Outcome = w.done(Opened)
 	}
@@ -483,6 +486,7 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 		if err := w.convertToDraft(ctx, acts, pr, u.Head); err != nil {
 			return err
 		}
+		res.Draft = true
 	}
 
 	edit := &github.PullRequest{}

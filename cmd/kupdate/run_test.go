@@ -129,11 +129,11 @@ func TestRunCommand(t *testing.T) {
 	code, stdout, stderr = runInWorld(t, world, env, "--config", cfg, "status", "--json")
 	var st struct {
 		OK       bool `json:"ok"`
-		Branches []struct {
+		Attrs []struct {
 			Attr string `json:"attr"`
-		} `json:"branches"`
+		} `json:"attrs"`
 	}
-	if err := json.Unmarshal([]byte(stdout), &st); code != 0 || err != nil || !st.OK || len(st.Branches) == 0 {
+	if err := json.Unmarshal([]byte(stdout), &st); code != 0 || err != nil || !st.OK || len(st.Attrs) == 0 {
 		t.Errorf("status --json: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
 	}
 

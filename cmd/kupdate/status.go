@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/kupdate/kupdate/state"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -54,7 +55,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	defer cancel()
 	st, errs := c.Status(ctx)
 	if *asJSON {
-		b, err := cycle.MarshalState(st)
+		b, err := state.Marshal(st)
 		if err != nil {
 			return err
 		}
@@ -86,7 +87,7 @@ const (
 	statusBackoff     = 500 * time.Millisecond
 )
 
-func printStatus(e *env, st *cycle.State) {
+func printStatus(e *env, st *state.State) {
 	w := e.stdout
 	if st.End.IsZero() {
 		fmt.Fprintln(w, "last cycle: none has finished yet (kupdate run, or kupdate serve)")
@@ -110,7 +111,7 @@ func printStatus(e *env, st *cycle.State) {
 		}
 		return v
 	}
-	for _, b := range st.Branches {
+	for _, b := range st.Attrs {
 		pr := "-"
 		if b.PR != nil {
 			pr = stale(cycle.SourceGitHub, fmt.Sprintf("#%d %s", b.PR.Number, b.PR.State))
@@ -121,16 +122,16 @@ func printStatus(e *env, st *cycle.State) {
 			}
 			return s
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Branch, b.Attr, dash(stale(cycle.SourceNixpkgs, b.Nixpkgs)), dash(stale(cycle.SourceKernelOrg, b.KernelOrg)), pr, dash(b.Build), firstLine(b.Reason))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Branch, b.Attr, dash(stale(cycle.SourceNixpkgs, b.Nixpkgs)), dash(stale(cycle.SourceKernelOrg, b.Upstream)), pr, dash(b.Build), firstLine(b.Reason()))
 	}
 	tw.Flush()
 	if len(st.Stale) > 0 && !st.End.IsZero() {
 		fmt.Fprintf(w, "\n* the last cycle's value: %s could not be read now\n", strings.Join(st.Stale, ", "))
 	}
 	var prs []string
-	for _, p := range st.PRs {
+	for _, p := range st.Branches {
 		if p.PR != nil {
-			prs = append(prs, fmt.Sprintf("%s: %s %s", p.Branch, stale(cycle.SourceGitHub, fmt.Sprintf("#%d %s", p.PR.Number, p.PR.State)), p.PR.URL))
+			prs = append(prs, fmt.Sprintf("%s: %s %s", p.Name, stale(cycle.SourceGitHub, fmt.Sprintf("#%d %s", p.PR.Number, p.PR.State)), p.PR.URL))
 		}
 	}
 	if len(prs) > 0 {

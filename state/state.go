@@ -1,0 +1,209 @@
+// Package state is what kupdate keeps of its cycles between runs
+// (state.json in the state directory): a record per kernel attribute (when
+// a cycle last looked at it, what became of its change, its PR and its
+// build), kupdate's branches with their PRs, and the promotions. Package
+// cycle writes it, `kupdate status` and the service's status page read it.
+//
+// A cycle updates only what it looked at (Merge): an attribute it did not
+// look at (--only left it out, its branch was kept as proposed, its source
+// failed) keeps its last record, and NotChecked says why.
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Version is the layout of state.json this kupdate writes. Version 1
+// (kupdate before the per-attribute records) is read and converted; any
+// other is ignored (the next cycle writes it again).
+const Version = 2
+
+// File is state.json's name in the state directory.
+const File = "state.json"
+
+// State is what the last finished cycle left.
+type State struct {
+	Version    int       `json:"version"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	BaseBranch string    `json:"base_branch"`
+	Base       string    `json:"base"` // the commit the branches started from
+	Source     string    `json:"source"`
+	OK         bool      `json:"ok"`
+	Error      string    `json:"error,omitempty"`
+	// Attrs are the kernel attributes, one record each, ordered by branch
+	// (5.10 < 6.1 < 6.12, testing last), then attribute.
+	Attrs []Attr `json:"attrs"`
+	// Branches are kupdate's branches with their PRs.
+	Branches   []Branch    `json:"branches"`
+	Promotions []Promotion `json:"promotions,omitempty"`
+	// Stale names the sources `kupdate status` could not read live
+	// ("kernel.org", "nixpkgs", "github"): their values are the last
+	// cycle's. A cycle never writes it.
+	Stale []string `json:"stale,omitempty"`
+}
+
+// Attr is one kernel attribute as the last cycle that looked at it left
+// it.
+type Attr struct {
+	Attr     string `json:"attr"`             // linux_6_12
+	Family   string `json:"family,omitempty"` // kernel.org, hardened
+	Branch   string `json:"branch"`           // its family's key: "6.12", "testing"
+	Nixpkgs  string `json:"nixpkgs"`          // the version at the base; "" = not packaged
+	Upstream string `json:"upstream"`         // what its source offers; "" = gone (EOL), or not known
+	// Checked is when a cycle last looked at it.
+	Checked time.Time `json:"checked,omitzero"`
+	// NotChecked says why the last cycle did not look at it ("not selected
+	// by --only", "kept as proposed: …", "held: …"); its other fields are
+	// then an earlier cycle's. "" when it did.
+	NotChecked string `json:"not_checked,omitempty"`
+	// Change is the change the cycle that looked at it planned, nil when it
+	// needed none.
+	Change *Change `json:"change,omitempty"`
+	// Result is what became of it, in words: "linux_6_12: 6.12.64 ->
+	// 6.12.70: PR #1 up to date", why it waits or was skipped, "up to date".
+	Result string `json:"result"`
+	PR     *PR    `json:"pr"`    // the PR carrying its change; nil = none
+	Build  string `json:"build"` // the last build: "passed", "configfile failed", "" = none
+}
+
+// Reason is the record's last result, saying when it is an earlier cycle's.
+func (a Attr) Reason() string {
+	if a.NotChecked != "" {
+		return a.Result + " (not checked this cycle: " + a.NotChecked + ")"
+	}
+	return a.Result
+}
+
+// Change is a change a cycle planned for an attribute.
+type Change struct {
+	Title   string  `json:"title"`
+	Kind    string  `json:"kind"`
+	Outcome Outcome `json:"outcome"`
+	Branch  string  `json:"branch"` // kupdate's git branch; "" when it is in none
+	Error   string  `json:"error,omitempty"`
+}
+
+// Outcome is what became of a change (package cycle's vocabulary).
+type Outcome string
+
+// PR is a pull request on GitHub.
+type PR struct {
+	Number int     `json:"number"`
+	URL    string  `json:"url"`
+	State  PRState `json:"state"`
+}
+
+// PRState is a pull request's state as kupdate shows it.
+type PRState string
+
+const (
+	Open   PRState = "open"
+	Draft  PRState = "draft"
+	Merged PRState = "merged"
+	Closed PRState = "closed"
+)
+
+// Branch is one of kupdate's branches and its pull request.
+type Branch struct {
+	Name string `json:"branch"`
+	Head string `json:"head"`
+	Push string `json:"push"` // what the last push did: pushed, unchanged, …
+	PR   *PR    `json:"pr"`
+}
+
+// Promotion is one staging -> target promotion.
+type Promotion struct {
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Ahead   int    `json:"ahead"` // commits From has that To lacks
+	PR      *PR    `json:"pr"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Read reads the state the last finished cycle wrote in dir. An error
+// wrapping fs.ErrNotExist means no cycle has finished there yet; a file of
+// version 1 is converted.
+func Read(dir string) (*State, error) {
+	path := filepath.Join(dir, File)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var v struct{ Version int }
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("%s: %w (delete it; the next cycle writes it again)", path, err)
+	}
+	switch v.Version {
+	case Version:
+		var st State
+		if err := json.Unmarshal(b, &st); err != nil {
+			return nil, fmt.Errorf("%s: %w (delete it; the next cycle writes it again)", path, err)
+		}
+		return &st, nil
+	case 1:
+		st, err := fromV1(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w (delete it; the next cycle writes it again)", path, err)
+		}
+		return st, nil
+	}
+	return nil, fmt.Errorf("%s: version %d, want %d (the next cycle writes it again)", path, v.Version, Version)
+}
+
+// Write writes st into dir atomically: a reader sees the old file or the
+// new one, never half.
+func Write(dir string, st *State) error {
+	b, err := Marshal(st)
+	if err != nil {
+		return err
+	}
+	return WriteAtomic(filepath.Join(dir, File), b)
+}
+
+// Marshal is st as state.json holds it (and `kupdate status --json` prints
+// it): indented, with "<" and ">" as they are.
+func Marshal(st *State) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(st); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// WriteAtomic writes path through a temporary file beside it, synced and
+// renamed over it.
+func WriteAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
