@@ -137,7 +137,9 @@ func TestJudge(t *testing.T) {
 	head := plumbing.NewHash("01")
 	foreign := errors.New("its head was not made by kupdate")
 	noFork := errors.New("reading the branches of http://127.0.0.1:1/fork.git: 503")
-	held := func(k family.Key) (Withheld, bool) { return Withheld{Attr: k.Attr, Reason: "held"}, k.Attr == "linux_6_18" }
+	held := func(k family.Key) (Withheld, bool) {
+		return Withheld{Attr: k.Attr, Reason: "held"}, k.Attr == "linux_6_18"
+	}
 	ahead := func(family.Key) bool { return true }
 	for _, tc := range []struct {
 		name    string
