@@ -155,39 +155,75 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 	if c.getenv == nil {
 		c.getenv = os.Getenv
 	}
-	// The push token's variable: a name that did not pass validation (a
-	// Config built in code) is refused before a push error could print it.
-	if err := cfg.Git.TokenEnv.Check(); err != nil {
-		return nil, fmt.Errorf("git.token_env: %w", err)
-	}
-	for _, a := range o.Only {
-		if !family.ValidAttr(a) {
-			return nil, fmt.Errorf("--only %q: not a kernel attribute (want e.g. linux_6_12, linux_testing, linux_6_12_hardened)", a)
-		}
+	if err := checkOptions(cfg, o); err != nil {
+		return nil, err
 	}
 	dir, err := cfg.CacheDir()
 	if err != nil {
 		return nil, err
 	}
 	c.cacheDir = dir
-	c.local = o.Nixpkgs
-	if c.local == "" {
-		c.local = cfg.Nixpkgs.Path
+	if c.local, err = checkout(cfg, o); err != nil {
+		return nil, err
 	}
-	if c.local != "" {
-		if st, err := os.Stat(c.local); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("nixpkgs checkout %s: not a directory (check --nixpkgs or nixpkgs.path)", c.local)
-		}
-	}
-
 	c.ko = o.KernelOrg
 	if c.ko == nil {
 		if c.ko, err = newKernelOrg(cfg, c.log, o.UserAgent, o.UpstreamTransport); err != nil {
 			return nil, err
 		}
 	}
+	wf, err := workflow.New(cfg, c.workflowOptions())
+	if err != nil {
+		return nil, err
+	}
+	c.wf = wf
+	c.families = o.Families
+	if c.families == nil {
+		c.families = families.New(families.Sources{Config: cfg, KernelOrg: c.ko, GitHubTransport: o.GitHubTransport,
+			UserAgent: o.UserAgent, Getenv: c.getenv, Log: c.log, Hardened: o.Hardened})
+	}
+	c.runner = c.newRunner()
+	if st, err := state.Read(dir); err == nil {
+		c.last = st
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		c.log.Warn("the last cycle's state is unreadable; starting without it", "err", err)
+	}
+	return c, nil
+}
 
-	wo := o.GitHub
+// checkOptions refuses what New cannot start with: a push token variable
+// that did not pass validation (a Config built in code: refused before a
+// push error could print it), an --only that is not an attribute.
+func checkOptions(cfg *config.Config, o Options) error {
+	if err := cfg.Git.TokenEnv.Check(); err != nil {
+		return fmt.Errorf("git.token_env: %w", err)
+	}
+	for _, a := range o.Only {
+		if !family.ValidAttr(a) {
+			return fmt.Errorf("--only %q: not a kernel attribute (want e.g. linux_6_12, linux_testing, linux_6_12_hardened)", a)
+		}
+	}
+	return nil
+}
+
+// checkout is the maintainer's checkout the cycle starts from (--nixpkgs,
+// else nixpkgs.path), "" for the managed clone.
+func checkout(cfg *config.Config, o Options) (string, error) {
+	dir := o.Nixpkgs
+	if dir == "" {
+		dir = cfg.Nixpkgs.Path
+	}
+	if dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("nixpkgs checkout %s: not a directory (check --nixpkgs or nixpkgs.path)", dir)
+		}
+	}
+	return dir, nil
+}
+
+// workflowOptions are Options.GitHub, completed from the cycle's options.
+func (c *Cycle) workflowOptions() workflow.Options {
+	wo := c.o.GitHub
 	if wo.Getenv == nil {
 		wo.Getenv = c.getenv
 	}
@@ -198,36 +234,23 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 		wo.Clock = c.now
 	}
 	if wo.Transport == nil {
-		wo.Transport = o.GitHubTransport
+		wo.Transport = c.o.GitHubTransport
 	}
 	if wo.CacheDir == "" {
-		wo.CacheDir = filepath.Join(dir, "github-etags")
+		wo.CacheDir = filepath.Join(c.cacheDir, "github-etags")
 	}
-	wo.DryRun = o.DryRun
-	wf, err := workflow.New(cfg, wo)
-	if err != nil {
-		return nil, err
-	}
-	c.wf = wf
+	wo.DryRun = c.o.DryRun
+	return wo
+}
 
-	c.families = o.Families
-	if c.families == nil {
-		c.families = families.New(families.Sources{Config: cfg, KernelOrg: c.ko, GitHubTransport: o.GitHubTransport,
-			UserAgent: o.UserAgent, Getenv: c.getenv, Log: c.log, Hardened: o.Hardened})
+// newRunner is the builder of [build], with the cycle's progress,
+// environment and secrets to keep from it.
+func (c *Cycle) newRunner() *build.Runner {
+	bopts := []build.Option{build.WithLogger(progressLogger(c.log, c.o.Progress != nil)), build.WithEnv(c.o.BuildEnv...), build.WithSecrets(c.cfg.SecretEnvNames()...)}
+	if c.o.Progress != nil {
+		bopts = append(bopts, build.WithProgress(c.o.Progress, c.o.ProgressEvery))
 	}
-
-	bopts := []build.Option{build.WithLogger(progressLogger(c.log, o.Progress != nil)), build.WithEnv(o.BuildEnv...), build.WithSecrets(cfg.SecretEnvNames()...)}
-	if o.Progress != nil {
-		bopts = append(bopts, build.WithProgress(o.Progress, o.ProgressEvery))
-	}
-	c.runner = build.New(cfg.Build, bopts...)
-
-	if st, err := state.Read(dir); err == nil {
-		c.last = st
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		c.log.Warn("the last cycle's state is unreadable; starting without it", "err", err)
-	}
-	return c, nil
+	return build.New(c.cfg.Build, bopts...)
 }
 
 // Metrics is where a cycle counts its changes and builds

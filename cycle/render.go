@@ -28,58 +28,71 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		b.WriteString("nothing to do\n")
 	} else {
 		b.WriteString("\n")
-		tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "CHANGE\tBRANCH\tOUTCOME\tPR\tBUILD")
-		// The commits a kept branch holds beyond this cycle's changes are
-		// rows too, after the branch's last change.
-		withheld := func(i int) {
-			br := r.Changes[i].Branch
-			if br == nil || len(br.Kept) == 0 || i+1 < len(r.Changes) && slices.ContainsFunc(r.Changes[i+1:], func(c *ChangeResult) bool { return c.Branch == br }) {
-				return
-			}
-			pr := "-"
-			if n, url, _ := br.pr(); n != 0 {
-				pr = fmt.Sprintf("#%d %s", n, url)
-			}
-			for _, w := range br.Kept {
-				fmt.Fprintf(tw, "%s\t%s\tkept\t%s\tnot built\n", w.Title, br.Name, pr)
-			}
-		}
-		for i, ch := range r.Changes {
-			branch, pr, bs := "-", "-", ch.BuildStatus()
-			if ch.Branch != nil {
-				branch = ch.Branch.Name
-				if p := ch.Branch.PR; p != nil && p.Number != 0 {
-					pr = fmt.Sprintf("#%d %s", p.Number, p.URL)
-				} else if p != nil && p.Outcome == workflow.WouldOpen {
-					pr = "new"
-				} else if n, url, _ := ch.Branch.pr(); n != 0 {
-					pr = fmt.Sprintf("#%d %s", n, url)
-				}
-			}
-			switch {
-			case ch.Branch == nil:
-				bs = "-"
-			case bs == "":
-				bs = "not built"
-			}
-			if ch.reusedBuild() && bs != "not built" {
-				bs += " (earlier build)"
-			}
-			outcome := ch.Outcome()
-			switch workflow.Outcome(outcome) {
-			case workflow.WouldOpen:
-				outcome = "would be opened"
-			case workflow.WouldUpdate:
-				outcome = "would be updated"
-			case "would-add":
-				outcome = "would be added"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Change.Title, branch, outcome, pr, bs)
-			withheld(i)
-		}
-		tw.Flush()
+		r.writeTable(&b)
 	}
+	if notes := r.notes(); len(notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range notes {
+			b.WriteString(n)
+			b.WriteString("\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeTable writes the summary's table: a row per change, and after a
+// kept branch's last change the commits it keeps.
+func (r *Report) writeTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHANGE\tBRANCH\tOUTCOME\tPR\tBUILD")
+	for i, ch := range r.Changes {
+		branch := "-"
+		if ch.Branch != nil {
+			branch = ch.Branch.Name
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Change.Title, branch, ch.Outcome().column(), prColumn(ch.Branch), buildColumn(ch))
+		if br := ch.Branch; br != nil && len(br.Kept) > 0 && !slices.ContainsFunc(r.Changes[i+1:], func(c *ChangeResult) bool { return c.Branch == br }) {
+			pr := prColumn(&BranchResult{Found: br.Found})
+			for _, w := range br.Kept {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\tnot built\n", w.Title, br.Name, Kept, pr)
+			}
+		}
+	}
+	tw.Flush()
+}
+
+// prColumn is a branch's PR as the summary shows it: "#1 <url>", "new" in
+// a dry run that would open it, "-" when there is none.
+func prColumn(br *BranchResult) string {
+	if br == nil {
+		return "-"
+	}
+	if p := br.PR; p != nil && p.Number == 0 && p.Outcome == workflow.WouldOpen {
+		return "new"
+	}
+	if n, url, _ := br.pr(); n != 0 {
+		return fmt.Sprintf("#%d %s", n, url)
+	}
+	return "-"
+}
+
+// buildColumn is a change's build result as the summary shows it.
+func buildColumn(ch *ChangeResult) string {
+	bs := ch.BuildStatus()
+	switch {
+	case ch.Branch == nil:
+		return "-"
+	case bs == "":
+		return "not built"
+	case ch.reusedBuild():
+		return bs + " (earlier build)"
+	}
+	return bs
+}
+
+// notes are the summary's lines after its table.
+func (r *Report) notes() []string {
 	var notes []string
 	for _, ch := range r.Changes {
 		switch {
@@ -90,27 +103,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		}
 	}
 	for _, br := range r.Branches {
-		notes = append(notes, keptNotes(br)...)
-		switch {
-		case br.Push == gitops.SkippedForeign:
-			notes = append(notes, "left alone: "+br.Err.Error())
-		case br.Err != nil:
-			notes = append(notes, fmt.Sprintf("failed: %s: %v", br.Name, br.Err))
-		case br.PR != nil && br.PR.Err != nil:
-			notes = append(notes, fmt.Sprintf("failed: %s: %v", br.Name, br.PR.Err))
-		}
-		if br.PR != nil && br.PR.Merge != "" {
-			m := fmt.Sprintf("merge %s: %s", br.Name, br.PR.Merge)
-			if br.PR.Reason != "" {
-				m += " (" + br.PR.Reason + ")"
-			}
-			notes = append(notes, m)
-		} else if br.PR != nil && br.PR.Reason != "" {
-			notes = append(notes, fmt.Sprintf("%s: %s", br.Name, br.PR.Reason))
-		}
-		if len(br.Build.Results) > 0 && !br.Build.OK() {
-			notes = append(notes, fmt.Sprintf("build failed: %s: %s", br.Name, br.Build.Summary()))
-		}
+		notes = append(notes, branchNotes(br)...)
 	}
 	for _, n := range r.Held {
 		notes = append(notes, "held: "+n.String())
@@ -125,15 +118,34 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		// A pair's failure is on its own line already.
 		notes = append(notes, "failed: promotion: "+r.PromoteErr.Error())
 	}
-	if len(notes) > 0 {
-		b.WriteString("\n")
-		for _, n := range notes {
-			b.WriteString(n)
-			b.WriteString("\n")
-		}
+	return notes
+}
+
+// branchNotes are what the summary says of a branch: kept, left alone or
+// failed, the merge decision, a failed build.
+func branchNotes(br *BranchResult) []string {
+	notes := keptNotes(br)
+	switch {
+	case br.Push == gitops.SkippedForeign:
+		notes = append(notes, "left alone: "+br.Err.Error())
+	case br.Err != nil:
+		notes = append(notes, fmt.Sprintf("failed: %s: %v", br.Name, br.Err))
+	case br.PR != nil && br.PR.Err != nil:
+		notes = append(notes, fmt.Sprintf("failed: %s: %v", br.Name, br.PR.Err))
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	if br.PR != nil && br.PR.Merge != "" {
+		m := fmt.Sprintf("merge %s: %s", br.Name, br.PR.Merge)
+		if br.PR.Reason != "" {
+			m += " (" + br.PR.Reason + ")"
+		}
+		notes = append(notes, m)
+	} else if br.PR != nil && br.PR.Reason != "" {
+		notes = append(notes, fmt.Sprintf("%s: %s", br.Name, br.PR.Reason))
+	}
+	if len(br.Build.Results) > 0 && !br.Build.OK() {
+		notes = append(notes, fmt.Sprintf("build failed: %s: %s", br.Name, br.Build.Summary()))
+	}
+	return notes
 }
 
 func promotionLine(p workflow.PromoteResult) string {
@@ -168,14 +180,8 @@ func (r *Report) WriteDryRun(w io.Writer) error {
 	var b strings.Builder
 	for _, br := range r.Branches {
 		fmt.Fprintf(&b, "=== branch %s (on %s at %s)\n", br.Name, r.BaseBranch, short(r.Base))
-		switch br.Push {
-		case gitops.WouldPush:
-			fmt.Fprintf(&b, "push: would push %s\n", short(br.Head))
-		case gitops.Unchanged:
-			fmt.Fprintf(&b, "push: none, the fork has these commits at %s\n", short(br.Head))
-		case "":
-		default:
-			fmt.Fprintf(&b, "push: %s\n", br.Push)
+		if line := pushLine(br); line != "" {
+			fmt.Fprintf(&b, "push: %s\n", line)
 		}
 		if br.Err != nil {
 			fmt.Fprintf(&b, "error: %v\n", br.Err)
@@ -186,43 +192,9 @@ func (r *Report) WriteDryRun(w io.Writer) error {
 				b.WriteString(br.Diffs[i])
 			}
 		}
-		if p := br.PR; p != nil {
+		if br.PR != nil {
 			b.WriteString("\n")
-			switch {
-			case p.Err != nil:
-				fmt.Fprintf(&b, "PR: error: %v\n", p.Err)
-			case p.Number == 0:
-				fmt.Fprintf(&b, "PR: %s (new)\n", p.Outcome)
-			default:
-				fmt.Fprintf(&b, "PR: #%d %s: %s\n", p.Number, p.URL, p.Outcome)
-			}
-			fmt.Fprintf(&b, "title: %s\n", p.Title)
-			fmt.Fprintf(&b, "labels: %s\n", strings.Join(p.Labels, ", "))
-			switch {
-			case p.Merge != "":
-				fmt.Fprintf(&b, "merge: %s", p.Merge)
-				if p.Reason != "" {
-					fmt.Fprintf(&b, " (%s)", p.Reason)
-				}
-				b.WriteString("\n")
-			case p.Reason != "":
-				fmt.Fprintf(&b, "note: %s\n", p.Reason)
-			case r.merge:
-				b.WriteString("merge: not before the PR exists and a person approved it (github.merge)\n")
-			default:
-				b.WriteString("merge: off (github.merge = false)\n")
-			}
-			if len(p.Actions) == 0 {
-				b.WriteString("GitHub: no writes\n")
-			}
-			for _, a := range p.Actions {
-				fmt.Fprintf(&b, "would: %s\n", a)
-			}
-			fmt.Fprintf(&b, "--- body\n%s", p.Body)
-			if !strings.HasSuffix(p.Body, "\n") {
-				b.WriteString("\n")
-			}
-			b.WriteString("--- end of body\n")
+			r.writePR(&b, br.PR)
 		}
 		b.WriteString("\n")
 	}
@@ -235,4 +207,60 @@ func (r *Report) WriteDryRun(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// pushPhrases say what a dry run's push of a branch would do, by its
+// outcome; an outcome without one is said as it is.
+var pushPhrases = map[gitops.Outcome]func(br *BranchResult) string{
+	gitops.WouldPush: func(br *BranchResult) string { return "would push " + short(br.Head) },
+	gitops.Unchanged: func(br *BranchResult) string { return "none, the fork has these commits at " + short(br.Head) },
+	"":               func(*BranchResult) string { return "" }, // never pushed: an error came first
+}
+
+func pushLine(br *BranchResult) string {
+	if p, ok := pushPhrases[br.Push]; ok {
+		return p(br)
+	}
+	return string(br.Push)
+}
+
+// writePR writes what a dry run would do to a branch's PR.
+func (r *Report) writePR(b *strings.Builder, p *workflow.PRResult) {
+	switch {
+	case p.Err != nil:
+		fmt.Fprintf(b, "PR: error: %v\n", p.Err)
+	case p.Number == 0:
+		fmt.Fprintf(b, "PR: %s (new)\n", p.Outcome)
+	default:
+		fmt.Fprintf(b, "PR: #%d %s: %s\n", p.Number, p.URL, p.Outcome)
+	}
+	fmt.Fprintf(b, "title: %s\n", p.Title)
+	fmt.Fprintf(b, "labels: %s\n", strings.Join(p.Labels, ", "))
+	b.WriteString(r.mergeLine(p))
+	if len(p.Actions) == 0 {
+		b.WriteString("GitHub: no writes\n")
+	}
+	for _, a := range p.Actions {
+		fmt.Fprintf(b, "would: %s\n", a)
+	}
+	fmt.Fprintf(b, "--- body\n%s", p.Body)
+	if !strings.HasSuffix(p.Body, "\n") {
+		b.WriteString("\n")
+	}
+	b.WriteString("--- end of body\n")
+}
+
+// mergeLine is the dry run's merge decision for a PR.
+func (r *Report) mergeLine(p *workflow.PRResult) string {
+	switch {
+	case p.Merge != "" && p.Reason != "":
+		return fmt.Sprintf("merge: %s (%s)\n", p.Merge, p.Reason)
+	case p.Merge != "":
+		return fmt.Sprintf("merge: %s\n", p.Merge)
+	case p.Reason != "":
+		return fmt.Sprintf("note: %s\n", p.Reason)
+	case r.merge:
+		return "merge: not before the PR exists and a person approved it (github.merge)\n"
+	}
+	return "merge: off (github.merge = false)\n"
 }
