@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -103,6 +104,77 @@ func TestRateLimitWords(t *testing.T) {
 			w := &Workflow{clock: func() time.Time { return now }}
 			if got := w.explain("op", tt.err, "").Error(); got != tt.want {
 				t.Errorf("explain:\n got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// tableFacts are a PR's facts from a table.
+type tableFacts struct {
+	draft   bool
+	head    string
+	reviews []review
+	rules   rules
+	checks  []checkResult
+	asked   []string // which facts were read
+}
+
+func (f *tableFacts) Draft() bool     { return f.draft }
+func (f *tableFacts) HeadSHA() string { return f.head }
+func (f *tableFacts) Reviews(context.Context) ([]review, error) {
+	f.asked = append(f.asked, "reviews")
+	return f.reviews, nil
+}
+func (f *tableFacts) Rules(context.Context) (rules, error) {
+	f.asked = append(f.asked, "rules")
+	return f.rules, nil
+}
+func (f *tableFacts) Checks(context.Context) ([]checkResult, error) {
+	f.asked = append(f.asked, "checks")
+	return f.checks, nil
+}
+
+// The merge rule, as a function of a PR's facts: no GitHub, and a fact is
+// read only when the rule gets to it.
+func TestMergeVerdict(t *testing.T) {
+	const head = "1111111111111111111111111111111111111111"
+	const older = "2222222222222222222222222222222222222222"
+	approve := []review{{"alice", "APPROVED", head}}
+	green := []checkResult{{"ofborg", "success"}}
+	for _, tc := range []struct {
+		name  string
+		f     tableFacts
+		want  Outcome
+		why   string
+		queue bool
+		asked []string
+	}{
+		{"a draft", tableFacts{draft: true, head: head}, Waiting, "a draft: a person marks it ready for review", false, nil},
+		{"GitHub shows another head", tableFacts{head: older}, Waiting, "GitHub does not show head 111111111111 yet", false, nil},
+		{"no review", tableFacts{head: head}, Waiting, "needs a person's approving review of 111111111111", false, []string{"reviews"}},
+		{"an approval of an earlier head", tableFacts{head: head, reviews: []review{{"alice", "APPROVED", older}}}, Waiting,
+			"needs a person's approving review of 111111111111", false, []string{"reviews"}},
+		{"approved, then changes requested by another", tableFacts{head: head, reviews: []review{{"alice", "APPROVED", head}, {"bob", "CHANGES_REQUESTED", head}}},
+			Waiting, "bob requested changes", false, []string{"reviews"}},
+		{"changes requested, then approved by the same person", tableFacts{head: head, reviews: []review{{"bob", "CHANGES_REQUESTED", older}, {"bob", "APPROVED", head}}, checks: green},
+			Merged, "", false, []string{"reviews", "rules", "checks"}},
+		{"a comment is no review", tableFacts{head: head, reviews: []review{{"carol", "COMMENTED", head}}}, Waiting,
+			"needs a person's approving review of 111111111111", false, []string{"reviews"}},
+		{"approved, no check yet", tableFacts{head: head, reviews: approve}, NoChecks,
+			"no status check has reported on the head yet; kupdate never merges without one", false, []string{"reviews", "rules", "checks"}},
+		{"approved and green", tableFacts{head: head, reviews: approve, checks: green}, Merged, "", false, []string{"reviews", "rules", "checks"}},
+		{"approved and green, through a merge queue", tableFacts{head: head, reviews: approve, checks: green, rules: rules{queue: true}}, Merged, "", true,
+			[]string{"reviews", "rules", "checks"}},
+		{"a required check missing", tableFacts{head: head, reviews: approve, checks: green, rules: rules{required: []string{"kupdate/check"}}},
+			Waiting, "waiting for required checks: kupdate/check", false, []string{"reviews", "rules", "checks"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, why, queue, err := mergeVerdict(context.Background(), &tc.f, head)
+			if err != nil || got != tc.want || why != tc.why || queue != tc.queue {
+				t.Errorf("mergeVerdict = %q, %q, %t, %v; want %q, %q, %t", got, why, queue, err, tc.want, tc.why, tc.queue)
+			}
+			if diff := cmp.Diff(tc.asked, tc.f.asked); diff != "" {
+				t.Errorf("facts read (-want +got):\n%s", diff)
 			}
 		})
 	}

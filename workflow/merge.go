@@ -11,80 +11,132 @@ import (
 	"github.com/google/go-github/v92/github"
 )
 
-// mergeWhenReady merges one of kupdate's own PRs (github.merge): only when
-// it is not a draft, a person approved its current head, and every required
-// check on the head is green. A base with a merge queue gets the PR
-// enqueued instead.
-func (w *Workflow) mergeWhenReady(ctx context.Context, pr *github.PullRequest, head string, res *PRResult, acts *[]string) error {
-	n := pr.GetNumber()
-	if pr.GetDraft() {
-		res.Merge, res.Reason = Waiting, "a draft: a person marks it ready for review"
-		return nil
+// pullFacts are what the merge decision reads of a pull request, as
+// palantir/bulldozer's policy sees pull.Context: facts, fetched on demand,
+// never the GitHub client. prFacts serves them from GitHub; tests serve
+// them from a table.
+type pullFacts interface {
+	Draft() bool
+	HeadSHA() string // the head GitHub shows
+	Reviews(ctx context.Context) ([]review, error)
+	Rules(ctx context.Context) (rules, error) // of the base branch
+	Checks(ctx context.Context) ([]checkResult, error)
+}
+
+// review is one review of a PR: who, its state (APPROVED,
+// CHANGES_REQUESTED, DISMISSED, COMMENTED) and the commit it reviewed.
+type review struct{ who, state, commit string }
+
+// mergeVerdict is the merge rule: a PR is merged only when it is not a
+// draft, GitHub shows head, a person's latest review approves head itself
+// (an approval of an earlier head does not count) and nobody's latest
+// review asks for changes, and every required check of the base is green
+// (or, without required checks, every check on the head, and at least
+// one). It returns Merged when every condition holds, else why not; queue
+// says the base merges through a merge queue.
+func mergeVerdict(ctx context.Context, f pullFacts, head string) (o Outcome, why string, queue bool, err error) {
+	if f.Draft() {
+		return Waiting, "a draft: a person marks it ready for review", false, nil
 	}
-	if pr.GetHead().GetSHA() != head {
-		res.Merge, res.Reason = Waiting, fmt.Sprintf("GitHub does not show head %s yet", short(head))
-		return nil
+	if f.HeadSHA() != head {
+		return Waiting, fmt.Sprintf("GitHub does not show head %s yet", short(head)), false, nil
 	}
-	ok, why, err := w.approved(ctx, n, head)
+	reviews, err := f.Reviews(ctx)
 	if err != nil {
-		return err
+		return "", "", false, err
 	}
-	if !ok {
-		res.Merge, res.Reason = Waiting, why
-		return nil
+	if ok, why := approved(reviews, head); !ok {
+		return Waiting, why, false, nil
 	}
-	base := pr.GetBase().GetRef()
-	rules, err := w.branchRules(ctx, base)
+	r, err := f.Rules(ctx)
 	if err != nil {
-		return err
+		return "", "", false, err
 	}
-	checks, err := w.headChecks(ctx, head)
+	checks, err := f.Checks(ctx)
 	if err != nil {
-		return err
+		return "", "", false, err
 	}
-	v, why := verdict(checks, rules.required)
-	if v != Merged {
-		res.Merge, res.Reason = v, why
-		return nil
-	}
-	res.Merge, res.Reason, err = w.mergeOrEnqueue(ctx, acts, pr, base, rules.queue)
-	return err
+	o, why = verdict(checks, r.required)
+	return o, why, r.queue, nil
 }
 
 // approved reports whether the latest review of some person approves head
 // itself and nobody's latest review asks for changes. An approval of an
 // earlier head does not count: the automation policy wants a person to have
 // reviewed what is merged.
-func (w *Workflow) approved(ctx context.Context, n int, head string) (bool, string, error) {
-	var reviews []*github.PullRequestReview
-	err := w.read(ctx, fmt.Sprintf("read reviews of PR #%d", n), func(ctx context.Context) error {
-		var err error
-		reviews, _, err = w.gh.PullRequests.ListReviews(ctx, w.owner, w.repo, n, &github.ListOptions{PerPage: 100})
-		return err
-	})
-	if err != nil {
-		return false, "", err
-	}
-	latest := map[string]*github.PullRequestReview{}
+func approved(reviews []review, head string) (bool, string) {
+	latest := map[string]review{}
+	var order []string
 	for _, r := range reviews {
-		switch r.GetState() {
+		switch r.state {
 		case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
-			latest[r.GetUser().GetLogin()] = r
+			if _, seen := latest[r.who]; !seen {
+				order = append(order, r.who)
+			}
+			latest[r.who] = r
 		}
 	}
 	approvals := 0
-	for who, r := range latest {
-		switch {
-		case r.GetState() == "CHANGES_REQUESTED":
-			return false, who + " requested changes", nil
-		case r.GetState() == "APPROVED" && r.GetCommitID() == head:
+	for _, who := range order {
+		switch r := latest[who]; {
+		case r.state == "CHANGES_REQUESTED":
+			return false, who + " requested changes"
+		case r.state == "APPROVED" && r.commit == head:
 			approvals++
 		}
 	}
 	if approvals == 0 {
-		return false, "needs a person's approving review of " + short(head), nil
+		return false, "needs a person's approving review of " + short(head)
 	}
-	return true, "", nil
+	return true, ""
+}
+
+// mergeWhenReady merges one of kupdate's own PRs (github.merge) when
+// mergeVerdict says so; a base with a merge queue gets the PR enqueued
+// instead.
+func (w *Workflow) mergeWhenReady(ctx context.Context, pr *github.PullRequest, head string, res *PRResult, acts *[]string) error {
+	v, why, queue, err := mergeVerdict(ctx, &prFacts{w: w, pr: pr}, head)
+	if err != nil {
+		return err
+	}
+	if v != Merged {
+		res.Merge, res.Reason = v, why
+		return nil
+	}
+	res.Merge, res.Reason, err = w.mergeOrEnqueue(ctx, acts, pr, pr.GetBase().GetRef(), queue)
+	return err
+}
+
+// prFacts are a PR's facts as GitHub has them, read when asked.
+type prFacts struct {
+	w  *Workflow
+	pr *github.PullRequest
+}
+
+func (f *prFacts) Draft() bool     { return f.pr.GetDraft() }
+func (f *prFacts) HeadSHA() string { return f.pr.GetHead().GetSHA() }
+
+func (f *prFacts) Rules(ctx context.Context) (rules, error) {
+	return f.w.branchRules(ctx, f.pr.GetBase().GetRef())
+}
+
+func (f *prFacts) Checks(ctx context.Context) ([]checkResult, error) {
+	return f.w.headChecks(ctx, f.pr.GetHead().GetSHA())
+}
+
+func (f *prFacts) Reviews(ctx context.Context) ([]review, error) {
+	n := f.pr.GetNumber()
+	var reviews []*github.PullRequestReview
+	err := f.w.read(ctx, fmt.Sprintf("read reviews of PR #%d", n), func(ctx context.Context) error {
+		var err error
+		reviews, _, err = f.w.gh.PullRequests.ListReviews(ctx, f.w.owner, f.w.repo, n, &github.ListOptions{PerPage: 100})
+		return err
+	})
+	var out []review
+	for _, r := range reviews {
+		out = append(out, review{who: r.GetUser().GetLogin(), state: r.GetState(), commit: r.GetCommitID()})
+	}
+	return out, err
 }
 
 // rules is what a branch enforces that kupdate must respect.
