@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/family/hardened"
 	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
@@ -279,7 +280,7 @@ func (r *run) hardenedKept(head []hEntry, changes []hardenedChange) map[string]b
 			faulted[h.Branch] = true
 		}
 	}
-	ks, err := kernelfiles.ReadKernelSections(r.head)
+	ks, err := kernelfiles.ReadKernelSections(family.NewTree(r.head))
 	if err != nil {
 		// Reported by structure() when it matters; the nix parts of the
 		// changes could not be checked.

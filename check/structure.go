@@ -112,7 +112,7 @@ func (r *run) structure() {
 		r.finding(KernelsOrgJSON, 0, RuleSyntax, "%s or %s is missing at the head; branches cannot be added or removed without them", LinuxKernelsNix, AliasesNix)
 		return
 	}
-	ks, err := kernelfiles.ReadKernelSections(r.head)
+	ks, err := kernelfiles.ReadKernelSections(family.NewTree(r.head))
 	if err != nil {
 		file, line, msg := splitPos(err.Error())
 		r.finding(file, line, RuleSyntax, "kupdate cannot read it: %s", msg)
