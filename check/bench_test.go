@@ -45,10 +45,10 @@ func BenchmarkCheck(b *testing.B) {
 		p.apply("", c, nil)
 	}
 	run := func(b *testing.B, client *kernelorg.Client) {
-		ck := &Checker{Repo: &Repo{Dir: p.dir}, Upstream: client}
 		if client == nil {
-			ck.Upstream = newClient()
+			client = newClient()
 		}
+		ck := &Checker{Repo: &Repo{Dir: p.dir}, Families: registry(client, nil)}
 		rep, err := ck.Check(context.Background(), "main", "pr")
 		if err != nil {
 			b.Fatal(err)

@@ -15,7 +15,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/family/familytest"
+	"github.com/kupdate/kupdate/family/hardened"
 	"github.com/kupdate/kupdate/family/vanilla"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
 )
@@ -71,6 +73,12 @@ func newKernelOrg(t *testing.T) (*kernelorgtest.Server, *kernelorg.Client) {
 	return sim, c
 }
 
+// registry is kupdate's families as families.New makes them, over the
+// kernel.org simulator's client and a linux-hardened source (nil: none).
+func registry(ko *kernelorg.Client, hsrc hardened.Source) family.Registry {
+	return family.Registry{vanilla.New(ko), hardened.New(hsrc, ko)}
+}
+
 // prRepo is a git repository whose main branch is the sample tree, and a
 // pull request branch built on it commit by commit.
 type prRepo struct {
@@ -85,7 +93,7 @@ func newPRRepo(t testing.TB) *prRepo {
 	base := tr.commitDir("sample tree", sampleTree)
 	tr.run("checkout", "-q", "-b", "pr")
 	files := map[string][]byte{}
-	for _, p := range kernelFiles() {
+	for _, p := range familytest.Registry().Paths() {
 		b, err := os.ReadFile(filepath.Join(sampleTree, filepath.FromSlash(p)))
 		if err == nil {
 			files[p] = b
@@ -143,7 +151,13 @@ func bump(branch, from, to string, lts bool) family.Change {
 	return vanilla.Made(family.Change{Kind: vanilla.Bump, Branch: branch, From: from, To: to, Hash: h, LTS: lts})
 }
 
-const kj = KernelsOrgJSON
+// The kernel files, as findings name them.
+const (
+	kj = kernelfiles.KernelsJSONPath
+	lk = kernelfiles.LinuxKernelsPath
+	al = kernelfiles.AliasesPath
+	hp = kernelfiles.PatchesJSONPath
+)
 
 // appendEntry is an edit that appends a kernels-org.json entry by hand.
 func appendEntry(branch, version, hash string, lts bool) func(map[string][]byte) {
@@ -177,10 +191,6 @@ func restore(t *testing.T, path string) func(map[string][]byte) {
 
 func TestCheck(t *testing.T) {
 	fh := kernelorgtest.FlatHash
-	const (
-		lk = LinuxKernelsNix
-		al = AliasesNix
-	)
 	init619 := vanilla.Made(family.Change{Kind: vanilla.Init, Branch: "6.19", To: "6.19", Hash: fh("6.19")})
 
 	for _, tc := range []struct {
@@ -528,7 +538,7 @@ func TestCheck(t *testing.T) {
 			p := newPRRepo(t)
 			tc.pr(t, p)
 			head := p.run("rev-parse", "HEAD")
-			ck := &Checker{Repo: &Repo{Dir: p.dir}, Upstream: client}
+			ck := &Checker{Repo: &Repo{Dir: p.dir}, Families: registry(client, nil)}
 			rep, err := ck.Check(context.Background(), "main", "pr")
 			if err != nil {
 				t.Fatal(err)

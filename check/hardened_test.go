@@ -72,7 +72,6 @@ func hardenedMade(kind family.Kind, branch, from, version, extra string, drops .
 }
 
 func TestCheckHardened(t *testing.T) {
-	const hp = HardenedPatches
 	fh := func(v string) string { return strings.TrimPrefix(kernelorgtest.FlatHash(v), "sha256:") }
 	bump612 := hardenedBump("6.12", "6.12.63-hardened1", "6.12.66", "-hardened1")
 	init619 := vanilla.Made(family.Change{Kind: vanilla.Init, Branch: "6.19", To: "6.19", Hash: kernelorgtest.FlatHash("6.19")})
@@ -154,7 +153,7 @@ func TestCheckHardened(t *testing.T) {
 				p.apply("", hardenedInit619([]string{"6.18"}), nil)
 			},
 			verified: []string{
-				KernelsOrgJSON + `:37: "6.19" added at 6.19`,
+				kj + `:37: "6.19" added at 6.19`,
 				hp + `:12: hardened "6.19" added at 6.19-hardened1`,
 				hp + `: hardened "6.18" removed (was 6.18.4-hardened1)`,
 			},
@@ -169,7 +168,7 @@ func TestCheckHardened(t *testing.T) {
 				hp + `:12: hardened "6.18" is neither the latest stable (6.19) nor the latest LTS (6.12) hardened kernel; nixpkgs keeps only those two: drop it (linux_6_18_hardened becomes a throw)`,
 			},
 			verified: []string{
-				KernelsOrgJSON + `:37: "6.19" added at 6.19`,
+				kj + `:37: "6.19" added at 6.19`,
 				hp + `:22: hardened "6.19" added at 6.19-hardened1`,
 			},
 		},
@@ -241,9 +240,9 @@ func TestCheckHardened(t *testing.T) {
 			p := newPRRepo(t)
 			tc.pr(t, p)
 			head := p.run("rev-parse", "HEAD")
-			ck := &Checker{Repo: &Repo{Dir: p.dir}, Upstream: client, Hardened: src}
+			ck := &Checker{Repo: &Repo{Dir: p.dir}, Families: registry(client, src)}
 			if tc.noSource {
-				ck.Hardened = nil
+				ck.Families = registry(client, nil)
 			}
 			gh.ResetRequests()
 			rep, err := ck.Check(context.Background(), "main", "pr")
@@ -272,7 +271,7 @@ func TestCheckHardened(t *testing.T) {
 			}
 			var gotV []string
 			for _, v := range rep.Verified {
-				gotV = append(gotV, v.where()+": "+v.label()+" "+v.change())
+				gotV = append(gotV, v.Where()+": "+v.Label()+" "+v.Change())
 			}
 			if d := cmp.Diff(tc.verified, gotV, cmpopts.EquateEmpty()); d != "" {
 				t.Errorf("verified (-want +got):\n%s", d)

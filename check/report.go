@@ -4,58 +4,40 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/kupdate/kupdate/family"
 )
 
-// Rule names the kind of a finding; the names are part of `check --json`.
-type Rule string
+// The report's records are the families' (see family.Results): every
+// family reports in the same shape, and `check --json` prints it.
+type (
+	// Rule names the kind of a finding; the names are part of `check --json`.
+	Rule = family.Rule
+	// Finding is one problem a reviewer can act on; an Unverified item has
+	// no Rule.
+	Finding = family.Finding
+	// Verified is one changed entry that its family verified in every
+	// respect against its sources.
+	Verified = family.Verified
+)
 
+// The rules, as `check --json` names them.
 const (
-	RuleSyntax    Rule = "syntax"    // a kernel file does not parse
-	RuleEntry     Rule = "entry"     // a kernels-org.json entry is malformed or duplicated
-	RuleVersion   Rule = "version"   // not a kernel.org release of that branch
-	RuleDowngrade Rule = "downgrade" // older than at the base
-	RuleHash      Rule = "hash"      // not kernel.org's signed checksum (NAR hash for testing)
-	RuleLTS       Rule = "lts"       // lts disagrees with kernel.org, or the tree's shape
-	RuleFormat    Rule = "format"    // bytes differ from what kupdate writes
-	RuleOrder     Rule = "order"     // entries moved
-	RuleEOL       Rule = "eol"       // a branch added that kernel.org marks end of life
-	RuleReadded   Rule = "readded"   // a branch added that the base had removed
-	RuleInit      Rule = "init"      // an added branch lacks part of its init
-	RuleRemove    Rule = "remove"    // a removed branch lacks its throws
-	RuleHardened  Rule = "hardened"  // hardened/patches.json disagrees with upstream or the kept set
-	RuleTitle     Rule = "title"     // a commit title breaks nixpkgs' conventions or misstates the commit
+	RuleSyntax    = family.RuleSyntax
+	RuleEntry     = family.RuleEntry
+	RuleVersion   = family.RuleVersion
+	RuleDowngrade = family.RuleDowngrade
+	RuleHash      = family.RuleHash
+	RuleLTS       = family.RuleLTS
+	RuleFormat    = family.RuleFormat
+	RuleOrder     = family.RuleOrder
+	RuleEOL       = family.RuleEOL
+	RuleReadded   = family.RuleReadded
+	RuleInit      = family.RuleInit
+	RuleRemove    = family.RuleRemove
+	RuleHardened  = family.RuleHardened
+	RuleTitle     = family.RuleTitle
 )
-
-// Finding is one problem a reviewer can act on.
-type Finding struct {
-	File    string `json:"file"`             // slash path relative to the nixpkgs root
-	Line    int    `json:"line"`             // 1-based line in the head revision; 0 for the whole file
-	Commit  string `json:"commit,omitempty"` // the commit at fault, for title findings
-	Rule    Rule   `json:"rule"`
-	Message string `json:"message"`
-}
-
-// String is the finding as compilers print errors: "file:line: message".
-func (f Finding) String() string {
-	if f.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", f.File, f.Line, f.Message)
-	}
-	return fmt.Sprintf("%s: %s", f.File, f.Message)
-}
-
-// Verified is one changed entry that matched kernel.org in every respect
-// (and, for a hardened/patches.json entry, linux-hardened's release too).
-type Verified struct {
-	File   string `json:"file"`
-	Line   int    `json:"line"`
-	Branch string `json:"branch"`
-	// Hardened marks an entry of hardened/patches.json: From and To are
-	// then linux-hardened releases (6.12.64-hardened1), Hash the patch's.
-	Hardened bool   `json:"hardened,omitempty"`
-	From     string `json:"from"` // empty for an added branch
-	To       string `json:"to"`   // empty for a removed branch
-	Hash     string `json:"hash,omitempty"`
-}
 
 // Conclusion is the outcome of a check.
 type Conclusion string
@@ -82,6 +64,10 @@ type Report struct {
 	// point at the entry concerned when there is one.
 	Unverified []Finding  `json:"unverified"`
 	Verified   []Verified `json:"verified"`
+
+	// The sources of the families that verified something, and of those
+	// that could not verify something, in registry order: for the summary.
+	verifiedWith, unverifiedWith []string
 }
 
 func (r *Report) conclude() {
@@ -115,7 +101,11 @@ func (r *Report) Summary() string {
 		}
 		return s
 	case Incomplete:
-		return fmt.Sprintf("could not verify %s against kernel.org", plural(len(r.Unverified), "item"))
+		s := "could not verify " + plural(len(r.Unverified), "item")
+		if len(r.unverifiedWith) > 0 {
+			s += " against " + family.JoinAnd(r.unverifiedWith)
+		}
+		return s
 	default:
 		if len(r.Verified) == 0 {
 			return "no kernel entries changed"
@@ -125,14 +115,7 @@ func (r *Report) Summary() string {
 }
 
 // verifiedAgainst names the sources the verified changes were checked with.
-func (r *Report) verifiedAgainst() string {
-	for _, v := range r.Verified {
-		if v.Hardened {
-			return "kernel.org and linux-hardened"
-		}
-	}
-	return "kernel.org"
-}
+func (r *Report) verifiedAgainst() string { return family.JoinAnd(r.verifiedWith) }
 
 func plural(n int, what string) string {
 	if n == 1 {
@@ -152,40 +135,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "%s (not verified)\n", f)
 	}
 	for _, v := range r.Verified {
-		fmt.Fprintf(&b, "ok %s: %s %s\n", v.where(), v.label(), v.change())
+		fmt.Fprintf(&b, "ok %s: %s %s\n", v.Where(), v.Label(), v.Change())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// where is file:line, or the file for an entry the head no longer has.
-func (v Verified) where() string {
-	if v.Line > 0 {
-		return fmt.Sprintf("%s:%d", v.File, v.Line)
-	}
-	return v.File
-}
-
-// label names the entry as findings do: "6.12", hardened "6.12".
-func (v Verified) label() string {
-	if v.Hardened {
-		return fmt.Sprintf("hardened %q", v.Branch)
-	}
-	return fmt.Sprintf("%q", v.Branch)
-}
-
-// change says what happened to the entry.
-func (v Verified) change() string {
-	switch {
-	case v.From == "":
-		return "added at " + v.To
-	case v.To == "":
-		return "removed (was " + v.From + ")"
-	case v.From == v.To:
-		return v.To
-	default:
-		return v.From + " -> " + v.To
-	}
 }
 
 // Markdown is the report for a check run's summary.
@@ -195,35 +148,28 @@ func (r *Report) Markdown() string {
 	if len(r.Findings) > 0 {
 		b.WriteString("\n### Findings\n\n")
 		for _, f := range r.Findings {
-			fmt.Fprintf(&b, "- `%s`: %s\n", f.where(), f.Message)
+			fmt.Fprintf(&b, "- `%s`: %s\n", f.Where(), f.Message)
 		}
 	}
 	if len(r.Unverified) > 0 {
 		b.WriteString("\n### Could not verify\n\nThese were not checked: the check is not a pass until they are.\n\n")
 		for _, f := range r.Unverified {
-			fmt.Fprintf(&b, "- `%s`: %s\n", f.where(), f.Message)
+			fmt.Fprintf(&b, "- `%s`: %s\n", f.Where(), f.Message)
 		}
 	}
 	if len(r.Verified) > 0 {
 		fmt.Fprintf(&b, "\n### Verified against %s\n\n| branch | change | hash |\n|---|---|---|\n", r.verifiedAgainst())
 		for _, v := range r.Verified {
 			br := v.Branch
-			if v.Hardened {
-				br += " hardened"
+			if v.Variant != "" {
+				br += " " + v.Variant
 			}
 			hash := ""
 			if v.Hash != "" {
 				hash = "`" + v.Hash + "`"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", br, v.change(), hash)
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", br, v.Change(), hash)
 		}
 	}
 	return b.String()
-}
-
-func (f Finding) where() string {
-	if f.Line > 0 {
-		return fmt.Sprintf("%s:%d", f.File, f.Line)
-	}
-	return f.File
 }

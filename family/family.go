@@ -7,10 +7,12 @@
 // them. Each family owns, in one place, the files it reads and writes, how it
 // parses them, its candidates from its source (releases and verified hashes),
 // how it applies a change, its titles, the Nix expressions a change must
-// evaluate, which attributes a change builds and what those builds read, and
-// whether a proposed change is still ahead of a base. A Registry lists the
-// families; the planner, the cycle, kupdate check and the PR workflow iterate
-// over it and never switch on a family's kinds.
+// evaluate, which attributes a change builds and what those builds read,
+// whether a proposed change is still ahead of a base, and what `kupdate
+// check` verifies of a pull request that changes its files (Verifier, in
+// verify.go). A Registry lists the families; the planner, the cycle,
+// kupdate check and the PR workflow iterate over it and never switch on a
+// family's kinds.
 //
 // A change's identity is its Key (family, attribute, target), written into
 // each commit as trailers and read back as data (see key.go): titles are

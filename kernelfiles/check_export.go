@@ -1,12 +1,20 @@
 package kernelfiles
 
-// Read-only views of what the updater knows, for `kupdate check` (package
-// check), which verifies a pull request against what kupdate would write.
-// They reuse the updater's own parser, writer and scanners so that the
-// check and the editor can never disagree.
+// Read-only views of what the updater knows, for the families' verifiers
+// (family.Verifier, which `kupdate check` runs): they verify a pull request
+// against what kupdate would write, and read files leniently enough to say
+// what is wrong with them. They reuse the updater's own parser, writer and
+// scanners so that the check and the editor can never disagree.
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kupdate/kupdate/family"
 )
 
 // CanonicalJSON is data re-encoded exactly as kupdate writes the JSON file
@@ -41,12 +49,17 @@ type KernelSections struct {
 	Aliases        map[string]NixBinding // aliases.nix, the keep-sorted part of mapAliases { ... }
 }
 
-// ReadKernelSections scans linux-kernels.nix and aliases.nix in files
-// (path -> content) without requiring them to agree with kernels-org.json,
-// so a tree that lacks part of an init can be described rather than refused.
-func ReadKernelSections(files map[string][]byte) (*KernelSections, error) {
+// ReadKernelSections scans linux-kernels.nix and aliases.nix in t without
+// requiring them to agree with kernels-org.json, so a tree that lacks part
+// of an init can be described rather than refused. It is parsed once per
+// tree.
+func ReadKernelSections(t *family.Tree) (*KernelSections, error) {
+	return family.View(t, "kernelfiles.sections", readKernelSections)
+}
+
+func readKernelSections(t *family.Tree) (*KernelSections, error) {
 	ks := &KernelSections{}
-	lk, ok := files[LinuxKernelsPath]
+	lk, ok := t.File(LinuxKernelsPath), t.Has(LinuxKernelsPath)
 	if !ok {
 		return nil, fmt.Errorf("%s: missing", LinuxKernelsPath)
 	}
@@ -84,7 +97,7 @@ func ReadKernelSections(files map[string][]byte) (*KernelSections, error) {
 			*sec.aliases = collect(s.aliases)
 		}
 	}
-	al, ok := files[AliasesPath]
+	al, ok := t.File(AliasesPath), t.Has(AliasesPath)
 	if !ok {
 		return nil, fmt.Errorf("%s: missing", AliasesPath)
 	}
@@ -97,4 +110,140 @@ func ReadKernelSections(files map[string][]byte) (*KernelSections, error) {
 	}
 	ks.Aliases = collect(s)
 	return ks, nil
+}
+
+// CheckFormat reports to out, as a finding, the first line where the JSON
+// file at path differs from the bytes kupdate writes for the same content
+// (see Misformatted).
+func CheckFormat(out *family.Results, path string, b []byte) {
+	line, msg, err := Misformatted(path, b)
+	switch {
+	case err != nil:
+		out.Findingf(path, 0, family.RuleSyntax, "kupdate cannot read it: %v", err)
+	case msg != "":
+		out.Findingf(path, line, family.RuleFormat, "%s", msg)
+	}
+}
+
+// Misformatted compares a JSON file with the bytes kupdate writes for the
+// same content (CanonicalJSON) and says how the first line that differs
+// differs: line 0 and "" when the file is as kupdate writes it. The error
+// is for a file kupdate cannot read at all.
+func Misformatted(path string, b []byte) (line int, msg string, err error) {
+	want, err := CanonicalJSON(path, b)
+	if err != nil {
+		return 0, "", err
+	}
+	if bytes.Equal(want, b) {
+		return 0, "", nil
+	}
+	got, exp := strings.SplitAfter(string(b), "\n"), strings.SplitAfter(string(want), "\n")
+	i := 0
+	for i < len(got) && i < len(exp) && got[i] == exp[i] {
+		i++
+	}
+	how := "Python's json.dump(indent=4) and a final newline"
+	if path == PatchesJSONPath {
+		how = "Python's json.dump(indent=4, sort_keys=True) and a final newline"
+	}
+	line = i + 1
+	switch {
+	case i >= len(exp) || exp[i] == "":
+		msg = "unexpected text after the end"
+	case i >= len(got) || got[i] == "":
+		msg = fmt.Sprintf("the file ends early, want %q", strings.TrimSuffix(exp[i], "\n"))
+	case strings.TrimSuffix(got[i], "\n") == strings.TrimSuffix(exp[i], "\n"):
+		msg = "the file must end with exactly one newline"
+	default:
+		msg = fmt.Sprintf("line %d is %q, want %q", line, strings.TrimSuffix(got[i], "\n"), strings.TrimSuffix(exp[i], "\n"))
+	}
+	return line, fmt.Sprintf("not formatted as kupdate writes it (%s): %s; run kupdate update or reformat", how, msg), nil
+}
+
+// JSONMember is one top-level key of a JSON object file and where it starts.
+type JSONMember struct {
+	Key  string
+	Line int // 1-based line of the key
+	Raw  json.RawMessage
+}
+
+// SyntaxError is a JSON file that does not parse, with the line at fault.
+type SyntaxError struct {
+	Line int
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+// Members splits a JSON object into its top-level members in file order,
+// keeping duplicates (encoding/json would silently keep the last one) so
+// that a check can report them. A file that does not parse is a
+// *SyntaxError.
+func Members(b []byte) ([]JSONMember, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	fail := func(err error) error { return syntaxError(b, dec, err) }
+	// Validate the whole document first: only then are syntax error offsets
+	// absolute (a Decoder's are relative to the value it was reading).
+	var whole json.RawMessage
+	if err := json.Unmarshal(b, &whole); err != nil {
+		return nil, fail(err)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, fail(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, &SyntaxError{Line: lineAt(b, int(dec.InputOffset())), Msg: "want a JSON object"}
+	}
+	var ms []JSONMember
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fail(err)
+		}
+		key, _ := tok.(string)
+		line := lineAt(b, int(dec.InputOffset()))
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fail(err)
+		}
+		ms = append(ms, JSONMember{Key: key, Line: line, Raw: raw})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fail(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &SyntaxError{Line: lineAt(b, int(dec.InputOffset())), Msg: "trailing data after the JSON object"}
+	}
+	return ms, nil
+}
+
+// syntaxError locates err, from decoding b with dec, as a *SyntaxError.
+func syntaxError(b []byte, dec *json.Decoder, err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		// Offset counts the bytes read up to and including the offending one.
+		if int(se.Offset) >= len(b) {
+			return &SyntaxError{Line: lineAt(b, len(b)), Msg: "unexpected end of file"}
+		}
+		off := max(int(se.Offset)-1, 0)
+		return &SyntaxError{Line: 1 + bytes.Count(b[:off], []byte("\n")), Msg: se.Error()}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &SyntaxError{Line: lineAt(b, len(b)), Msg: "unexpected end of file"}
+	}
+	return &SyntaxError{Line: lineAt(b, int(dec.InputOffset())), Msg: err.Error()}
+}
+
+// lineAt is the 1-based line of byte offset off in b. An offset just past a
+// token still counts on that token's line.
+func lineAt(b []byte, off int) int {
+	if off > len(b) {
+		off = len(b)
+	}
+	if off > 0 && b[off-1] == '\n' {
+		off--
+	}
+	return 1 + bytes.Count(b[:off], []byte("\n"))
 }

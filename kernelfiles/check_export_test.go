@@ -2,11 +2,14 @@ package kernelfiles
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kupdate/kupdate/family"
 )
 
 func TestCanonicalJSON(t *testing.T) {
@@ -46,7 +49,7 @@ func TestReadKernelSections(t *testing.T) {
 		}
 		files[p] = b
 	}
-	ks, err := ReadKernelSections(files)
+	ks, err := ReadKernelSections(family.NewTree(files))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,5 +78,62 @@ func TestReadKernelSections(t *testing.T) {
 	}
 	if _, ok := ks.Aliases["autoReconfHook"]; ok {
 		t.Error("Aliases has a binding from outside the keep-sorted block")
+	}
+}
+
+func TestMembersSyntaxError(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string
+	}{
+		{"{\n  \"a\": 1,\n  \"b\": 2,\n}\n", "line 4: invalid character '}' looking for beginning of object key string"},
+		{"{\n  \"a\": 1\n", "line 2: unexpected end of file"},
+		{"[1]\n", "line 1: want a JSON object"},
+		{"{}\n{}\n", "line 2: invalid character '{' after top-level value"},
+	} {
+		_, err := Members([]byte(tc.in))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("Members(%q) error = %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestMembers(t *testing.T) {
+	in := "{\n    \"6.12\": {\"version\": \"6.12.64\"},\n    \"5.4\": 1,\n    \"6.12\": 2\n}\n"
+	ms, err := Members([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range ms {
+		got = append(got, fmt.Sprintf("%d %s %s", m.Line, m.Key, m.Raw))
+	}
+	want := []string{`2 6.12 {"version": "6.12.64"}`, "3 5.4 1", "4 6.12 2"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Members (-want +got):\n%s", d)
+	}
+}
+
+func TestMisformatted(t *testing.T) {
+	const ok = "{\n    \"a\": 1\n}\n"
+	const how = "not formatted as kupdate writes it (Python's json.dump(indent=4) and a final newline): "
+	for _, tc := range []struct {
+		path, in string
+		line     int
+		msg      string
+	}{
+		{KernelsJSONPath, ok, 0, ""},
+		{KernelsJSONPath, "{\n  \"a\": 1\n}\n", 2, how + `line 2 is "  \"a\": 1", want "    \"a\": 1"; run kupdate update or reformat`},
+		{KernelsJSONPath, strings.TrimSuffix(ok, "\n"), 3, how + "the file must end with exactly one newline; run kupdate update or reformat"},
+		{KernelsJSONPath, ok + "\n", 4, how + "unexpected text after the end; run kupdate update or reformat"},
+		{PatchesJSONPath, "{\"b\": 1, \"a\": 2}\n", 1, `not formatted as kupdate writes it (Python's json.dump(indent=4, sort_keys=True) and a final newline): line 1 is "{\"b\": 1, \"a\": 2}", want "{"; run kupdate update or reformat`},
+	} {
+		line, msg, err := Misformatted(tc.path, []byte(tc.in))
+		if err != nil || line != tc.line || msg != tc.msg {
+			t.Errorf("Misformatted(%s, %q) = %d, %q, %v; want %d, %q", tc.path, tc.in, line, msg, err, tc.line, tc.msg)
+		}
+	}
+	if _, _, err := Misformatted(KernelsJSONPath, []byte("{")); err == nil {
+		t.Error("Misformatted accepted invalid JSON")
 	}
 }

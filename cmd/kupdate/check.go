@@ -9,14 +9,15 @@ import (
 	"path/filepath"
 
 	"github.com/kupdate/kupdate/check"
-	"github.com/kupdate/kupdate/family/hardened"
+	"github.com/kupdate/kupdate/families"
 	"github.com/kupdate/kupdate/workflow"
 )
 
 // runCheck is `kupdate check (--pr N | --base REV --head REV) [--report]`:
 // it verifies the kernel changes of a pull request (or of any two
-// revisions) against kernel.org. Exit 0: verified; 3: findings; 1: the
-// check could not verify everything (never a pass).
+// revisions), each family against its own sources (kernel.org's releases
+// and signed hashes, linux-hardened's releases). Exit 0: verified; 3:
+// findings; 1: the check could not verify everything (never a pass).
 func runCheck(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "check")
 	pr := fs.Int("pr", 0, "check pull request `N` of [github] owner/repo, fetched from GitHub")
@@ -40,13 +41,14 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	upstream, err := newKernelOrg(e)
+	ko, err := newKernelOrg(e)
 	if err != nil {
 		return err
 	}
-	hardened := hardened.NewGitHub(cfg.GitHub.APIURL, "kupdate/"+buildVersion())
-	hardened.Token = cfg.GitHub.TokenEnv.Lookup(e.getenv) // optional: a higher rate limit
-	hardened.Log = e.log
+	// Every family verifies against its own sources: kernel.org, and
+	// linux-hardened's GitHub releases (github.token_env, when set, raises
+	// GitHub's rate limit).
+	reg := families.New(families.Sources{Config: cfg, KernelOrg: ko, UserAgent: "kupdate/" + buildVersion(), Getenv: e.getenv, Log: e.log})
 
 	var w *workflow.Workflow
 	if *pr > 0 || *report {
@@ -92,7 +94,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		repo = &check.Repo{Dir: dir, Secrets: cfg.SecretEnvNames()}
 	}
 
-	ck := &check.Checker{Repo: repo, Upstream: upstream, Hardened: hardened, Log: e.log}
+	ck := &check.Checker{Repo: repo, Families: reg, Log: e.log}
 	rep, err := ck.Check(ctx, from, to)
 	if err != nil {
 		sha := to

@@ -29,6 +29,7 @@ import (
 	"strings"
 
 	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/vanilla"
 	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
 )
@@ -51,11 +52,11 @@ type Source interface {
 	Download(ctx context.Context, url string) ([]byte, error)
 }
 
-// Hasher is kernel.org's verified hash of a release, for the kernel a patch
-// applies to; *kernelorg.Client is one.
-type Hasher interface {
-	Hash(ctx context.Context, v kernelorg.Version) (string, error)
-}
+// KernelOrg is kernel.org for the kernels the patches apply to;
+// *kernelorg.Client is one. The plan takes the verified hash of a release
+// from it; kupdate check also reads releases.json, to tell a release not
+// signed yet from no release at all, and which series are longterm.
+type KernelOrg = vanilla.Source
 
 // Release is one release of linux-hardened and its patch asset.
 type Release struct {
@@ -89,12 +90,12 @@ func PatchOf(c family.Change) *Patch {
 
 // Family is the hardened kernels of a tree.
 type Family struct {
-	src    Source
-	hasher Hasher
+	src     Source
+	kernels KernelOrg
 }
 
 // New is the family with its sources.
-func New(src Source, hasher Hasher) *Family { return &Family{src: src, hasher: hasher} }
+func New(src Source, kernels KernelOrg) *Family { return &Family{src: src, kernels: kernels} }
 
 var _ family.Family = (*Family)(nil)
 

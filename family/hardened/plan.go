@@ -185,7 +185,7 @@ func (f *Family) verify(ctx context.Context, m *kernelfiles.Model, ch family.Cha
 			Reason: "linux-hardened " + c.rel.Tag + ": " + err.Error(), Err: err})
 		return
 	}
-	h, err := f.hasher.Hash(ctx, c.ver)
+	h, err := f.kernels.Hash(ctx, c.ver)
 	if err != nil {
 		n := vanilla.Held(ch.Branch, ch.Attr, c.ver, err)
 		n.Family, n.Variant = Name, Name

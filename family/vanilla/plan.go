@@ -119,7 +119,7 @@ func sortedBranches(up map[string]kernelorg.Release) []string {
 func candidates(up map[string]kernelorg.Release, m *kernelfiles.Model, p *family.Plan) []family.Change {
 	out := treeBranches(up, m, p)
 	out = append(out, newBranches(up, m, p)...)
-	if c, ok := testing(up, m, p); ok {
+	if c, ok := testingBump(up, m, p); ok {
 		out = append(out, c)
 	}
 	return out
@@ -189,8 +189,8 @@ func newBranches(up map[string]kernelorg.Release, m *kernelfiles.Model, p *famil
 	return out
 }
 
-// testing is linux_testing's bump to a newer rc, if any.
-func testing(up map[string]kernelorg.Release, m *kernelfiles.Model, p *family.Plan) (family.Change, bool) {
+// testingBump is linux_testing's bump to a newer rc, if any.
+func testingBump(up map[string]kernelorg.Release, m *kernelfiles.Model, p *family.Plan) (family.Change, bool) {
 	series := m.Series()
 	newest := ""
 	if len(series) > 0 {
