@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -141,17 +142,23 @@ func (r *run) finding(file string, line int, rule Rule, format string, args ...a
 }
 
 func (r *run) unverified(file string, line int, format string, args ...any) {
-	msg := cycleWords.Replace(fmt.Sprintf(format, args...))
+	msg := checkWords(fmt.Sprintf(format, args...))
 	r.report.Unverified = append(r.report.Unverified, Finding{File: file, Line: line, Message: msg})
 }
 
-// cycleWords turns what the sources' errors say happens next in kupdate's
-// cycle ("the next cycle tries again") into what happens next for a check,
-// which nothing re-runs by itself: a person or a push re-runs it.
+// checkWords turns what the sources' errors (fetch.Error's hints) say
+// happens next in kupdate's cycle ("the next cycle tries again") into what
+// happens next for a check, which nothing re-runs by itself: a person or a
+// push re-runs it.
+func checkWords(msg string) string {
+	return cycleWords.Replace(serverDown.ReplaceAllString(msg, "$1 $2: re-run the check once $1 answers"))
+}
+
+// serverDown is fetch's hint for a server that failed, whichever it is:
+// "kernel.org is failing, …", "GitHub could not be reached, …".
+var serverDown = regexp.MustCompile(`([\w.-]+) (is failing|could not be reached), the next cycle tries again`)
+
 var cycleWords = strings.NewReplacer(
-	"kernel.org may be down, the next cycle tries again", "kernel.org may be down: re-run the check once kernel.org answers",
-	"GitHub is failing, the next cycle tries again", "GitHub is failing: re-run the check once GitHub answers",
-	"GitHub could not be reached, the next cycle tries again", "GitHub could not be reached: re-run the check once GitHub answers",
 	"the answer was cut short, the next cycle tries again", "the answer was cut short: re-run the check",
 	"the next cycle lists the releases again", "re-run the check",
 	"the next cycle tries again", "re-run the check later",

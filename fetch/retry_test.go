@@ -139,7 +139,7 @@ func TestRetryPolicy(t *testing.T) {
 		answers: []answer{{body: strings.Repeat("x", 11)}},
 		edit:    func(_ *fetch.Client, r *fetch.Request) { r.Limit, r.LimitName = 10, "example.max_bytes" },
 		reqs:    1,
-		want:    "GET {url}: larger than 10 (example.max_bytes) bytes: refusing it",
+		want:    "GET {url}: larger than 10 bytes (example.max_bytes): refusing it",
 	}, {
 		name:    "a body at the limit is fine",
 		answers: []answer{{body: strings.Repeat("x", 10)}},

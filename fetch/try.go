@@ -76,11 +76,11 @@ func (c *Client) consume(r Request, body io.Reader) *failure {
 	case err == nil:
 		return nil
 	case br.over:
-		what := fmt.Sprint(limit)
+		what := fmt.Sprintf("%d bytes", limit)
 		if r.LimitName != "" {
 			what += " (" + r.LimitName + ")"
 		}
-		return &failure{err: c.fail(r, "larger than "+what+" bytes: refusing it", errTooLarge)}
+		return &failure{err: c.fail(r, "larger than "+what+": refusing it", errTooLarge)}
 	case br.readErr != nil:
 		f := &failure{err: c.fail(r, fmt.Sprintf("reading the body after %d bytes: %v", br.n, err), err), retry: true, verdict: Verdict{Server: c.server()}}
 		f.err.Hint = "the answer was cut short, the next cycle tries again"
