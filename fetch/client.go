@@ -52,7 +52,8 @@ type Request struct {
 	NotFound string
 	// Consume reads a 200's body, as much as it needs. A retry calls it
 	// again with the next answer's body, so it must start afresh. An error
-	// it returns is not retried, unless reading the body failed.
+	// it returns is not retried, unless reading the body failed. nil reads
+	// the body and drops it.
 	Consume func(io.Reader) error
 }
 
@@ -107,7 +108,8 @@ func (c *Client) Get(ctx context.Context, r Request) (Result, error) {
 		if why := b.refuse(waited, d, now); why != "" {
 			return Result{}, f.refused(attempt, d, asked, why)
 		}
-		c.log().Warn(c.Server+" request failed, retrying", "url", r.URL, "attempt", attempt, "wait", d, "err", f.err.Error())
+		// The cause alone: the hint says what happens when kupdate stops.
+		c.log().Warn(c.Server+" request failed, retrying", "url", r.URL, "attempt", attempt, "wait", d, "err", f.err.cause())
 		if err := c.Retry.sleep(ctx, d); err != nil {
 			if e := c.ended(b, r, attempt, f.err); e != nil {
 				return Result{}, e

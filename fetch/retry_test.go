@@ -244,7 +244,7 @@ func TestRetryLog(t *testing.T) {
 	if _, err := get(context.Background(), c, fetch.Request{URL: srv.URL}); err != nil {
 		t.Fatal(err)
 	}
-	want := `level=WARN msg="example.org request failed, retrying" url=` + srv.URL + ` attempt=1 wait=2s err="GET ` + srv.URL + `: example.org answered 503 Service Unavailable (example.org is failing, the next cycle tries again)"`
+	want := `level=WARN msg="example.org request failed, retrying" url=` + srv.URL + ` attempt=1 wait=2s err="example.org answered 503 Service Unavailable"` + "\n"
 	if !strings.Contains(logs.String(), want) || strings.Contains(logs.String(), "gave up") {
 		t.Errorf("log:\n%s\nwant a line with\n%s", logs.String(), want)
 	}
@@ -259,5 +259,17 @@ func TestRequestHeaders(t *testing.T) {
 	}
 	if ua, acc := srv.header(0, "User-Agent"), srv.header(0, "Accept"); ua != "kupdate/test" || acc != "application/json" {
 		t.Errorf("User-Agent %q, Accept %q", ua, acc)
+	}
+}
+
+// Without a Consume the body is read, counted and dropped.
+func TestNilConsume(t *testing.T) {
+	srv := serve(t, ok)
+	c := client("example.org", &sleeps{})
+	if _, err := c.Get(context.Background(), fetch.Request{URL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Stats(); s.Requests != 1 || s.Bytes != int64(len(ok.body)) {
+		t.Errorf("stats %+v, want 1 request of %d bytes", s, len(ok.body))
 	}
 }

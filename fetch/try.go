@@ -71,7 +71,11 @@ func (c *Client) consume(r Request, body io.Reader) *failure {
 		limit = 1<<63 - 2
 	}
 	br := &bodyReader{r: body, limit: limit, count: &c.bytes}
-	err := r.Consume(br)
+	consume := r.Consume
+	if consume == nil {
+		consume = func(r io.Reader) error { _, err := io.Copy(io.Discard, r); return err }
+	}
+	err := consume(br)
 	switch {
 	case err == nil:
 		return nil
