@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -130,7 +131,7 @@ func (r *run) merge(v family.Verifier, out *family.Results) {
 	rep := r.report
 	rep.Findings = append(rep.Findings, out.Findings...)
 	for _, u := range out.Unverified {
-		u.Message = cycleWords.Replace(u.Message)
+		u.Message = checkWords(u.Message)
 		rep.Unverified = append(rep.Unverified, u)
 	}
 	rep.Verified = append(rep.Verified, out.Verified...)
@@ -163,13 +164,19 @@ func (r *run) unverifiable(f family.Family, base, head *family.Tree) {
 	}
 }
 
-// cycleWords turns what the sources' errors say happens next in kupdate's
-// cycle ("the next cycle tries again") into what happens next for a check,
-// which nothing re-runs by itself: a person or a push re-runs it.
+// checkWords turns what the sources' errors (fetch.Error's hints) say
+// happens next in kupdate's cycle ("the next cycle tries again") into what
+// happens next for a check, which nothing re-runs by itself: a person or a
+// push re-runs it.
+func checkWords(msg string) string {
+	return cycleWords.Replace(serverDown.ReplaceAllString(msg, "$1 $2: re-run the check once $1 answers"))
+}
+
+// serverDown is fetch's hint for a server that failed, whichever it is:
+// "kernel.org is failing, …", "GitHub could not be reached, …".
+var serverDown = regexp.MustCompile(`([\w.-]+) (is failing|could not be reached), the next cycle tries again`)
+
 var cycleWords = strings.NewReplacer(
-	"kernel.org may be down, the next cycle tries again", "kernel.org may be down: re-run the check once kernel.org answers",
-	"GitHub is failing, the next cycle tries again", "GitHub is failing: re-run the check once GitHub answers",
-	"GitHub could not be reached, the next cycle tries again", "GitHub could not be reached: re-run the check once GitHub answers",
 	"the answer was cut short, the next cycle tries again", "the answer was cut short: re-run the check",
 	"the next cycle lists the releases again", "re-run the check",
 	"the next cycle tries again", "re-run the check later",

@@ -472,7 +472,7 @@ func TestCheck(t *testing.T) {
 			kernelOrg: func(sim *kernelorgtest.Server) { sim.SetFault("/releases.json", kernelorgtest.Fault{Status: 503}) },
 			pr:        func(t *testing.T, p *prRepo) { p.apply("", bump("6.12", "6.12.64", "6.12.66", true), nil) },
 			unverified: []string{
-				kj + `:27: "6.12" 6.12.66: could not verify against kernel.org: kernel.org releases: GET %u/releases.json: HTTP 503 Service Unavailable (gave up after 1 attempt; kernel.org may be down: re-run the check once kernel.org answers)`,
+				kj + `:27: "6.12" 6.12.66: could not verify against kernel.org: kernel.org releases: GET %u/releases.json: kernel.org answered 503 Service Unavailable (gave up after 1 try; kernel.org is failing: re-run the check once kernel.org answers)`,
 			},
 		},
 		{
@@ -518,7 +518,7 @@ func TestCheck(t *testing.T) {
 			},
 			pr: func(t *testing.T, p *prRepo) { p.apply("", bump("testing", "6.19-rc4", "6.19-rc7", false), nil) },
 			unverified: []string{
-				kj + `:2: "testing" 6.19-rc7: could not get kernel.org's hash: linux 6.19-rc7: snapshot: GET %u/torvalds/t/linux-6.19-rc7.tar.gz: HTTP 503 Service Unavailable (gave up after 1 attempt; kernel.org may be down: re-run the check once kernel.org answers)`,
+				kj + `:2: "testing" 6.19-rc7: could not get kernel.org's hash: linux 6.19-rc7: snapshot: GET %u/torvalds/t/linux-6.19-rc7.tar.gz: kernel.org answered 503 Service Unavailable (gave up after 1 try; kernel.org is failing: re-run the check once kernel.org answers)`,
 			},
 		},
 		{
@@ -526,7 +526,7 @@ func TestCheck(t *testing.T) {
 			kernelOrg: func(sim *kernelorgtest.Server) { listRC(t, sim, "6.20-rc1", 502) },
 			pr:        func(t *testing.T, p *prRepo) { p.apply("", bump("testing", "6.19-rc4", "6.20-rc1", false), nil) },
 			unverified: []string{
-				kj + `:2: "testing" 6.20-rc1: could not get kernel.org's hash: linux 6.20-rc1: snapshot: GET %u/torvalds/t/linux-6.20-rc1.tar.gz: HTTP 502 Bad Gateway (gave up after 1 attempt; kernel.org may be down: re-run the check once kernel.org answers)`,
+				kj + `:2: "testing" 6.20-rc1: could not get kernel.org's hash: linux 6.20-rc1: snapshot: GET %u/torvalds/t/linux-6.20-rc1.tar.gz: kernel.org answered 502 Bad Gateway (gave up after 1 try; kernel.org is failing: re-run the check once kernel.org answers)`,
 			},
 		},
 	} {

@@ -200,7 +200,7 @@ func TestCheckHardened(t *testing.T) {
 			},
 			pr: func(t *testing.T, p *prRepo) { p.apply("", bump612, nil) },
 			unverified: []string{
-				hp + `:2: hardened "6.12" 6.12.66: kernel.org's signed checksum list has no linux-6.12.66.tar.xz, and kernel.org's releases could not be read to tell whether it is a release: kernel.org releases: GET %u/releases.json: HTTP 503 Service Unavailable (gave up after 1 attempt; kernel.org may be down: re-run the check once kernel.org answers)`,
+				hp + `:2: hardened "6.12" 6.12.66: kernel.org's signed checksum list has no linux-6.12.66.tar.xz, and kernel.org's releases could not be read to tell whether it is a release: kernel.org releases: GET %u/releases.json: kernel.org answered 503 Service Unavailable (gave up after 1 try; kernel.org is failing: re-run the check once kernel.org answers)`,
 			},
 		},
 		{

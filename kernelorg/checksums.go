@@ -11,6 +11,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
+	"github.com/kupdate/kupdate/fetch"
 )
 
 // Hash returns the hash nixpkgs pins for v, as "sha256:<nix32>": for a
@@ -40,7 +41,7 @@ type sumsFile struct {
 	loaded  bool              // the copy on disk was looked at
 	cycle   int               // the cycle of the last fetch
 	err     error             // that fetch's error, returned for the rest of its cycle
-	val     validators        // of sums
+	val     fetch.Validators  // of sums
 	sums    map[string]string // file name -> hex sha256, from the signed plaintext only
 	dups    map[string]bool   // names listed twice with different hashes
 }
@@ -65,10 +66,10 @@ func (c *Client) releaseHash(ctx context.Context, v Version) (string, error) {
 	defer f.mu.Unlock()
 	if !f.loaded {
 		f.loaded = true
-		c.loadSums(c.bodyCacheFile(folder), u, f)
+		c.loadSums(bodyCacheName(folder), u, f)
 	}
 	if !f.fetched || f.cycle != cycle {
-		err := c.refreshSums(ctx, u, c.bodyCacheFile(folder), f)
+		err := c.refreshSums(ctx, u, bodyCacheName(folder), f)
 		if err != nil && ctx.Err() != nil {
 			// The caller gave up: not kernel.org's fault, so not remembered.
 			return "", fmt.Errorf("linux %s: %w", v, err)
@@ -96,34 +97,34 @@ func (c *Client) releaseHash(ctx context.Context, v Version) (string, error) {
 // loadSums takes the copy of u kept on disk as f's sums, if its signature
 // still verifies against the keyring and pinned fingerprint: the file is
 // as untrusted as the network.
-func (c *Client) loadSums(file, u string, f *sumsFile) {
-	e := c.loadBody(file, u)
-	if e == nil {
+func (c *Client) loadSums(name, u string, f *sumsFile) {
+	e, ok := c.store.Load(name, u)
+	if !ok {
 		return
 	}
-	plain, err := c.verifyClearsigned(u, e.Body)
+	plain, err := c.verifyClearsigned(u, e.Data)
 	if err != nil {
-		c.log.Warn("ignoring a cached checksum file that does not verify; fetching in full", "file", file, "err", err)
+		c.log.Warn("ignoring a cached checksum file that does not verify; fetching in full", "file", c.store.File(name), "err", err)
 		return
 	}
 	f.sums, f.dups = parseSums(plain)
-	f.val = validators{etag: e.ETag, lastModified: e.LastModified}
+	f.val = e.Validators
 }
 
 // refreshSums fetches u conditionally. On a 304 f keeps its sums; on a 200
 // the new file replaces them only once its signature is verified, and is
-// kept in file for the next process.
-func (c *Client) refreshSums(ctx context.Context, u, file string, f *sumsFile) error {
+// kept under name for the next process.
+func (c *Client) refreshSums(ctx context.Context, u, name string, f *sumsFile) error {
 	val := f.val
 	if f.sums == nil {
-		val = validators{}
+		val = fetch.Validators{}
 	}
 	var data []byte
-	res, err := c.fetch(ctx, u, val, maxChecksumsBytes, false, readAll(&data))
+	res, err := c.get(ctx, u, val, maxChecksumsBytes, readAll(&data))
 	if err != nil {
 		return err
 	}
-	if res.notModified {
+	if res.NotModified {
 		c.log.Debug("checksums not modified", "url", u)
 		return nil
 	}
@@ -132,8 +133,8 @@ func (c *Client) refreshSums(ctx context.Context, u, file string, f *sumsFile) e
 		return err
 	}
 	f.sums, f.dups = parseSums(plain)
-	f.val = res.val
-	c.storeBody(file, u, res.val, data)
+	f.val = res.Validators
+	c.store.Save(name, u, fetch.Body{Validators: res.Validators, Data: data})
 	c.log.Debug("checksums verified", "url", u, "files", len(f.sums))
 	return nil
 }

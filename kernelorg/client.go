@@ -8,21 +8,23 @@ package kernelorg
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	_ "embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/kupdate/kupdate/fetch"
 )
 
 // autosignerKey is the public key of the Kernel.org checksum autosigner,
@@ -41,8 +43,8 @@ const AutosignerFingerprint = "B8868C80BA62A1FFFAF5FDA9632D3A06589DA6B1"
 const (
 	DefaultTimeout          = 5 * time.Minute
 	DefaultSnapshotTimeout  = 30 * time.Minute
-	DefaultMaxAttempts      = 4
-	DefaultRetryBackoff     = 2 * time.Second
+	DefaultMaxAttempts      = fetch.DefaultAttempts
+	DefaultRetryBackoff     = fetch.DefaultBackoff
 	DefaultMaxSnapshotBytes = 512 << 20
 	DefaultUserAgent        = "kupdate/devel (+https://github.com/kupdate/kupdate)"
 )
@@ -53,7 +55,6 @@ const (
 const (
 	maxReleasesBytes  = 8 << 20
 	maxChecksumsBytes = 64 << 20
-	maxRetryWait      = time.Minute
 )
 
 // Options configures a Client. Only URL and GitURL are required.
@@ -79,8 +80,12 @@ type Options struct {
 	// SnapshotTimeout bounds one rc snapshot download and unpacking, retries
 	// included. 0 = DefaultSnapshotTimeout.
 	SnapshotTimeout time.Duration
-	MaxAttempts     int           // attempts per fetch; 0 = DefaultMaxAttempts
-	RetryBackoff    time.Duration // wait before the 2nd attempt, doubling after; 0 = DefaultRetryBackoff
+	// MaxAttempts and RetryBackoff set fetch's retry policy, which every
+	// source shares (see fetch.Retry): tries per fetch (0 =
+	// DefaultMaxAttempts), and the wait before the 2nd, doubling after (0 =
+	// DefaultRetryBackoff).
+	MaxAttempts  int
+	RetryBackoff time.Duration
 
 	// MaxSnapshotBytes caps one rc snapshot download (compressed); the
 	// unpacked tree may be at most 8 times that. 0 = DefaultMaxSnapshotBytes.
@@ -117,12 +122,10 @@ type Client struct {
 	base, git   string
 	keyring     openpgp.EntityList
 	fingerprint string
-	hc          *http.Client
-	ua          string
+	web         *fetch.Client // every request, with the retry policy all sources share
+	store       fetch.Store   // releases.json and the checksum files, for the next process
 	timeout     time.Duration
 	snapTimeout time.Duration
-	attempts    int
-	backoff     time.Duration
 	maxSnapshot int64
 	cacheDir    string
 	log         *slog.Logger
@@ -131,7 +134,7 @@ type Client struct {
 	// relMu serialises Releases calls, which start a new cycle each.
 	relMu     sync.Mutex
 	relLoaded bool // the copy on disk was looked at
-	relVal    validators
+	relVal    fetch.Validators
 	releases  []Release
 
 	mu       sync.Mutex
@@ -140,14 +143,8 @@ type Client struct {
 	rcHashes map[Version]string
 	rcCalls  map[Version]*rcCall
 
-	requests, notModified, retries, bytes, snapshotBytes, snapshots atomic.Int64
+	snapshotBytes, snapshots atomic.Int64
 }
-
-// validators are what a conditional request sends back: the ETag and
-// Last-Modified of the copy we hold.
-type validators struct{ etag, lastModified string }
-
-func (v validators) empty() bool { return v.etag == "" && v.lastModified == "" }
 
 // New checks opts and returns a Client.
 func New(opts Options) (*Client, error) {
@@ -186,12 +183,8 @@ func New(opts Options) (*Client, error) {
 		git:         git,
 		keyring:     el,
 		fingerprint: fp,
-		hc:          opts.HTTPClient,
-		ua:          opts.UserAgent,
 		timeout:     opts.Timeout,
 		snapTimeout: opts.SnapshotTimeout,
-		attempts:    opts.MaxAttempts,
-		backoff:     opts.RetryBackoff,
 		maxSnapshot: opts.MaxSnapshotBytes,
 		cacheDir:    opts.CacheDir,
 		log:         opts.Logger,
@@ -200,23 +193,11 @@ func New(opts Options) (*Client, error) {
 		rcHashes:    map[Version]string{},
 		rcCalls:     map[Version]*rcCall{},
 	}
-	if c.hc == nil {
-		c.hc = &http.Client{}
-	}
-	if c.ua == "" {
-		c.ua = DefaultUserAgent
-	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
 	if c.snapTimeout <= 0 {
 		c.snapTimeout = DefaultSnapshotTimeout
-	}
-	if c.attempts <= 0 {
-		c.attempts = DefaultMaxAttempts
-	}
-	if c.backoff <= 0 {
-		c.backoff = DefaultRetryBackoff
 	}
 	if c.maxSnapshot <= 0 {
 		c.maxSnapshot = DefaultMaxSnapshotBytes
@@ -226,6 +207,17 @@ func New(opts Options) (*Client, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	c.web = &fetch.Client{
+		Server:    "kernel.org",
+		HTTP:      cmp.Or(opts.HTTPClient, &http.Client{}),
+		UserAgent: cmp.Or(opts.UserAgent, DefaultUserAgent),
+		Retry:     fetch.Retry{Attempts: opts.MaxAttempts, Backoff: opts.RetryBackoff},
+		Log:       c.log,
+	}
+	c.store = fetch.Store{Server: "kernel.org", Log: c.log}
+	if c.cacheDir != "" {
+		c.store.Dir = filepath.Join(c.cacheDir, cacheDirName)
 	}
 	return c, nil
 }
@@ -259,193 +251,44 @@ func keyringHas(el openpgp.EntityList, fp string) bool {
 
 // Stats returns what the Client fetched so far.
 func (c *Client) Stats() Stats {
+	w := c.web.Stats()
 	return Stats{
-		Requests:      c.requests.Load(),
-		NotModified:   c.notModified.Load(),
-		Retries:       c.retries.Load(),
-		Bytes:         c.bytes.Load(),
+		Requests:      w.Requests,
+		NotModified:   w.NotModified,
+		Retries:       w.Retries,
+		Bytes:         w.Bytes,
 		SnapshotBytes: c.snapshotBytes.Load(),
 		Snapshots:     c.snapshots.Load(),
 	}
 }
 
-// fetched is the outcome of a fetch.
-type fetched struct {
-	notModified bool
-	val         validators // of the body consumed; zero for a 304
+// get GETs one of the small files (releases.json, a sha256sums.asc),
+// conditionally when val is not empty, within kernelorg.timeout, and hands
+// a 200's body to consume.
+func (c *Client) get(ctx context.Context, u string, val fetch.Validators, limit int64, consume func(io.Reader) error) (fetch.Result, error) {
+	return c.web.Get(ctx, fetch.Request{URL: u, Validators: val, Limit: limit, Timeout: c.timeout, TimeoutName: "kernelorg.timeout", Consume: consume})
 }
 
-// attemptError is one failed attempt; transient ones are retried.
-type attemptError struct {
-	err        error
-	status     int // the HTTP status of a non-2xx answer, 0 otherwise
-	transient  bool
-	retryAfter time.Duration
+// getSnapshot GETs an rc snapshot within kernelorg.snapshot_timeout and
+// kernelorg.max_snapshot_bytes, counting its bytes as snapshot bytes.
+func (c *Client) getSnapshot(ctx context.Context, u string, val fetch.Validators, consume func(io.Reader) error) (fetch.Result, error) {
+	return c.web.Get(ctx, fetch.Request{
+		URL: u, Validators: val,
+		Limit: c.maxSnapshot, LimitName: "kernelorg.max_snapshot_bytes",
+		Timeout: c.snapTimeout, TimeoutName: "kernelorg.snapshot_timeout",
+		Consume: func(r io.Reader) error { return consume(&snapshotCounter{r: r, n: &c.snapshotBytes}) },
+	})
 }
 
-func (e *attemptError) Error() string { return e.err.Error() }
-func (e *attemptError) Unwrap() error { return e.err }
-
-// errTooLarge marks a body over its limit: never retried.
-var errTooLarge = errors.New("response body over the size limit")
-
-// fetch GETs u, conditionally when val is not empty, and hands a 200's body
-// to consume, which must read what it needs. Transient failures (network
-// errors, truncated bodies, 408, 425, 429, 5xx) are retried with doubling
-// backoff, all within the timeout (the snapshot one for a snapshot); a body
-// over limit is not retried. Errors name u.
-func (c *Client) fetch(ctx context.Context, u string, val validators, limit int64, snapshot bool, consume func(io.Reader) error) (fetched, error) {
-	timeout, setting := c.timeout, "kernelorg.timeout"
-	if snapshot {
-		timeout, setting = c.snapTimeout, "kernelorg.snapshot_timeout"
-	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	wait := c.backoff
-	for attempt := 1; ; attempt++ {
-		res, err := c.try(ctx, u, val, limit, snapshot, consume)
-		if err == nil {
-			return res, nil
-		}
-		var ae *attemptError
-		transient := errors.As(err, &ae) && ae.transient
-		if parent.Err() != nil {
-			return fetched{}, fmt.Errorf("GET %s: %w", u, parent.Err())
-		}
-		if ctx.Err() != nil {
-			return fetched{}, fmt.Errorf("GET %s: no complete answer within %s (%s) after %d attempt(s): %w", u, timeout, setting, attempt, err)
-		}
-		if !transient {
-			return fetched{}, fmt.Errorf("GET %s: %w", u, err)
-		}
-		if attempt >= c.attempts {
-			tries := "attempts"
-			if attempt == 1 { // Options.MaxAttempts = 1
-				tries = "attempt"
-			}
-			return fetched{}, fmt.Errorf("GET %s: %w (gave up after %d %s; kernel.org may be down, the next cycle tries again)", u, err, attempt, tries)
-		}
-		d := wait
-		if ae.retryAfter > d {
-			d = ae.retryAfter
-		}
-		d = min(d, maxRetryWait)
-		c.log.Warn("kernel.org request failed, retrying", "url", u, "attempt", attempt, "wait", d, "err", err)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			if parent.Err() != nil {
-				return fetched{}, fmt.Errorf("GET %s: %w", u, parent.Err())
-			}
-			return fetched{}, fmt.Errorf("GET %s: no complete answer within %s (%s) after %d attempt(s): %w", u, timeout, setting, attempt, err)
-		case <-t.C:
-		}
-		c.retries.Add(1)
-		wait = min(2*wait, maxRetryWait)
-	}
+// snapshotCounter counts what is read of snapshots, failed tries included.
+type snapshotCounter struct {
+	r io.Reader
+	n *atomic.Int64
 }
 
-func (c *Client) try(ctx context.Context, u string, val validators, limit int64, snapshot bool, consume func(io.Reader) error) (fetched, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return fetched{}, err
-	}
-	req.Header.Set("User-Agent", c.ua)
-	if val.etag != "" {
-		req.Header.Set("If-None-Match", val.etag)
-	}
-	if val.lastModified != "" {
-		req.Header.Set("If-Modified-Since", val.lastModified)
-	}
-	c.requests.Add(1)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fetched{}, &attemptError{err: err, transient: true}
-	}
-	defer resp.Body.Close()
-	switch code := resp.StatusCode; {
-	case code == http.StatusOK:
-	case code == http.StatusNotModified:
-		c.notModified.Add(1)
-		if val.empty() {
-			return fetched{}, &attemptError{err: errors.New("HTTP 304 Not Modified to an unconditional request")}
-		}
-		return fetched{notModified: true}, nil
-	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code == http.StatusTooManyRequests, code >= 500:
-		return fetched{}, &attemptError{err: fmt.Errorf("HTTP %s", resp.Status), status: code, transient: true, retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
-	default:
-		return fetched{}, &attemptError{err: fmt.Errorf("HTTP %s", resp.Status), status: code}
-	}
-	body := &countingReader{r: resp.Body, limit: limit, c: c, snapshot: snapshot}
-	if err := consume(body); err != nil {
-		switch {
-		case body.over:
-			return fetched{}, &attemptError{err: fmt.Errorf("%w of %d bytes", errTooLarge, limit)}
-		case body.readErr != nil:
-			// The connection broke or the body ended before its Content-Length:
-			// a new attempt may do better. A body that arrived whole and is bad
-			// (a short tar, bad JSON) will be as bad next time.
-			return fetched{}, &attemptError{err: fmt.Errorf("reading body after %d bytes: %w", body.n, err), transient: true}
-		}
-		return fetched{}, &attemptError{err: err}
-	}
-	return fetched{val: validators{etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}}, nil
-}
-
-// httpStatus is the HTTP status that made fetch fail, 0 when the failure
-// was not an answer (a network error, a bad body, a timeout).
-func httpStatus(err error) int {
-	var ae *attemptError
-	if errors.As(err, &ae) {
-		return ae.status
-	}
-	return 0
-}
-
-// retryAfter reads a Retry-After of delay-seconds; dates are ignored
-// (kernel.org sends none) and the doubling backoff applies.
-func retryAfter(s string) time.Duration {
-	var n int
-	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n < 0 {
-		return 0
-	}
-	return time.Duration(n) * time.Second
-}
-
-// countingReader counts body bytes into the Client's stats, enforces the
-// size limit and remembers whether the transport failed.
-type countingReader struct {
-	r        io.Reader
-	limit, n int64
-	c        *Client
-	snapshot bool
-	over     bool
-	readErr  error
-}
-
-func (r *countingReader) Read(p []byte) (int, error) {
-	if r.n >= r.limit+1 {
-		r.over = true
-		return 0, errTooLarge
-	}
-	if rem := r.limit + 1 - r.n; int64(len(p)) > rem {
-		p = p[:rem]
-	}
-	n, err := r.r.Read(p)
-	r.n += int64(n)
-	r.c.bytes.Add(int64(n))
-	if r.snapshot {
-		r.c.snapshotBytes.Add(int64(n))
-	}
-	if r.n > r.limit {
-		r.over = true
-		return n, errTooLarge
-	}
-	if err != nil && err != io.EOF {
-		r.readErr = err
-	}
+func (s *snapshotCounter) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n.Add(int64(n))
 	return n, err
 }
 

@@ -139,7 +139,7 @@ func TestReleasesIfModifiedSince(t *testing.T) {
 	if _, err := c.Releases(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c.relVal.etag = ""
+	c.relVal.ETag = ""
 	if _, err := c.Releases(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -288,9 +288,9 @@ func TestHashFaults(t *testing.T) {
 		{"tampered", kernelorgtest.Fault{TamperPlaintext: true}, ": bad signature: openpgp: invalid signature: "},
 		{"signer not pinned", kernelorgtest.Fault{WrongSigner: true}, ": signed by key %OTHER%, not by the pinned key %PINNED% (kernelorg.fingerprint): refusing it"},
 		{"not signed", kernelorgtest.Fault{Body: []byte("189d1f409cef8d0d234210e04595172df392f8cb297e14b447ed95720e2fd940  linux-5.10.247.tar.xz\n")}, `: not a clearsigned message (no valid "BEGIN PGP SIGNED MESSAGE" block)`},
-		{"404", kernelorgtest.Fault{Status: 404}, ": HTTP 404 Not Found"},
-		{"persistent 503", kernelorgtest.Fault{Status: 503}, ": HTTP 503 Service Unavailable (gave up after 4 attempts; kernel.org may be down, the next cycle tries again)"},
-		{"truncated", kernelorgtest.Fault{Truncate: 100}, ": reading body after 100 bytes: unexpected EOF (gave up after 4 attempts;"},
+		{"404", kernelorgtest.Fault{Status: 404}, ": kernel.org answered 404 Not Found"},
+		{"persistent 503", kernelorgtest.Fault{Status: 503}, ": kernel.org answered 503 Service Unavailable (gave up after 4 tries; kernel.org is failing, the next cycle tries again)"},
+		{"truncated", kernelorgtest.Fault{Truncate: 100}, ": reading the body after 100 bytes: unexpected EOF (gave up after 4 tries; the answer was cut short, the next cycle tries again)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -300,7 +300,7 @@ func TestHashFaults(t *testing.T) {
 			srv.SetFault(v5, tt.fault)
 			got, err := c.Hash(ctx, MustParseVersion("5.10.247"))
 			want := "linux 5.10.247: GET " + srv.URL + v5 + tt.want
-			if !strings.Contains(tt.want, "HTTP") && !strings.Contains(tt.want, "EOF") {
+			if !strings.Contains(tt.want, " answered ") && !strings.Contains(tt.want, "EOF") {
 				want = "linux 5.10.247: " + srv.URL + v5 + tt.want
 			}
 			want = strings.NewReplacer("%OTHER%", srv.OtherFingerprint(), "%PINNED%", srv.Fingerprint()).Replace(want)
@@ -364,7 +364,7 @@ func TestRetries(t *testing.T) {
 	// 429 with Retry-After is transient; 403 is not.
 	srv.SetFault("/releases.json", kernelorgtest.Fault{Status: 403})
 	_, err := c.Releases(context.Background())
-	if want := "GET " + srv.URL + "/releases.json: HTTP 403 Forbidden"; err == nil || err.Error() != want {
+	if want := "GET " + srv.URL + "/releases.json: kernel.org answered 403 Forbidden"; err == nil || err.Error() != want {
 		t.Errorf("403: %v, want %s", err, want)
 	}
 }
@@ -374,7 +374,7 @@ func TestPersistentFailureIsBounded(t *testing.T) {
 	c := newClient(t, srv)
 	srv.SetFault("/releases.json", kernelorgtest.Fault{Status: 500})
 	_, err := c.Releases(context.Background())
-	want := "GET " + srv.URL + "/releases.json: HTTP 500 Internal Server Error (gave up after 4 attempts; kernel.org may be down, the next cycle tries again)"
+	want := "GET " + srv.URL + "/releases.json: kernel.org answered 500 Internal Server Error (gave up after 4 tries; kernel.org is failing, the next cycle tries again)"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
@@ -387,7 +387,7 @@ func TestPersistentFailureIsBounded(t *testing.T) {
 	slow.SetFault("/releases.json", kernelorgtest.Fault{Delay: time.Hour})
 	c = newClient(t, slow, func(o *Options) { o.Timeout = 100 * time.Millisecond })
 	_, err = c.Releases(context.Background())
-	want = "GET " + slow.URL + "/releases.json: no complete answer within 100ms (kernelorg.timeout) after 1 attempt(s): "
+	want = "GET " + slow.URL + "/releases.json: no complete answer within 100ms (kernelorg.timeout) after 1 try: "
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("err = %v\nwant it to start %s", err, want)
 	}
@@ -396,7 +396,7 @@ func TestPersistentFailureIsBounded(t *testing.T) {
 	slow.SetFault(kernelorgtest.TarballPath("6.19-rc4"), kernelorgtest.Fault{Delay: time.Hour})
 	c = newClient(t, slow, func(o *Options) { o.SnapshotTimeout = 100 * time.Millisecond })
 	_, err = c.Hash(context.Background(), MustParseVersion("6.19-rc4"))
-	want = "linux 6.19-rc4: snapshot: GET " + slow.URL + "/torvalds/t/linux-6.19-rc4.tar.gz: no complete answer within 100ms (kernelorg.snapshot_timeout) after 1 attempt(s): "
+	want = "linux 6.19-rc4: snapshot: GET " + slow.URL + "/torvalds/t/linux-6.19-rc4.tar.gz: no complete answer within 100ms (kernelorg.snapshot_timeout) after 1 try: "
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("err = %v\nwant it to start %s", err, want)
 	}
@@ -477,14 +477,14 @@ func TestHashSnapshotFaults(t *testing.T) {
 	}{
 		{"truncated once", kernelorgtest.Fault{Truncate: size / 2, Times: 1}, 0, "", false, 2},
 		{"503 twice", kernelorgtest.Fault{Status: 503, Times: 2}, 0, "", false, 3},
-		{"truncated", kernelorgtest.Fault{Truncate: size / 2}, 0, fmt.Sprintf(": reading body after %d bytes: ", size/2), false, 4},
+		{"truncated", kernelorgtest.Fault{Truncate: size / 2}, 0, fmt.Sprintf(": reading the body after %d bytes: ", size/2), false, 4},
 		// Not yet generated: one request, no retries, and the planner holds
 		// just this change.
-		{"404", kernelorgtest.Fault{Status: 404}, 0, ": HTTP 404 Not Found: kernel.org has not published it yet", true, 1},
-		{"410", kernelorgtest.Fault{Status: 410}, 0, ": HTTP 410 Gone", false, 1},
-		{"persistent 503", kernelorgtest.Fault{Status: 503}, 0, ": HTTP 503 Service Unavailable (gave up after 4 attempts; kernel.org may be down, the next cycle tries again)", false, 4},
+		{"404", kernelorgtest.Fault{Status: 404}, 0, ": kernel.org answered 404 Not Found: kernel.org has not published it yet", true, 1},
+		{"410", kernelorgtest.Fault{Status: 410}, 0, ": kernel.org answered 410 Gone", false, 1},
+		{"persistent 503", kernelorgtest.Fault{Status: 503}, 0, ": kernel.org answered 503 Service Unavailable (gave up after 4 tries; kernel.org is failing, the next cycle tries again)", false, 4},
 		{"not gzip", kernelorgtest.Fault{Body: []byte("<html>rate limited</html>")}, 0, ": not a gzip stream: gzip: invalid header", false, 1},
-		{"too large", kernelorgtest.Fault{}, 100, ": response body over the size limit of 100 bytes", false, 1},
+		{"too large", kernelorgtest.Fault{}, 100, ": larger than 100 bytes (kernelorg.max_snapshot_bytes): refusing it", false, 1},
 		{"bad tar", kernelorgtest.Fault{Body: gzipped(t, []byte("this is not a tar file, but it is long enough to be read as a header block? no."))}, 0, ": reading tar: unexpected EOF", false, 1},
 	}
 	for _, tt := range tests {
@@ -534,7 +534,7 @@ func TestHashSnapshotNotYet(t *testing.T) {
 	rc := MustParseVersion("6.19-rc4")
 	for range 2 {
 		got, err := c.Hash(ctx, rc)
-		want := "linux 6.19-rc4: snapshot: GET " + srv.URL + path + ": HTTP 404 Not Found: kernel.org has not published it yet"
+		want := "linux 6.19-rc4: snapshot: GET " + srv.URL + path + ": kernel.org answered 404 Not Found: kernel.org has not published it yet"
 		if got != "" || err == nil || err.Error() != want || !errors.Is(err, ErrNotYet) {
 			t.Errorf("Hash = %q, %v\nwant %s (wrapping ErrNotYet)", got, err, want)
 		}

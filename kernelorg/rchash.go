@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/kupdate/kupdate/fetch"
 )
 
 // rcRecord is what the cache keeps of an rc snapshot's NAR hash
@@ -35,8 +37,8 @@ type rcRecord struct {
 	Rechecked bool `json:"rechecked,omitempty"`
 }
 
-func (r rcRecord) validators() validators {
-	return validators{etag: r.ETag, lastModified: r.LastModified}
+func (r rcRecord) validators() fetch.Validators {
+	return fetch.Validators{ETag: r.ETag, LastModified: r.LastModified}
 }
 
 // rcCacheFile is where the NAR hash of the rc snapshot of v is kept, ""
@@ -135,7 +137,7 @@ func (c *Client) Recheck(ctx context.Context, v Version, used string) (Recheck, 
 		return Recheck{}, fmt.Errorf("kernelorg: Recheck of %s: only an rc's hash is computed and cached; a release's is kernel.org's signed checksum", v)
 	}
 	res := Recheck{File: c.rcCacheFile(v)}
-	var val validators
+	var val fetch.Validators
 	if r, ok := c.loadRC(v); ok && r.Rechecked && r.Hash == used {
 		val = r.validators()
 	}

@@ -290,7 +290,7 @@ func TestRecheckOutcomes(t *testing.T) {
 		srv.SetFault(path, kernelorgtest.Fault{Status: 404})
 		c, _ := process(t, srv, cache)
 		_, err := c.Recheck(ctx, rc, wrongHash)
-		if want := "linux 6.19-rc4: snapshot: GET " + srv.URL + path + ": HTTP 404 Not Found: kernel.org has not published it yet"; err == nil || err.Error() != want || !errors.Is(err, ErrNotYet) {
+		if want := "linux 6.19-rc4: snapshot: GET " + srv.URL + path + ": kernel.org answered 404 Not Found: kernel.org has not published it yet"; err == nil || err.Error() != want || !errors.Is(err, ErrNotYet) {
 			t.Errorf("Recheck error %v, want %s", err, want)
 		}
 		if diff := cmp.Diff(rec, readRecord(t, file)); diff != "" {

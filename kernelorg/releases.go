@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"slices"
 	"time"
+
+	"github.com/kupdate/kupdate/fetch"
 )
 
 // Releases reads {URL}/releases.json and returns one Release per branch,
@@ -39,17 +41,17 @@ func (c *Client) Releases(ctx context.Context) ([]Release, error) {
 	c.mu.Unlock()
 
 	u := c.base + "/releases.json"
-	file := c.bodyCacheFile("releases.json")
+	name := bodyCacheName("releases.json")
 	if !c.relLoaded {
 		c.relLoaded = true
-		c.loadReleases(file, u)
+		c.loadReleases(name, u)
 	}
 	var data []byte
-	res, err := c.fetch(ctx, u, c.relVal, maxReleasesBytes, false, readAll(&data))
+	res, err := c.get(ctx, u, c.relVal, maxReleasesBytes, readAll(&data))
 	if err != nil {
 		return nil, err
 	}
-	if res.notModified {
+	if res.NotModified {
 		c.log.Debug("releases.json not modified", "url", u)
 		return slices.Clone(c.releases), nil
 	}
@@ -57,24 +59,24 @@ func (c *Client) Releases(ctx context.Context) ([]Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.relVal, c.releases = res.val, rels
-	c.storeBody(file, u, res.val, data)
+	c.relVal, c.releases = res.Validators, rels
+	c.store.Save(name, u, fetch.Body{Validators: res.Validators, Data: data})
 	return slices.Clone(rels), nil
 }
 
 // loadReleases takes the copy of releases.json kept on disk, if it is
 // intact and still parses, as the one a conditional request asks about.
-func (c *Client) loadReleases(file, u string) {
-	e := c.loadBody(file, u)
-	if e == nil {
+func (c *Client) loadReleases(name, u string) {
+	e, ok := c.store.Load(name, u)
+	if !ok {
 		return
 	}
-	rels, err := parseReleases(u, e.Body, c.log)
+	rels, err := parseReleases(u, e.Data, c.log)
 	if err != nil {
-		c.log.Warn("ignoring a cached releases.json that does not parse; fetching in full", "file", file, "err", err)
+		c.log.Warn("ignoring a cached releases.json that does not parse; fetching in full", "file", c.store.File(name), "err", err)
 		return
 	}
-	c.relVal, c.releases = validators{etag: e.ETag, lastModified: e.LastModified}, rels
+	c.relVal, c.releases = e.Validators, rels
 }
 
 type releasesDoc struct {

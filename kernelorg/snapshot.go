@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kupdate/kupdate/fetch"
 )
 
 // unpackedFactor bounds the unpacked tree of a snapshot relative to
@@ -72,7 +74,7 @@ func (c *Client) computeSnapshotHash(ctx context.Context, v Version) (string, er
 	if r, ok := c.loadRC(v); ok {
 		return r.Hash, nil
 	}
-	r, err := c.downloadRC(ctx, v, validators{})
+	r, err := c.downloadRC(ctx, v, fetch.Validators{})
 	if err != nil {
 		return "", err
 	}
@@ -83,7 +85,7 @@ func (c *Client) computeSnapshotHash(ctx context.Context, v Version) (string, er
 // downloadRC downloads the rc snapshot of v, unpacks and hashes it: the
 // record of what it got. With val, the request is conditional, and a 304
 // is the zero record.
-func (c *Client) downloadRC(ctx context.Context, v Version, val validators) (rcRecord, error) {
+func (c *Client) downloadRC(ctx context.Context, v Version, val fetch.Validators) (rcRecord, error) {
 	u := c.SnapshotURL(v)
 	spool, err := os.MkdirTemp(c.cacheDir, "rc-unpack-*")
 	if err != nil && c.cacheDir != "" && errors.Is(err, os.ErrNotExist) {
@@ -101,7 +103,7 @@ func (c *Client) downloadRC(ctx context.Context, v Version, val validators) (rcR
 		top  string
 		size int64
 	)
-	res, err := c.fetch(ctx, u, val, c.maxSnapshot, true, func(r io.Reader) error {
+	res, err := c.getSnapshot(ctx, u, val, func(r io.Reader) error {
 		// A retry starts from an empty directory.
 		if err := clearDir(spool); err != nil {
 			return err
@@ -112,7 +114,7 @@ func (c *Client) downloadRC(ctx context.Context, v Version, val validators) (rcR
 		size = cr.n
 		return err
 	})
-	if httpStatus(err) == http.StatusNotFound {
+	if fetch.Status(err) == http.StatusNotFound {
 		// git.kernel.org makes an rc's snapshot some time after the tag: for
 		// an rc releases.json lists, a 404 means "not yet" (the next cycle
 		// tries again); for one it does not list, the caller can tell that
@@ -122,7 +124,7 @@ func (c *Client) downloadRC(ctx context.Context, v Version, val validators) (rcR
 	if err != nil {
 		return rcRecord{}, fmt.Errorf("linux %s: snapshot: %w", v, err)
 	}
-	if res.notModified {
+	if res.NotModified {
 		return rcRecord{}, nil
 	}
 	h, err := narHashDir(ctx, filepath.Join(spool, top))
@@ -131,7 +133,7 @@ func (c *Client) downloadRC(ctx context.Context, v Version, val validators) (rcR
 	}
 	c.snapshots.Add(1)
 	c.log.Info("hashed rc snapshot", "version", v.String(), "url", u, "hash", h, "took", time.Since(start).Round(time.Millisecond))
-	return rcRecord{Version: v.String(), URL: u, Hash: h, Size: size, ETag: res.val.etag, LastModified: res.val.lastModified, Computed: c.now().UTC().Truncate(time.Second)}, nil
+	return rcRecord{Version: v.String(), URL: u, Hash: h, Size: size, ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, Computed: c.now().UTC().Truncate(time.Second)}, nil
 }
 
 // byteCounter counts what is read through it: the size of a snapshot.
@@ -262,7 +264,7 @@ func unpackTar(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 			if err := root.MkdirAll(name, 0o755); err != nil {
 				return "", fmt.Errorf("tar entry %q: a directory where a file is already unpacked: %w", h.Name, err)
 			}
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // archive/tar reports a legacy TypeRegA entry as TypeReg (or TypeDir)
 			if h.Size < 0 || h.Size > maxUnpacked-total {
 				return "", fmt.Errorf("tar entry %q: the unpacked tree exceeds %d bytes (%d × kernelorg.max_snapshot_bytes)", h.Name, maxUnpacked, unpackedFactor)
 			}
@@ -405,7 +407,7 @@ func underSymlink(name string, symlinks map[string]bool) string {
 
 func typeName(t byte) string {
 	switch t {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg: // archive/tar reports a legacy TypeRegA entry as TypeReg (or TypeDir)
 		return "regular file"
 	case tar.TypeDir:
 		return "directory"

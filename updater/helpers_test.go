@@ -103,7 +103,7 @@ func (h *tableHasher) Hash(ctx context.Context, v kernelorg.Version) (string, er
 	h.mu.Unlock()
 	switch {
 	case h.notYet[v.String()] && v.IsRC():
-		return "", fmt.Errorf("linux %s: snapshot: GET https://git.kernel.org/torvalds/t/linux-%s.tar.gz: HTTP 404 Not Found: %w", v, v, kernelorg.ErrNotYet)
+		return "", fmt.Errorf("linux %s: snapshot: GET https://git.kernel.org/torvalds/t/linux-%s.tar.gz: kernel.org answered 404 Not Found: %w", v, v, kernelorg.ErrNotYet)
 	case h.notYet[v.String()]:
 		return "", fmt.Errorf("linux-%s.tar.xz: %w", v, kernelorg.ErrNotYet)
 	case h.fail[v.String()] != nil:

@@ -45,7 +45,7 @@ func TestRecheckHash(t *testing.T) {
 	stable := vanilla.Made(family.Change{Kind: vanilla.Bump, Branch: "6.12", From: "6.12.64", To: "6.12.65", Hash: wrongHash})
 	hardenedBump := hardened.Made(family.Change{Kind: hardened.Bump, Branch: "6.12", From: "6.12.64-hardened1", To: "6.12.65-hardened1", Hash: wrongHash}, nil)
 	remove := vanilla.Made(family.Change{Kind: vanilla.Remove, Branch: "5.10", From: "5.10.247"})
-	failed := errors.New("linux 6.19-rc5: snapshot: GET …: HTTP 503 Service Unavailable")
+	failed := errors.New("linux 6.19-rc5: snapshot: GET …: kernel.org answered 503 Service Unavailable")
 	tests := []struct {
 		name   string
 		c      family.Change

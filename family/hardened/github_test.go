@@ -191,7 +191,7 @@ func TestGitHubErrors(t *testing.T) {
 			h.src.MaxWait = 5 * time.Second // 2 s, then 4 s would make 6 s
 			h.srv.AddFault(githubtest.Fault{Path: releasesPath, Status: 500, Times: 10})
 		},
-		want: "GET %s: GitHub answered 500 Internal Server Error: Internal Server Error (gave up after 2 tries; GitHub asks to wait 4s, longer than kupdate waits for one request (5s); the next cycle tries again)",
+		want: "GET %s: GitHub answered 500 Internal Server Error: Internal Server Error (gave up after 2 tries; the next try would wait 4s, longer than kupdate waits for one request (5s); the next cycle tries again)",
 		reqs: 2,
 	}, {
 		name:  "no such repository",
@@ -269,7 +269,7 @@ func TestGitHubContextWins(t *testing.T) {
 	h.src.MaxWait = 3 * time.Hour
 	_, err = h.src.Releases(ctx)
 	url = h.srv.APIURL() + "repos/anthraxx/linux-hardened/releases?per_page=100"
-	want := "GET " + url + ": GitHub answered 502 Bad Gateway: Bad Gateway (GitHub asks to wait 2h0m0s, past the cycle's deadline; the next cycle tries again)"
+	want := "GET " + url + ": GitHub answered 502 Bad Gateway: Bad Gateway (the next try would wait 2h0m0s, past the cycle's deadline; the next cycle tries again)"
 	if err == nil || err.Error() != want {
 		t.Errorf("deadline: err = %v\nwant  %s", err, want)
 	}
@@ -329,4 +329,35 @@ func TestGitHubDownload(t *testing.T) {
 
 func hardenedPatchBytes(tag string) []byte {
 	return []byte("linux-hardened patch for " + tag + "\n--- a/Makefile\n+++ b/Makefile\n")
+}
+
+// A release list that does not decode is not kept: the next cycle asks for
+// it in full, so a bad answer GitHub replaced is not served again from a
+// 304.
+func TestGitHubBadListIsNotKept(t *testing.T) {
+	var mu sync.Mutex
+	var inm []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inm = append(inm, r.Header.Get("If-None-Match"))
+		mu.Unlock()
+		if r.Header.Get("If-None-Match") == `"bad"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", `"bad"`)
+		w.Write([]byte(`[{"tag_name": "v6.12.64-hardened1", "assets": `))
+	}))
+	t.Cleanup(srv.Close)
+	src := NewGitHub(srv.URL, "kupdate-test")
+	for range 2 {
+		_, err := src.Releases(context.Background())
+		want := "GET " + srv.URL + releasesPath + "?per_page=100: decoding the release list: unexpected end of JSON input"
+		if err == nil || err.Error() != want {
+			t.Errorf("err = %v\nwant  %s", err, want)
+		}
+	}
+	if d := cmp.Diff([]string{"", ""}, inm); d != "" {
+		t.Errorf("If-None-Match of the two requests (-want +got):\n%s", d)
+	}
 }
