@@ -11,11 +11,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kupdate/kupdate/atomicfile"
 	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/config"
 	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/gitops"
-	"github.com/kupdate/kupdate/state"
 )
 
 // buildCache keeps build results per attribute, by what the attribute's
@@ -83,7 +83,7 @@ func (c *Cycle) saveBuilds(bc *buildCache) error {
 	if err != nil {
 		return err
 	}
-	return state.WriteAtomic(filepath.Join(c.cacheDir, buildsFile), append(b, '\n'))
+	return atomicfile.Write(filepath.Join(c.cacheDir, buildsFile), append(b, '\n'), 0o644)
 }
 
 // branchFiles is the content of every file the branch writes, as its head

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+
+	"github.com/kupdate/kupdate/atomicfile"
 )
 
 // Body is a server's answer as kept: its body and the validators it came
@@ -96,7 +98,7 @@ func (s Store) Save(name, url string, b Body) {
 	sum := sha256.Sum256(b.Data)
 	h, err := json.Marshal(storedHeader{URL: url, ETag: b.ETag, LastModified: b.LastModified, SHA256: hex.EncodeToString(sum[:])})
 	if err == nil {
-		err = writeFileAtomic(file, append(append(h, '\n'), b.Data...))
+		err = atomicfile.Write(file, append(append(h, '\n'), b.Data...), 0o644)
 	}
 	if err != nil {
 		s.log().Warn("could not cache a "+s.of()+"file for the next process", "file", file, "url", url, "err", err)
@@ -137,23 +139,4 @@ func (s Store) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return s.Log
-}
-
-func writeFileAtomic(name string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kupdate/kupdate/atomicfile"
 	"github.com/kupdate/kupdate/fetch"
 )
 
@@ -104,7 +105,7 @@ func (c *Client) storeRC(v Version, r rcRecord) {
 	}
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err == nil {
-		err = writeFileAtomic(file, append(data, '\n'))
+		err = atomicfile.Write(file, append(data, '\n'), 0o644)
 	}
 	if err != nil {
 		c.log.Warn("could not cache the rc hash", "file", file, "err", err)

@@ -161,25 +161,6 @@ func clearDir(dir string) error {
 	return nil
 }
 
-func writeFileAtomic(name string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
-}
-
 // unpackTarGz unpacks a gzipped tar into dst (see unpackTar) and reads the
 // gzip stream to its end, so its checksum is verified.
 func unpackTarGz(r io.Reader, dst string, maxUnpacked int64) (string, error) {

@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/kupdate/kupdate/atomicfile"
 )
 
 // Version is the layout of state.json this kupdate writes. Version 1
@@ -164,7 +166,7 @@ func Write(dir string, st *State) error {
 	if err != nil {
 		return err
 	}
-	return WriteAtomic(filepath.Join(dir, File), b)
+	return atomicfile.Write(filepath.Join(dir, File), b, 0o644)
 }
 
 // Marshal is st as state.json holds it (and `kupdate status --json` prints
@@ -178,32 +180,4 @@ func Marshal(st *State) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-// WriteAtomic writes path through a temporary file beside it, synced and
-// renamed over it.
-func WriteAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
