@@ -119,6 +119,7 @@ type Server struct {
 	jitter      func(time.Duration) time.Duration
 	getenv      func(string) string
 	stepDone    func(StepStatus)
+	build       *BuildInfo // nil: not named (WithBuildInfo)
 	page        *template.Template
 	handler     http.Handler
 	served      atomic.Bool
@@ -192,6 +193,9 @@ func New(cfg *config.Config, cycler Cycler, metrics *Metrics, logger *slog.Logge
 		if s.lockDir, err = cfg.CacheDir(); err != nil {
 			return nil, fmt.Errorf("server: the lock lives in the cache directory: %w", err)
 		}
+	}
+	if s.build != nil {
+		s.metrics.SetBuildInfo(*s.build)
 	}
 	if s.page, err = parsePage(); err != nil {
 		return nil, err

@@ -115,6 +115,8 @@ type Status struct {
 	NextRun      time.Time         `json:"next_run,omitzero"`
 	ShuttingDown bool              `json:"shutting_down"`
 	Schedule     string            `json:"schedule"`
+	// Build is the kupdate serving the page; nil when not named.
+	Build *BuildInfo `json:"build,omitempty"`
 }
 
 // Status is the current state, as the status page shows it.
@@ -144,6 +146,7 @@ func (s *Server) Status() Status {
 		NextRun:       s.nextRun,
 		ShuttingDown:  s.draining,
 		Schedule:      s.cfg.Schedule,
+		Build:         clone(s.build),
 	}
 	if st.LastCycle == nil {
 		st.LastCycle = earlier

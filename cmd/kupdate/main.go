@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -129,6 +127,10 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		usage(stderr, fs)
 		return exitUsage
 	}
+	if *g.version {
+		writeVersion(stdout)
+		return exitOK
+	}
 	level := slog.LevelInfo
 	if *g.verbose {
 		level = slog.LevelDebug
@@ -174,7 +176,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 // globals are the flags before the command.
 type globals struct {
 	configPath, logFormat *string
-	verbose               *bool
+	verbose, version      *bool
 }
 
 func globalFlags(stderr io.Writer) (*flag.FlagSet, globals) {
@@ -185,6 +187,7 @@ func globalFlags(stderr io.Writer) (*flag.FlagSet, globals) {
 		configPath: fs.String("config", "", "config file (default ./config.toml, env KUPDATE_CONFIG)"),
 		logFormat:  fs.String("log-format", "text", "log format: text or json"),
 		verbose:    fs.Bool("v", false, "verbose (debug) logging"),
+		version:    fs.Bool("version", false, "print the version and exit (as kupdate version does)"),
 	}
 }
 
@@ -304,47 +307,5 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected arguments: %s (kupdate help %s shows its flags)", strings.Join(fs.Args(), " "), strings.TrimPrefix(fs.Name(), "kupdate "))
 	}
-	return nil
-}
-
-// Version is set by the linker (-ldflags "-X main.Version=v1.2.3"); otherwise
-// the module version from the build info is used.
-var Version = ""
-
-func buildVersion() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
-
-func runVersion(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "version")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "kupdate %s\n", buildVersion())
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return nil
-	}
-	vcs := map[string]string{}
-	for _, s := range bi.Settings {
-		vcs[s.Key] = s.Value
-	}
-	if rev := vcs["vcs.revision"]; rev != "" {
-		line := "commit: " + rev
-		if t := vcs["vcs.time"]; t != "" {
-			line += " (" + t + ")"
-		}
-		if vcs["vcs.modified"] == "true" {
-			line += ", with uncommitted changes"
-		}
-		fmt.Fprintln(e.stdout, line)
-	}
-	fmt.Fprintf(e.stdout, "go: %s %s/%s\n", bi.GoVersion, runtime.GOOS, runtime.GOARCH)
 	return nil
 }

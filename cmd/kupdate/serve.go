@@ -37,7 +37,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	opts := []server.Option{server.WithGetenv(e.getenv)}
+	opts := []server.Option{server.WithGetenv(e.getenv), server.WithBuildInfo(buildInfo())}
 	if cfg.Promote.Stable {
 		opts = append(opts, server.WithPromotionSource(stableStaging.MatchString))
 	}
