@@ -54,7 +54,7 @@ func newBuildCache() *buildCache {
 
 func (c *Cycle) loadBuilds() (*buildCache, error) {
 	bc := newBuildCache()
-	path := filepath.Join(c.cacheDir, buildsFile)
+	path := filepath.Join(c.stateDir, buildsFile)
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		return bc, nil
@@ -82,7 +82,7 @@ func (c *Cycle) saveBuilds(bc *buildCache) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(c.cacheDir, buildsFile), append(b, '\n'))
+	return writeAtomic(filepath.Join(c.stateDir, buildsFile), append(b, '\n'))
 }
 
 // branchFiles is the content of every file the branch writes, as its head

@@ -131,6 +131,7 @@ type Cycle struct {
 	log      *slog.Logger
 	now      func() time.Time
 	cacheDir string
+	stateDir string // state.json and builds.json (config.StateDir)
 	local    string // the checkout, "" for the managed clone
 	ko       *kernelorg.Client
 	wf       *workflow.Workflow
@@ -174,6 +175,9 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 		return nil, err
 	}
 	c.cacheDir = dir
+	if c.stateDir, err = cfg.StateDir(); err != nil {
+		return nil, err
+	}
 	c.local = o.Nixpkgs
 	if c.local == "" {
 		c.local = cfg.Nixpkgs.Path
@@ -224,7 +228,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 	}
 	c.runner = build.New(cfg.Build, bopts...)
 
-	if st, err := ReadState(dir); err == nil {
+	if st, err := ReadState(c.stateDir); err == nil {
 		c.last = st
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		c.log.Warn("the last cycle's state is unreadable; starting without it", "err", err)
@@ -232,7 +236,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 	return c, nil
 }
 
-// Paths inside the cache directory.
+// Paths inside the cache directory, then the state directory.
 const (
 	cloneDir   = "nixpkgs.git" // the managed clone
 	exportDir  = "tree"        // the tree Nix evaluates and builds (tree-1 ... while a process holds it: gitops.ExportFree)

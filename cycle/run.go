@@ -342,7 +342,7 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 		c.mu.Lock()
 		carry(c.last, st, rep)
 		c.mu.Unlock()
-		if err := writeState(c.cacheDir, st); err != nil {
+		if err := writeState(c.stateDir, st); err != nil {
 			return rep, err
 		}
 		c.mu.Lock()

@@ -22,7 +22,7 @@ import (
 // ignored (the next cycle rewrites it).
 const stateVersion = 1
 
-// State is what the last finished cycle left in the cache directory
+// State is what the last finished cycle left in the state directory
 // (state.json, written atomically at its end): `kupdate status` and the
 // status page read it.
 type State struct {
@@ -66,10 +66,11 @@ type PRState struct {
 	PR     *server.PRRef `json:"pr"`
 }
 
-// ReadState reads the state the last finished cycle wrote in cacheDir. An
-// error wrapping fs.ErrNotExist means no cycle has finished there yet.
-func ReadState(cacheDir string) (*State, error) {
-	path := filepath.Join(cacheDir, stateFile)
+// ReadState reads the state the last finished cycle wrote in stateDir
+// (config.StateDir). An error wrapping fs.ErrNotExist means no cycle has
+// finished there yet.
+func ReadState(stateDir string) (*State, error) {
+	path := filepath.Join(stateDir, stateFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -84,12 +85,12 @@ func ReadState(cacheDir string) (*State, error) {
 	return &st, nil
 }
 
-func writeState(cacheDir string, st *State) error {
+func writeState(stateDir string, st *State) error {
 	b, err := MarshalState(st)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(cacheDir, stateFile), b)
+	return writeAtomic(filepath.Join(stateDir, stateFile), b)
 }
 
 // MarshalState is st as state.json holds it (and `kupdate status --json`

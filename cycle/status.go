@@ -38,7 +38,7 @@ const (
 // not be read. After the first failure GitHub is not asked again.
 func (c *Cycle) Status(ctx context.Context) (*State, []error) {
 	var errs []error
-	st, err := ReadState(c.cacheDir)
+	st, err := ReadState(c.stateDir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		st = &State{Version: stateVersion, BaseBranch: c.cfg.Nixpkgs.Base}

@@ -17,7 +17,7 @@ const (
 	OutcomeSuccess   = "success"
 	OutcomeFailure   = "failure"
 	OutcomeCancelled = "cancelled" // stopped by shutdown
-	OutcomeLocked    = "locked"    // another process held the cache-directory lock
+	OutcomeLocked    = "locked"    // another process held the state-directory lock
 	OutcomeSkipped   = "skipped"   // a scheduled tick came while the previous cycle still ran
 )
 

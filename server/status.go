@@ -14,7 +14,7 @@ const (
 // Cycler is what the server drives: the cycle and the promotion step, and the
 // per-branch state they leave behind. The cycle's package implements it.
 //
-// The server holds the cache-directory lock (package lock) around every
+// The server holds the state-directory lock (package lock) around every
 // Cycle and Promote call and never calls them concurrently, so an
 // implementation must not take that lock itself: a second flock from the
 // same process conflicts with the first.

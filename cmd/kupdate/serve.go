@@ -26,6 +26,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := e.openState(cfg, true); err != nil {
+		return err
+	}
 	m := server.NewMetrics(prometheus.NewRegistry())
 	c, err := cycle.New(cfg, cycle.Options{
 		Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(),
