@@ -69,16 +69,11 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	stateDir, err := e.openState(cfg, !*dryRun)
+	// A dry run writes no state, so it does not move an earlier kupdate's
+	// either: it reads it where it is.
+	cfg, stateDir, err := e.openState(cfg, !*dryRun)
 	if err != nil {
 		return err
-	}
-	// A dry run writes no state, so it did not move an earlier kupdate's
-	// either: it reads it where it is.
-	if *dryRun {
-		if cfg, err = e.readState(cfg); err != nil {
-			return err
-		}
 	}
 	ko, err := newKernelOrg(e)
 	if err != nil {

@@ -26,7 +26,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.openState(cfg, true); err != nil {
+	if cfg, _, err = e.openState(cfg, true); err != nil {
 		return err
 	}
 	m := server.NewMetrics(prometheus.NewRegistry())

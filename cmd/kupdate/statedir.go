@@ -18,54 +18,41 @@ import (
 // builds.json (the lock needs no moving: the kernel releases it).
 func stateFiles() []string { return []string{"state.json", "builds.json"} }
 
-// openState is the state directory of cfg, with the state an earlier
-// kupdate left in the cache directory moved into it first when migrate is
-// set: run and serve call it before they read the state, so that an
-// upgrade keeps the last cycle's PR links and build results. Its errors
-// are configuration errors (no state directory can be named) or the failed
-// move, which stops the command: it must not go on as if no cycle had ever
-// run.
-func (e *env) openState(cfg *config.Config, migrate bool) (string, error) {
+// openState finds cfg's state directory before run, serve or status read
+// the state, and deals with what an earlier kupdate left in the cache
+// directory, where it kept state before the two were apart. With migrate
+// (run and serve) that state is moved into the state directory, so an
+// upgrade keeps the last cycle's PR links and build results. Without it
+// (status, run --dry-run: they write nothing) it is read where it is: the
+// configuration returned then points the state directory at the cache
+// directory. stateDir is the state directory either way, for the lock.
+//
+// Its errors are configuration errors (no directory can be named) or the
+// failed move, which stops the command: it must not go on as if no cycle
+// had ever run.
+func (e *env) openState(cfg *config.Config, migrate bool) (_ *config.Config, stateDir string, _ error) {
 	stateDir, err := cfg.StateDir()
 	if err != nil {
-		return "", &exitError{code: exitUsage, err: err}
+		return nil, "", &exitError{code: exitUsage, err: err}
 	}
 	cacheDir, err := cfg.CacheDir()
 	if err != nil {
-		return "", &exitError{code: exitUsage, err: err}
+		return nil, "", &exitError{code: exitUsage, err: err}
 	}
-	if !migrate {
-		return stateDir, nil
-	}
-	if err := migrateState(e.log, cacheDir, stateDir); err != nil {
-		return "", err
-	}
-	return stateDir, nil
-}
-
-// readState is cfg for a command that only reads the state (status): it
-// writes nothing, so the state an earlier kupdate left in the cache
-// directory, not moved yet, is read where it is.
-func (e *env) readState(cfg *config.Config) (*config.Config, error) {
-	stateDir, err := cfg.StateDir()
-	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
-	}
-	cacheDir, err := cfg.CacheDir()
-	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
+	if migrate {
+		return cfg, stateDir, migrateState(e.log, cacheDir, stateDir)
 	}
 	name := stateFiles()[0]
 	if _, err := os.Stat(filepath.Join(stateDir, name)); !errors.Is(err, fs.ErrNotExist) {
-		return cfg, nil
+		return cfg, stateDir, nil
 	}
 	if _, err := os.Stat(filepath.Join(cacheDir, name)); err != nil {
-		return cfg, nil
+		return cfg, stateDir, nil
 	}
 	e.log.Info("reading the state an earlier kupdate kept in the cache directory; the next kupdate run or serve moves it into the state directory", "from", cacheDir, "to", stateDir)
 	old := *cfg
 	old.Nixpkgs.StateDir = cacheDir
-	return &old, nil
+	return &old, stateDir, nil
 }
 
 // migrateState moves each of stateFiles from cacheDir into stateDir, once:

@@ -28,7 +28,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if cfg, err = e.readState(cfg); err != nil {
+	if cfg, _, err = e.openState(cfg, false); err != nil {
 		return err
 	}
 	// A read-only look must answer quickly even when kernel.org or GitHub
