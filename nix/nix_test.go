@@ -210,7 +210,7 @@ func evalModule(t *testing.T, services any) (unit, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := evalJSON(t, "testdata/eval-module.nix", "--arg", "lib", nixpkgsLib(t), "--argstr", "settings", string(js))
+	out, err := evalJSON(t, "testdata/eval-module.nix", "--arg", "lib", nixpkgsLib(t), "--argstr", "services", string(js))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +352,7 @@ func TestModuleRefuses(t *testing.T) {
 	}
 
 	js, _ := json.Marshal(map[string]any{"enable": true, "settings": map[string]any{"serve": map[string]any{"shutdown_timeout": "30 seconds"}}})
-	_, err := evalJSON(t, "testdata/eval-module.nix", "--arg", "lib", nixpkgsLib(t), "--argstr", "settings", string(js))
+	_, err := evalJSON(t, "testdata/eval-module.nix", "--arg", "lib", nixpkgsLib(t), "--argstr", "services", string(js))
 	if err == nil || !strings.Contains(err.Error(), "A definition for option `services.kupdate.settings.serve.shutdown_timeout' is not of type `string matching the pattern ([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+'") {
 		t.Errorf("shutdown_timeout = \"30 seconds\": %v", err)
 	}

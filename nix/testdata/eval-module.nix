@@ -5,7 +5,7 @@
 # the unit kupdate gets.
 {
   lib, # nixpkgs' lib/ directory
-  settings ? "{}", # services.kupdate as JSON
+  services ? "{}", # services.kupdate as JSON
 }:
 
 let
@@ -76,7 +76,7 @@ let
     modules = [
       nixosStandIns
       ../module.nix
-      { services.kupdate = builtins.fromJSON settings; }
+      { services.kupdate = builtins.fromJSON services; }
     ];
     specialArgs = { inherit pkgs; };
   };
