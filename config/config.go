@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -59,7 +58,8 @@ type Nixpkgs struct {
 	Remote   string `toml:"remote"`    // upstream repository the managed clone follows
 	Fork     string `toml:"fork"`      // repository kupdate pushes its branches to
 	Base     string `toml:"base"`      // branch changes are based on and PRs target
-	CacheDir string `toml:"cache_dir"` // managed clone, rc hash cache, lock; empty = $XDG_CACHE_HOME/kupdate
+	CacheDir string `toml:"cache_dir"` // what kupdate can rebuild (managed clone, HTTP and rc caches); see CacheDir
+	StateDir string `toml:"state_dir"` // what it cannot (state.json, builds.json, the lock); see StateDir
 }
 
 // Git is how commits are made and pushed.
@@ -496,18 +496,6 @@ func Secret(n EnvName) (string, error) {
 		return "", fmt.Errorf("environment variable %s is empty or unset: export it with the secret", n)
 	}
 	return v, nil
-}
-
-// CacheDir is nixpkgs.cache_dir, or $XDG_CACHE_HOME/kupdate.
-func (c *Config) CacheDir() (string, error) {
-	if c.Nixpkgs.CacheDir != "" {
-		return c.Nixpkgs.CacheDir, nil
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("nixpkgs.cache_dir is empty and there is no user cache directory: %w", err)
-	}
-	return filepath.Join(d, "kupdate"), nil
 }
 
 // keyPosition finds where the dotted key is set in data, for errors about a

@@ -55,7 +55,7 @@ func newBuildCache() *buildCache {
 
 func (c *Cycle) loadBuilds() (*buildCache, error) {
 	bc := newBuildCache()
-	path := filepath.Join(c.cacheDir, buildsFile)
+	path := filepath.Join(c.stateDir, buildsFile)
 	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		return bc, nil
@@ -83,7 +83,7 @@ func (c *Cycle) saveBuilds(bc *buildCache) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(filepath.Join(c.cacheDir, buildsFile), append(b, '\n'), 0o644)
+	return atomicfile.Write(filepath.Join(c.stateDir, buildsFile), append(b, '\n'), 0o644)
 }
 
 // branchFiles is the content of every file the branch writes, as its head

@@ -130,6 +130,7 @@ type Cycle struct {
 	log      *slog.Logger
 	now      func() time.Time
 	cacheDir string
+	stateDir string            // state.json and builds.json (config.StateDir)
 	local    string            // the checkout, "" for the managed clone
 	ko       *kernelorg.Client // the families' source, and rc hashes rechecked
 	wf       forge
@@ -163,6 +164,9 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 		return nil, err
 	}
 	c.cacheDir = dir
+	if c.stateDir, err = cfg.StateDir(); err != nil {
+		return nil, err
+	}
 	if c.local, err = checkout(cfg, o); err != nil {
 		return nil, err
 	}
@@ -183,7 +187,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 			UserAgent: o.UserAgent, Getenv: c.getenv, Log: c.log, Hardened: o.Hardened})
 	}
 	c.runner = c.newRunner()
-	if st, err := state.Read(dir); err == nil {
+	if st, err := state.Read(c.stateDir); err == nil {
 		c.last = st
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		c.log.Warn("the last cycle's state is unreadable; starting without it", "err", err)
@@ -260,7 +264,7 @@ type Metrics interface {
 	ObserveBuild(tier, status string)
 }
 
-// Paths inside the cache directory.
+// Paths inside the cache directory, then the state directory.
 const (
 	cloneDir   = "nixpkgs.git" // the managed clone
 	exportDir  = "tree"        // the tree Nix evaluates and builds (tree-1 ... while a process holds it: gitops.ExportFree)

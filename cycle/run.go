@@ -117,7 +117,7 @@ func (c *Cycle) save(rep *Report, builds *buildCache) error {
 	c.mu.Lock()
 	st := state.Merge(c.last, cur, why)
 	c.mu.Unlock()
-	if err := state.Write(c.cacheDir, st); err != nil {
+	if err := state.Write(c.stateDir, st); err != nil {
 		return err
 	}
 	c.mu.Lock()

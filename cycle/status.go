@@ -39,7 +39,7 @@ const (
 // asked again.
 func (c *Cycle) Status(ctx context.Context) (*state.State, []error) {
 	var errs []error
-	st, err := state.Read(c.cacheDir)
+	st, err := state.Read(c.stateDir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		st = &state.State{Version: state.Version, BaseBranch: c.cfg.Nixpkgs.Base}

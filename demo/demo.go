@@ -284,6 +284,9 @@ func (e *Env) configure() error {
 	cfg.Nixpkgs.Fork = e.GitHub.GitURL(ForkOwner, Repo)
 	cfg.Nixpkgs.Base = Base
 	cfg.Nixpkgs.CacheDir = filepath.Join(e.Dir, "cache")
+	// State beside the caches, named so that a machine's $STATE_DIRECTORY
+	// never takes it: the demo leaves nothing outside its directory.
+	cfg.Nixpkgs.StateDir = cfg.Nixpkgs.CacheDir
 	cfg.Git.TokenEnv = GitTokenEnv
 
 	// Every tier: the sample tree's are tiny, and the kernel tier is where

@@ -406,16 +406,27 @@ func typeName(t byte) string {
 	return fmt.Sprintf("entry of type %q", t)
 }
 
-// narHashDir is "sha256:<nix32>" of the NAR serialisation of dir, streamed
-// through the hash: memory does not grow with the tree.
+// narHashDir is "sha256:<nix32>" of the NAR serialisation of dir.
 func narHashDir(ctx context.Context, dir string) (string, error) {
+	sum, err := NARSHA256(ctx, dir)
+	if err != nil {
+		return "", err
+	}
+	return nixHash(sum), nil
+}
+
+// NARSHA256 is the SHA-256 of the NAR serialisation of the file tree at p,
+// what Nix hashes for a recursive (outputHashMode = "recursive") hash:
+// nixpkgs' vendorHash of a Go module is this of its `go mod vendor`. It is
+// streamed through the hash: memory does not grow with the tree.
+func NARSHA256(ctx context.Context, p string) ([]byte, error) {
 	h := sha256.New()
 	bw := bufio.NewWriterSize(h, 64<<10)
-	if err := writeNAR(ctx, bw, dir); err != nil {
-		return "", err
+	if err := writeNAR(ctx, bw, p); err != nil {
+		return nil, err
 	}
 	if err := bw.Flush(); err != nil {
-		return "", err
+		return nil, err
 	}
-	return nixHash(h.Sum(nil)), nil
+	return h.Sum(nil), nil
 }

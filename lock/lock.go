@@ -1,9 +1,11 @@
 // Package lock keeps two kupdate cycles from running at once, across
 // processes: the service's scheduled cycle, a webhook-triggered promotion and a
-// maintainer's `kupdate run` all take the same file lock in the cache
-// directory before they touch the managed clone or GitHub.
+// maintainer's `kupdate run` all take the same file lock in the state
+// directory (config.StateDir) before they touch the managed clone or GitHub.
+// Not in the cache directory: a cache cleared while a cycle runs must not
+// let a second cycle in.
 //
-// The lock is flock(2) on <cacheDir>/kupdate.lock. The kernel releases it when
+// The lock is flock(2) on <stateDir>/kupdate.lock. The kernel releases it when
 // the holder's file descriptor closes, so a crashed or killed kupdate never
 // leaves a stale lock behind, and there is nothing to clean up by hand. The
 // holder writes its pid, the time it took the lock and its command line into
@@ -24,7 +26,7 @@ import (
 	"time"
 )
 
-// FileName is the lock file's name inside the cache directory.
+// FileName is the lock file's name inside the state directory.
 const FileName = "kupdate.lock"
 
 // pollInterval is how often Lock retries. flock(2) cannot wait and honour a
@@ -35,7 +37,7 @@ const pollInterval = 250 * time.Millisecond
 // another File in this process) holds the lock.
 var ErrHeld = errors.New("kupdate lock is held")
 
-// Path is the lock file for the cache directory dir.
+// Path is the lock file for the state directory dir.
 func Path(dir string) string { return filepath.Join(dir, FileName) }
 
 // Holder is what the holder of the lock wrote about itself.
@@ -91,7 +93,7 @@ func (l *File) Unlock() error {
 	return nil
 }
 
-// TryLock takes the lock in the cache directory dir (creating dir if needed)
+// TryLock takes the lock in the state directory dir (creating dir if needed)
 // or fails at once with a *HeldError naming the holder.
 func TryLock(dir string) (*File, error) {
 	return tryLock(dir, time.Now())
@@ -117,7 +119,7 @@ func Lock(ctx context.Context, dir string) (*File, error) {
 
 func tryLock(dir string, now time.Time) (*File, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("lock: create cache directory: %w (check nixpkgs.cache_dir)", err)
+		return nil, fmt.Errorf("lock: create the state directory: %w (check nixpkgs.state_dir)", err)
 	}
 	path := Path(dir)
 	// os.OpenFile sets O_CLOEXEC: the nix-build and git processes a cycle

@@ -125,12 +125,12 @@ func TestLockContextDone(t *testing.T) {
 	}
 }
 
-func TestBadCacheDir(t *testing.T) {
+func TestBadStateDir(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o644)
 	_, err := lock.TryLock(file)
-	if err == nil || !strings.Contains(err.Error(), "nixpkgs.cache_dir") || errors.Is(err, lock.ErrHeld) {
-		t.Fatalf("TryLock in a file: %v, want an error naming nixpkgs.cache_dir", err)
+	if want := "lock: create the state directory: mkdir " + file + ": not a directory (check nixpkgs.state_dir)"; err == nil || err.Error() != want || errors.Is(err, lock.ErrHeld) {
+		t.Fatalf("TryLock in a file: %v, want %q", err, want)
 	}
 }
 

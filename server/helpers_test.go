@@ -250,6 +250,9 @@ type harness struct {
 
 const secret = "It's a Secret to Everybody"
 
+// testBuild is the build every test server says it runs.
+var testBuild = server.BuildInfo{Version: "v1.2.3", Revision: "0123456789abcdef0123456789abcdef01234567", RevisionTime: "2026-10-30T12:00:00Z", GoVersion: "go1.26.0"}
+
 func testConfig() *config.Config {
 	cfg := config.Default()
 	cfg.Serve.Schedule = "17 * * * *"
@@ -283,6 +286,7 @@ func start(t *testing.T, cfg *config.Config, opts ...server.Option) *harness {
 			return ""
 		}),
 		server.WithStepDone(func(s server.StepStatus) { h.steps <- s }),
+		server.WithBuildInfo(testBuild),
 	}, opts...)
 	srv, err := server.New(cfg, h.cycler, h.metrics, log, all...)
 	if err != nil {

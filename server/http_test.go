@@ -92,6 +92,7 @@ func TestStatusPage(t *testing.T) {
 		`<tr><td>6.6</td>`,
 		`<a href="https://github.com/NixOS/nixpkgs/pull/461188">#461188</a> open`,
 		`<td class="bad">configfile failed</td>`,
+		`<dd id="version">kupdate <code>v1.2.3</code> · commit <code title="0123456789abcdef0123456789abcdef01234567">0123456789ab</code> · go1.26.0</dd>`,
 	} {
 		if !strings.Contains(page, s) {
 			t.Errorf("page lacks %s", s)
@@ -179,6 +180,7 @@ func TestMetrics(t *testing.T) {
 		{"kupdate_github_requests_total", map[string]string{"code": "200"}, 1},
 		{"kupdate_github_rate_limit_remaining", nil, 4999},
 		{"kupdate_webhook_deliveries_total", map[string]string{"event": "pull_request", "result": "triggered"}, 1},
+		{"kupdate_build_info", map[string]string{"version": "v1.2.3", "revision": testBuild.Revision, "goversion": "go1.26.0"}, 1},
 	} {
 		if got, ok := sample(families, tc.name, tc.labels); !ok || got != tc.want {
 			t.Errorf("%s%v = %v (present %v), want %v", tc.name, tc.labels, got, ok, tc.want)
@@ -190,6 +192,9 @@ func TestMetrics(t *testing.T) {
 	}
 	if hs := hist.GetMetric()[0].GetHistogram(); hs.GetSampleCount() != 1 || hs.GetSampleSum() != 123.5 {
 		t.Errorf("cycle duration: count %d sum %v, want 1 and 123.5", hs.GetSampleCount(), hs.GetSampleSum())
+	}
+	if n := len(families["kupdate_build_info"].GetMetric()); n != 1 {
+		t.Errorf("kupdate_build_info has %d series, want the one build running", n)
 	}
 	for _, name := range []string{"go_goroutines", "process_start_time_seconds"} {
 		if families[name] == nil {

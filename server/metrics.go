@@ -17,7 +17,7 @@ const (
 	OutcomeSuccess   = "success"
 	OutcomeFailure   = "failure"
 	OutcomeCancelled = "cancelled" // stopped by shutdown
-	OutcomeLocked    = "locked"    // another process held the cache-directory lock
+	OutcomeLocked    = "locked"    // another process held the state-directory lock
 	OutcomeSkipped   = "skipped"   // a scheduled tick came while the previous cycle still ran
 )
 
@@ -42,6 +42,7 @@ type Metrics struct {
 	githubReqs      *prometheus.CounterVec
 	githubRemaining prometheus.Gauge
 	webhooks        *prometheus.CounterVec
+	buildInfo       *prometheus.GaugeVec
 }
 
 // NewMetrics creates the metrics and registers them, with the Go runtime and
@@ -95,9 +96,13 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "kupdate_webhook_deliveries_total",
 			Help: "GitHub webhook deliveries by event and result: triggered, pending (a promotion was already queued), duplicate (a delivery already acted on, posted again), ignored, ok (ping), rejected (signature, size, payload), disabled (no secret), unavailable (shutting down).",
 		}, []string{"event", "result"}),
+		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kupdate_build_info",
+			Help: "Always 1; the labels name the running build: version, revision (the commit, empty when the build recorded none) and goversion.",
+		}, []string{"version", "revision", "goversion"}),
 	}
 	reg.MustRegister(m.cycles, m.promotions, m.cycleDuration, m.lastSuccess, m.changes, m.builds,
-		m.upstreamReqs, m.upstreamBytes, m.githubReqs, m.githubRemaining, m.webhooks,
+		m.upstreamReqs, m.upstreamBytes, m.githubReqs, m.githubRemaining, m.webhooks, m.buildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Zero series from the start, so rate() and alerts see them before the
 	// first cycle.
@@ -106,6 +111,17 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		m.promotions.WithLabelValues(o)
 	}
 	return m
+}
+
+// SetBuildInfo makes kupdate_build_info name b, the one build running:
+// the usual Prometheus *_build_info gauge, joined on its labels to say
+// which version a series came from.
+func (m *Metrics) SetBuildInfo(b BuildInfo) {
+	if m == nil {
+		return
+	}
+	m.buildInfo.Reset()
+	m.buildInfo.WithLabelValues(b.Version, b.Revision, b.GoVersion).Set(1)
 }
 
 // Handler serves the registry in the Prometheus exposition formats.

@@ -2,7 +2,7 @@
 // GitHub webhooks, and the HTTP side — a status page, /status.json, /healthz
 // and /metrics.
 //
-// One worker runs the steps, one at a time, under the cache-directory lock
+// One worker runs the steps, one at a time, under the state-directory lock
 // (package lock), so a cycle never overlaps another cycle, a promotion, or a
 // maintainer's `kupdate run`. A scheduled tick while a cycle runs is skipped
 // and logged; webhook promotions queue (at most one waits) behind whatever
@@ -86,7 +86,7 @@ func WithJitter(f func(max time.Duration) time.Duration) Option {
 // WithGetenv replaces os.Getenv for reading the webhook secret.
 func WithGetenv(f func(string) string) Option { return func(s *Server) { s.getenv = f } }
 
-// WithLockDir puts the lock in dir instead of the configured cache directory.
+// WithLockDir puts the lock in dir instead of the configured state directory.
 func WithLockDir(dir string) Option { return func(s *Server) { s.lockDir = dir } }
 
 // WithPromotionSource makes the branches f accepts promotion sources too,
@@ -119,6 +119,7 @@ type Server struct {
 	jitter      func(time.Duration) time.Duration
 	getenv      func(string) string
 	stepDone    func(StepStatus)
+	build       *BuildInfo // nil: not named (WithBuildInfo)
 	page        *template.Template
 	handler     http.Handler
 	served      atomic.Bool
@@ -137,7 +138,7 @@ type Server struct {
 
 // New builds the service from the whole configuration: [serve] for the
 // schedule, listener and webhook, [promote] for which branches' webhooks
-// trigger a promotion, [github] for which repository's, and the cache
+// trigger a promotion, [github] for which repository's, and the state
 // directory for the lock. metrics may be nil (a registry of its own is made);
 // logger may be nil (discarded). The webhook secret is read here, from the
 // variable serve.webhook_secret_env names.
@@ -189,9 +190,12 @@ func New(cfg *config.Config, cycler Cycler, metrics *Metrics, logger *slog.Logge
 		s.secret = []byte(s.secretEnv.Lookup(s.getenv))
 	}
 	if s.lockDir == "" {
-		if s.lockDir, err = cfg.CacheDir(); err != nil {
-			return nil, fmt.Errorf("server: the lock lives in the cache directory: %w", err)
+		if s.lockDir, err = cfg.StateDir(); err != nil {
+			return nil, fmt.Errorf("server: the lock lives in the state directory: %w", err)
 		}
+	}
+	if s.build != nil {
+		s.metrics.SetBuildInfo(*s.build)
 	}
 	if s.page, err = parsePage(); err != nil {
 		return nil, err

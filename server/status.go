@@ -16,7 +16,7 @@ const (
 // Cycler is what the server drives: the cycle and the promotion step, and the
 // per-branch state they leave behind. The cycle's package implements it.
 //
-// The server holds the cache-directory lock (package lock) around every
+// The server holds the state-directory lock (package lock) around every
 // Cycle and Promote call and never calls them concurrently, so an
 // implementation must not take that lock itself: a second flock from the
 // same process conflicts with the first.
@@ -104,6 +104,8 @@ type Status struct {
 	NextRun      time.Time         `json:"next_run,omitzero"`
 	ShuttingDown bool              `json:"shutting_down"`
 	Schedule     string            `json:"schedule"`
+	// Build is the kupdate serving the page; nil when not named.
+	Build *BuildInfo `json:"build,omitempty"`
 }
 
 // Status is the current state, as the status page shows it.
@@ -123,6 +125,7 @@ func (s *Server) Status() Status {
 		NextRun:       s.nextRun,
 		ShuttingDown:  s.draining,
 		Schedule:      s.cfg.Schedule,
+		Build:         clone(s.build),
 	}
 	if st.LastCycle == nil {
 		st.LastCycle = earlier

@@ -100,8 +100,8 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	}
 
 	// As `kupdate run` and `kupdate serve` do: one kupdate at a time on a
-	// cache directory (the demo's own, so it never waits).
-	l, err := lock.TryLock(world.Config.Nixpkgs.CacheDir)
+	// state directory (the demo's own, so it never waits).
+	l, err := lock.TryLock(world.Config.Nixpkgs.StateDir)
 	if err != nil {
 		return err
 	}

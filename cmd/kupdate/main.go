@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -46,7 +44,9 @@ func usageErrorf(format string, args ...any) error {
 type env struct {
 	stdout, stderr io.Writer
 	log            *slog.Logger
-	configPath     string
+	configPath     string         // --config; "" = $KUPDATE_CONFIG, else the search path
+	systemConfig   string         // the search path's last entry; "" in tests
+	configFile     string         // the file loadConfig read; "" = none, the defaults
 	cfg            *config.Config // nil until loadConfig
 	getenv         func(string) string
 	// now dates what commands date (PR titles, commits, removals' "# Added"
@@ -55,30 +55,44 @@ type env struct {
 	now func() time.Time
 }
 
-// loadConfig reads the configuration once. A missing default ./config.toml
-// means the defaults; a missing file that was asked for is an error.
+// loadConfig reads the configuration once: the file --config or
+// $KUPDATE_CONFIG names (missing is an error: an operator who names a file
+// means it), else the first of config.SearchPath that exists, else the
+// defaults.
 func (e *env) loadConfig() (*config.Config, error) {
 	if e.cfg != nil {
 		return e.cfg, nil
 	}
-	path, explicit := e.configPath, true
-	if path == "" {
-		path, explicit = e.getenv("KUPDATE_CONFIG"), true
+	named := e.configPath
+	if named == "" {
+		named = e.getenv("KUPDATE_CONFIG")
 	}
-	if path == "" {
-		path, explicit = "config.toml", false
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		if !explicit && errors.Is(err, os.ErrNotExist) {
-			d := config.Default()
-			cfg, err = &d, nil
-		} else {
+	if named != "" {
+		cfg, err := config.Load(named)
+		if err != nil {
 			return nil, &exitError{code: exitUsage, err: err}
 		}
+		e.cfg, e.configFile = cfg, named
+		return cfg, nil
 	}
-	e.cfg = cfg
-	return cfg, nil
+	for _, path := range config.SearchPath(e.getenv, e.systemConfig) {
+		if path == "" {
+			continue
+		}
+		cfg, err := config.Load(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: err}
+		}
+		e.log.Debug("config: read", "file", path)
+		e.cfg, e.configFile = cfg, path
+		return cfg, nil
+	}
+	d := config.Default()
+	e.cfg = &d
+	return e.cfg, nil
 }
 
 type command struct {
@@ -89,6 +103,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version":  {"version and build info", runVersion},
+		"config":   {"check the configuration; print which file was read and the state and cache directories", runConfig},
 		"check":    {"verify the kernel changes of a PR (or --base/--head) against kernel.org", runCheck},
 		"promote":  {"the staging-nixos -> master step alone (--dry-run: show, write nothing)", runPromote},
 		"releases": {"what kernel.org offers, with verified hashes", runReleases},
@@ -104,9 +119,20 @@ func commands() map[string]command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := runIn(ctx, os.Args[1:], os.Stdout, os.Stderr, host{getenv: os.Getenv, now: time.Now, systemConfig: config.SystemConfigFile})
 	stop()
 	os.Exit(code)
+}
+
+// host is what a command gets from the machine beside its arguments and
+// streams.
+type host struct {
+	getenv func(string) string
+	// now dates what commands date: time.Now in main, a fixed clock in tests.
+	now func() time.Time
+	// systemConfig is config.SystemConfigFile in main; tests leave it empty,
+	// so that a machine's /etc/kupdate never reaches them.
+	systemConfig string
 }
 
 // run is main without the process: tests call it.
@@ -117,6 +143,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 // runWith is run with the clock commands date things by: tests that assert
 // a date pass a fixed one.
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
+	return runIn(ctx, args, stdout, stderr, host{getenv: getenv, now: now})
+}
+
+func runIn(ctx context.Context, args []string, stdout, stderr io.Writer, h host) int {
 	stderr = &lockedWriter{w: stderr} // the log and progress lines come from several goroutines
 	fs, g := globalFlags(stderr)
 	if err := fs.Parse(args); err != nil {
@@ -129,16 +159,20 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		usage(stderr, fs)
 		return exitUsage
 	}
+	if *g.version {
+		writeVersion(stdout)
+		return exitOK
+	}
 	level := slog.LevelInfo
 	if *g.verbose {
 		level = slog.LevelDebug
 	}
-	var h slog.Handler
+	var lh slog.Handler
 	switch *g.logFormat {
 	case "text":
-		h = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+		lh = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
 	case "json":
-		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+		lh = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 	default:
 		fmt.Fprintf(stderr, "kupdate: --log-format %q: want text or json\n", *g.logFormat)
 		return exitUsage
@@ -153,7 +187,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		fmt.Fprintf(stderr, "kupdate: unknown command %q (kupdate help lists them)\n", name)
 		return exitUsage
 	}
-	e := &env{stdout: stdout, stderr: stderr, log: slog.New(h), configPath: *g.configPath, getenv: getenv, now: now}
+	e := &env{stdout: stdout, stderr: stderr, log: slog.New(lh), configPath: *g.configPath, systemConfig: h.systemConfig, getenv: h.getenv, now: h.now}
 	if err := cmd.run(ctx, e, rest); err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
@@ -174,7 +208,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 // globals are the flags before the command.
 type globals struct {
 	configPath, logFormat *string
-	verbose               *bool
+	verbose, version      *bool
 }
 
 func globalFlags(stderr io.Writer) (*flag.FlagSet, globals) {
@@ -182,9 +216,10 @@ func globalFlags(stderr io.Writer) (*flag.FlagSet, globals) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {} // runWith prints it, where it belongs
 	return fs, globals{
-		configPath: fs.String("config", "", "config file (default ./config.toml, env KUPDATE_CONFIG)"),
+		configPath: fs.String("config", "", "config file (default $KUPDATE_CONFIG, else the first of ./config.toml, $XDG_CONFIG_HOME/kupdate/config.toml, /etc/kupdate/config.toml)"),
 		logFormat:  fs.String("log-format", "text", "log format: text or json"),
 		verbose:    fs.Bool("v", false, "verbose (debug) logging"),
+		version:    fs.Bool("version", false, "print the version and exit (as kupdate version does)"),
 	}
 }
 
@@ -304,47 +339,5 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected arguments: %s (kupdate help %s shows its flags)", strings.Join(fs.Args(), " "), strings.TrimPrefix(fs.Name(), "kupdate "))
 	}
-	return nil
-}
-
-// Version is set by the linker (-ldflags "-X main.Version=v1.2.3"); otherwise
-// the module version from the build info is used.
-var Version = ""
-
-func buildVersion() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
-
-func runVersion(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "version")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "kupdate %s\n", buildVersion())
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return nil
-	}
-	vcs := map[string]string{}
-	for _, s := range bi.Settings {
-		vcs[s.Key] = s.Value
-	}
-	if rev := vcs["vcs.revision"]; rev != "" {
-		line := "commit: " + rev
-		if t := vcs["vcs.time"]; t != "" {
-			line += " (" + t + ")"
-		}
-		if vcs["vcs.modified"] == "true" {
-			line += ", with uncommitted changes"
-		}
-		fmt.Fprintln(e.stdout, line)
-	}
-	fmt.Fprintf(e.stdout, "go: %s %s/%s\n", bi.GoVersion, runtime.GOOS, runtime.GOARCH)
 	return nil
 }

@@ -93,6 +93,14 @@ func TestVersion(t *testing.T) {
 	if len(lines) == 3 && !strings.HasPrefix(lines[1], "commit: ") {
 		t.Errorf("kupdate version: the middle line is not the commit:\n%s", stdout)
 	}
+	// --version is the same, before any command and without configuration
+	// (nixpkgs' versionCheckHook runs it under env -i).
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"--config", "/nonexistent", "--version", "run"}} {
+		code, got, stderr := runCLI(t, args...)
+		if code != 0 || got != stdout || stderr != "" {
+			t.Errorf("kupdate %s: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", strings.Join(args, " "), code, got, stdout, stderr)
+		}
+	}
 }
 
 func TestDemoTreeMustBeNixpkgs(t *testing.T) {

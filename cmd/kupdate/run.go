@@ -50,7 +50,7 @@ func userAgent() string {
 	return "kupdate/" + buildVersion() + " (+https://github.com/kupdate/kupdate)"
 }
 
-// runRun is `kupdate run`: one whole cycle now, under the cache-directory
+// runRun is `kupdate run`: one whole cycle now, under the state-directory
 // lock. Progress goes to stderr (the log, and a line per build tier), the
 // summary to stdout; --dry-run prints every branch's diff, PR title, body,
 // labels and GitHub writes first.
@@ -69,9 +69,11 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cacheDir, err := cfg.CacheDir()
+	// A dry run writes no state, so it does not move an earlier kupdate's
+	// either: it reads it where it is.
+	cfg, stateDir, err := e.openState(cfg, !*dryRun)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return err
 	}
 	ko, err := newKernelOrg(e)
 	if err != nil {
@@ -90,9 +92,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 
 	var l *lock.File
 	if *wait {
-		l, err = lock.Lock(ctx, cacheDir)
+		l, err = lock.Lock(ctx, stateDir)
 	} else {
-		l, err = lock.TryLock(cacheDir)
+		l, err = lock.TryLock(stateDir)
 	}
 	if err != nil {
 		if errors.Is(err, lock.ErrHeld) && !*wait {

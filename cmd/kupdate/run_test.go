@@ -137,7 +137,7 @@ func TestRunCommand(t *testing.T) {
 		t.Errorf("status --json: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
 	}
 
-	l, err := lock.TryLock(world.Config.Nixpkgs.CacheDir)
+	l, err := lock.TryLock(world.Config.Nixpkgs.StateDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg, _, err = e.openState(cfg, true); err != nil {
+		return err
+	}
 	m := server.NewMetrics(prometheus.NewRegistry())
 	c, err := cycle.New(cfg, cycle.Options{
 		Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(),
@@ -37,7 +40,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	opts := []server.Option{server.WithGetenv(e.getenv)}
+	opts := []server.Option{server.WithGetenv(e.getenv), server.WithBuildInfo(buildInfo())}
 	if cfg.Promote.Stable {
 		opts = append(opts, server.WithPromotionSource(stableStaging.MatchString))
 	}

@@ -29,6 +29,9 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg, _, err = e.openState(cfg, false); err != nil {
+		return err
+	}
 	// A read-only look must answer quickly even when kernel.org or GitHub
 	// is down: each read is tried twice, briefly, and all of them run at
 	// once within statusTimeout (a cycle waits minutes instead).
