@@ -128,7 +128,7 @@ func TestRunCommand(t *testing.T) {
 	}
 	code, stdout, stderr = runInWorld(t, world, env, "--config", cfg, "status", "--json")
 	var st struct {
-		OK       bool `json:"ok"`
+		OK    bool `json:"ok"`
 		Attrs []struct {
 			Attr string `json:"attr"`
 		} `json:"attrs"`
