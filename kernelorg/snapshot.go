@@ -262,7 +262,7 @@ func unpackTar(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 			if err := root.MkdirAll(name, 0o755); err != nil {
 				return "", fmt.Errorf("tar entry %q: a directory where a file is already unpacked: %w", h.Name, err)
 			}
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg:
 			if h.Size < 0 || h.Size > maxUnpacked-total {
 				return "", fmt.Errorf("tar entry %q: the unpacked tree exceeds %d bytes (%d × kernelorg.max_snapshot_bytes)", h.Name, maxUnpacked, unpackedFactor)
 			}
@@ -405,7 +405,7 @@ func underSymlink(name string, symlinks map[string]bool) string {
 
 func typeName(t byte) string {
 	switch t {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
 		return "regular file"
 	case tar.TypeDir:
 		return "directory"
