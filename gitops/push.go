@@ -337,7 +337,6 @@ func (r *Repo) send(ctx context.Context, fork Remote, branches []BuiltBranch, to
 			continue
 		}
 		if after == nil {
-			after = map[plumbing.ReferenceName]plumbing.Hash{}
 			if s, refs, lerr := openUploadPack(ctx, fork); lerr == nil {
 				after = refs
 				s.Close()
