@@ -252,7 +252,6 @@ func dependency(t *testing.T, drv, suffix string) string {
 	return ""
 }
 
-
 // TestNixFlags: the configured distribution settings reach Nix's programs
 // as flags, right after the program name; other programs get none.
 func TestNixFlags(t *testing.T) {

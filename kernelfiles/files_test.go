@@ -180,4 +180,3 @@ func TestLoadBadTrees(t *testing.T) {
 		})
 	}
 }
-
