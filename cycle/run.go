@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/gitops"
+	"github.com/kupdate/kupdate/redact"
 	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow"
 )
@@ -275,7 +275,7 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	if c.local != "" {
 		rep.Source = "checkout " + c.local
 	} else {
-		rep.Source = "managed clone of " + redact(c.cfg.Nixpkgs.Remote)
+		rep.Source = "managed clone of " + redact.URL(c.cfg.Nixpkgs.Remote)
 	}
 	tree, err := loadTree(ctx, c.families, repo, base)
 	if err != nil {
@@ -351,16 +351,6 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	}
 	c.log.Info("cycle: done", "changes", len(rep.Changes), "branches", len(rep.Branches), "took", since(start), "ok", rep.Err() == nil)
 	return rep, nil
-}
-
-// redact drops credentials from a URL, for the report and logs.
-func redact(remote string) string {
-	u, err := url.Parse(remote)
-	if err != nil || u.User == nil {
-		return remote
-	}
-	u.User = nil
-	return u.String()
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }

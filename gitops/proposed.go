@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/redact"
 )
 
 // Proposal is what one of kupdate's branches on the fork holds now: the
@@ -38,7 +39,7 @@ type Proposed struct {
 // the walk stops at the base anyway, which is here).
 func (r *Repo) Proposed(ctx context.Context, fork Remote, branch string, maxCommits int) (Proposal, error) {
 	p := Proposal{Branch: branch}
-	remote := redact(fork.URL)
+	remote := redact.URL(fork.URL)
 	sess, seen, err := openUploadPack(ctx, fork)
 	if err != nil {
 		return p, fmt.Errorf("reading the branches of %s: %w; check nixpkgs.fork and the push token", remote, err)
