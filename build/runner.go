@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,12 +14,8 @@ import (
 
 	"github.com/kupdate/kupdate/childproc"
 	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/family"
 )
-
-// attrName is what an attribute must look like before it goes into a
-// command: it comes from the plan, but the plan comes from files in a tree,
-// and an argument that began with "-" or held a path would change what Nix does.
-var attrName = regexp.MustCompile(`^linux_[0-9a-z_]+$`)
 
 // nixPrograms are the commands that take Nix's settings as flags. Other
 // programs (a wrapper script) get none: they would not understand them.
@@ -272,8 +267,11 @@ func (r *Runner) command(tier, attr string) ([]string, error) {
 	if len(tmpl) == 0 || tmpl[0] == "" {
 		return nil, fmt.Errorf("build.commands has no command for tier %q", tier)
 	}
-	if !attrName.MatchString(attr) {
-		return nil, fmt.Errorf("invalid attribute name %q: want %s", attr, attrName)
+	// The attribute comes from the plan, but the plan comes from files in a
+	// tree, and an argument that began with "-" or held a path would change
+	// what Nix does.
+	if !family.ValidAttr(attr) {
+		return nil, fmt.Errorf("invalid attribute name %q: want %s", attr, family.AttrShape)
 	}
 	argv := []string{tmpl[0]}
 	if slices.Contains(nixPrograms, filepath.Base(tmpl[0])) {

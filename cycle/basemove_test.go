@@ -85,7 +85,7 @@ func TestBaseMoves(t *testing.T) {
 	must(t, os.Remove(filepath.Join(f.cache, "builds.json")))
 	f.gh.ResetRequests()
 	logStart = len(f.logs.String())
-	rep = f.run()
+	f.run()
 	logs = f.logs.String()[logStart:]
 	if w := f.writes(); w != nil {
 		t.Errorf("GitHub writes after building the kept branches again: %v", w)

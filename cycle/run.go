@@ -2,11 +2,11 @@ package cycle
 
 import (
 	"context"
-	"net/url"
 	"slices"
 	"time"
 
 	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/redact"
 	"github.com/kupdate/kupdate/state"
 )
 
@@ -60,7 +60,7 @@ func (c *Cycle) start(ctx context.Context, repo repository, rep *Report) (*pass,
 	t0 := time.Now()
 	base := repo.Base()
 	rep.Base = base.String()
-	rep.Source = "managed clone of " + redact(c.cfg.Nixpkgs.Remote)
+	rep.Source = "managed clone of " + redact.URL(c.cfg.Nixpkgs.Remote)
 	if c.local != "" {
 		rep.Source = "checkout " + c.local
 	}
@@ -124,16 +124,6 @@ func (c *Cycle) save(rep *Report, builds *buildCache) error {
 	c.last = st
 	c.mu.Unlock()
 	return nil
-}
-
-// redact drops credentials from a URL, for the report and logs.
-func redact(remote string) string {
-	u, err := url.Parse(remote)
-	if err != nil || u.User == nil {
-		return remote
-	}
-	u.User = nil
-	return u.String()
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }

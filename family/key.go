@@ -28,7 +28,7 @@ func (k Key) Valid() error {
 	case !familyRE.MatchString(k.Family):
 		return fmt.Errorf("family %q: want lower-case letters, digits, '.' and '-'", k.Family)
 	case !ValidAttr(k.Attr):
-		return fmt.Errorf("attribute %q: want linux_<letters, digits and _>", k.Attr)
+		return fmt.Errorf("attribute %q: want %s", k.Attr, AttrShape)
 	case !targetRE.MatchString(k.Target):
 		return fmt.Errorf("target %q: want 1 to 100 printable characters without spaces", k.Target)
 	}
@@ -43,8 +43,11 @@ var (
 
 // ValidAttr reports whether s has the shape of a kernel attribute of
 // nixpkgs: linux_6_12, linux_testing, linux_6_12_hardened, linux_zen. It is
-// the one check of that shape (--only, trailers, status).
+// the one check of that shape (--only, trailers, status, build commands).
 func ValidAttr(s string) bool { return attrRE.MatchString(s) }
+
+// AttrShape says in words what ValidAttr accepts, for errors.
+const AttrShape = "linux_<lower-case letters, digits and _>"
 
 // The trailers that carry a commit's Key, beside PreparedBy in the message's
 // last paragraph.

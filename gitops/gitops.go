@@ -11,7 +11,6 @@ package gitops
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -168,16 +167,6 @@ func checkPushable(name, base string) error {
 		return fmt.Errorf("refusing to push %q: not a valid branch name: %w", name, err)
 	}
 	return nil
-}
-
-// redact drops credentials from a remote URL, for logs and errors.
-func redact(remote string) string {
-	u, err := url.Parse(remote)
-	if err != nil || u.User == nil {
-		return remote
-	}
-	u.User = nil
-	return u.String()
 }
 
 func short(h plumbing.Hash) string {

@@ -14,6 +14,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/kupdate/kupdate/redact"
 )
 
 // A base branch like staging-nixos moves many times a day. Rebuilding every
@@ -164,7 +166,7 @@ func (r *Repo) descends(ctx context.Context, tip plumbing.Hash, old *object.Comm
 		}
 		var err error
 		if found, err = r.reachesUpstream(ctx, tip, old.Hash, since); err != nil {
-			return false, fmt.Errorf("asking %s whether %s descends from %s: %w", redact(r.upstream.URL), short(tip), short(old.Hash), err)
+			return false, fmt.Errorf("asking %s whether %s descends from %s: %w", redact.URL(r.upstream.URL), short(tip), short(old.Hash), err)
 		}
 	}
 	r.ancestry[key] = found

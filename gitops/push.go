@@ -16,6 +16,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 
 	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/redact"
 )
 
 // Outcome is what happened to one branch on the fork.
@@ -75,7 +76,7 @@ func (r *Repo) PushDryRun(ctx context.Context, fork Remote, branches []BuiltBran
 }
 
 func (r *Repo) push(ctx context.Context, fork Remote, branches []BuiltBranch, dry bool) []PushResult {
-	remote := redact(fork.URL)
+	remote := redact.URL(fork.URL)
 	res := make([]PushResult, len(branches))
 	pending := make([]bool, len(branches))
 	for i, b := range branches {
@@ -240,7 +241,7 @@ func (r *Repo) keep(ctx context.Context, tip plumbing.Hash, b BuiltBranch) bool 
 // carrying the old value kupdate saw, so the server refuses a branch that
 // moved since (git's --force-with-lease=<ref>:<expected>).
 func (r *Repo) send(ctx context.Context, fork Remote, branches []BuiltBranch, toPush []int, seen map[plumbing.ReferenceName]plumbing.Hash, res []PushResult) {
-	remote := redact(fork.URL)
+	remote := redact.URL(fork.URL)
 	rejectAll := func(err error) {
 		for _, i := range toPush {
 			if res[i].Outcome == "" {
@@ -337,7 +338,6 @@ func (r *Repo) send(ctx context.Context, fork Remote, branches []BuiltBranch, to
 			continue
 		}
 		if after == nil {
-			after = map[plumbing.ReferenceName]plumbing.Hash{}
 			if s, refs, lerr := openUploadPack(ctx, fork); lerr == nil {
 				after = refs
 				s.Close()

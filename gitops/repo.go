@@ -20,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/redact"
 )
 
 // Remote is a repository kupdate fetches from or pushes to.
@@ -259,7 +260,7 @@ func cloneManaged(ctx context.Context, dir string, upstream Remote, base string,
 	if err := os.Rename(tmp, dir); err != nil {
 		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
 	}
-	opts.Logger.Info("cloned", "remote", redact(upstream.URL), "branch", base, "dir", dir, "took", time.Since(start).Round(time.Millisecond))
+	opts.Logger.Info("cloned", "remote", redact.URL(upstream.URL), "branch", base, "dir", dir, "took", time.Since(start).Round(time.Millisecond))
 	if repo, err = openBare(dir); err != nil {
 		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
 	}
@@ -272,19 +273,19 @@ func (r *Repo) syncBase(ctx context.Context, upstream Remote, base string) (plum
 	ref := plumbing.NewBranchReferenceName(base)
 	sess, adv, err := openUploadPack(ctx, upstream)
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("fetching %s from %s: %w", base, redact(upstream.URL), err)
+		return plumbing.ZeroHash, fmt.Errorf("fetching %s from %s: %w", base, redact.URL(upstream.URL), err)
 	}
 	defer sess.Close()
 	tip, ok := adv[ref]
 	if !ok {
-		return plumbing.ZeroHash, fmt.Errorf("fetching %s from %s: the remote has no branch %s; check nixpkgs.base and nixpkgs.remote", base, redact(upstream.URL), base)
+		return plumbing.ZeroHash, fmt.Errorf("fetching %s from %s: the remote has no branch %s; check nixpkgs.base and nixpkgs.remote", base, redact.URL(upstream.URL), base)
 	}
 	if !r.hasCommit(tip) {
 		start := time.Now()
 		if err := r.fetch(ctx, sess, []plumbing.Hash{tip}, 1); err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("fetching %s from %s: %w", base, redact(upstream.URL), err)
+			return plumbing.ZeroHash, fmt.Errorf("fetching %s from %s: %w", base, redact.URL(upstream.URL), err)
 		}
-		r.log.Info("fetched", "remote", redact(upstream.URL), "branch", base, "tip", short(tip), "took", time.Since(start).Round(time.Millisecond))
+		r.log.Info("fetched", "remote", redact.URL(upstream.URL), "branch", base, "tip", short(tip), "took", time.Since(start).Round(time.Millisecond))
 	}
 	if err := r.storage.SetReference(plumbing.NewHashReference(ref, tip)); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("managed clone %s: setting %s: %w", r.dir, ref, err)

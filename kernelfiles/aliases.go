@@ -152,11 +152,3 @@ func (e *nixEditor) aliasThrow(name, branch, date string, eol bool, defaultMsg s
 	e.replace(b.start, b.end, throwLine(t.indentAt(b.start), name, msg, date))
 	return nil
 }
-
-// aliasValue is the value of alias name, or "" when the block has none.
-func aliasValue(t *nixText, s nixSet, name string) string {
-	if b, ok := findBinding(s.bindings, name); ok {
-		return b.value(t)
-	}
-	return ""
-}

@@ -174,8 +174,6 @@ func (e *nixEditor) deleteBinding(t *nixText, b binding) {
 	e.replace(start, end, "")
 }
 
-func isBlankLine(line []byte) bool { return len(bytes.TrimSpace(line)) == 0 }
-
 // throwLine is `name = throw "msg";` with an `# Added` comment when dated.
 func throwLine(indent, name, msg, date string) string {
 	s := indent + name + " = throw " + strconv.Quote(msg) + ";"

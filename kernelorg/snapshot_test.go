@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -265,4 +266,34 @@ func FuzzSnapshot(f *testing.F) {
 			t.Fatalf("narHashDir = %q, %v", h, err)
 		}
 	})
+}
+
+// A pre-POSIX tar marks regular files with a NUL type byte (the deprecated
+// tar.TypeRegA); archive/tar reads those as tar.TypeReg, so the unpacker
+// needs no case of its own for them and still unpacks them.
+func TestUnpackLegacyRegularFile(t *testing.T) {
+	b := makeTar(t, false, tarEntry{name: "top/", typ: tar.TypeDir}, tarEntry{name: "top/old", typ: tar.TypeReg, data: "legacy"})
+	h := b[512:1024] // the second header block: top/old
+	if string(h[:7]) != "top/old" || h[156] != tar.TypeReg {
+		t.Fatalf("unexpected tar layout: second header %q type %q", h[:7], h[156])
+	}
+	h[156] = 0
+	for i := 148; i < 156; i++ {
+		h[i] = ' '
+	}
+	var sum int64
+	for _, c := range h {
+		sum += int64(c)
+	}
+	copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
+
+	dst := t.TempDir()
+	top, err := unpackTar(bytes.NewReader(b), dst, 1<<20)
+	if err != nil || top != "top" {
+		t.Fatalf("unpackTar: %q, %v; want top", top, err)
+	}
+	got, err := os.ReadFile(filepath.Join(dst, "top", "old"))
+	if err != nil || string(got) != "legacy" {
+		t.Errorf("top/old: %q, %v; want %q", got, err, "legacy")
+	}
 }

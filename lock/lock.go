@@ -104,6 +104,13 @@ func TryLock(dir string) (*File, error) {
 func Lock(ctx context.Context, dir string) (*File, error) {
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
+	return lockRetrying(ctx, dir, t.C)
+}
+
+// lockRetrying is Lock with its retries driven by retry: it tries once, then
+// again each time retry delivers. A test that drives retry knows that a
+// retry it delivered followed an attempt that found the lock held.
+func lockRetrying(ctx context.Context, dir string, retry <-chan time.Time) (*File, error) {
 	for {
 		l, err := tryLock(dir, time.Now())
 		if err == nil || !errors.Is(err, ErrHeld) {
@@ -112,7 +119,7 @@ func Lock(ctx context.Context, dir string) (*File, error) {
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("waiting for the lock: %w: %w", ctx.Err(), err)
-		case <-t.C:
+		case <-retry:
 		}
 	}
 }

@@ -80,19 +80,6 @@ func TestHeldErrorText(t *testing.T) {
 	}
 }
 
-func TestLockWaitsForRelease(t *testing.T) {
-	dir := t.TempDir()
-	a, err := lock.TryLock(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := lockInBackground(dir)
-	a.Unlock()
-	if err := <-got; err != nil {
-		t.Fatalf("Lock after release: %v", err)
-	}
-}
-
 // lockInBackground waits for the lock of dir, releases it at once and
 // sends what went wrong: the test then lets the holder go.
 func lockInBackground(dir string) <-chan error {

@@ -209,7 +209,7 @@ func (w *Workflow) promoteOne(ctx context.Context, p config.Pair, res *PromoteRe
 			func(ctx context.Context) error {
 				var err error
 				pr, _, err = w.gh.PullRequests.Create(ctx, w.owner, w.repo, github.CreatePullRequest{
-					Title: &title, Head: w.owner + ":" + p.From, Base: p.To, Body: &text, Draft: github.Ptr(false),
+					Title: &title, Head: w.owner + ":" + p.From, Base: p.To, Body: &text, Draft: new(false),
 				})
 				return err
 			})

@@ -433,7 +433,7 @@ func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, re
 		func(ctx context.Context) error {
 			var err error
 			pr, _, err = w.gh.PullRequests.Create(ctx, w.owner, w.repo, github.CreatePullRequest{
-				Title: &title, Head: head, Base: u.Base, Body: &text, Draft: &draft, MaintainerCanModify: github.Ptr(true),
+				Title: &title, Head: head, Base: u.Base, Body: &text, Draft: &draft, MaintainerCanModify: new(true),
 			})
 			return err
 		})

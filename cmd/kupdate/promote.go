@@ -27,13 +27,16 @@ func newWorkflow(e *env, dryRun bool) (*workflow.Workflow, error) {
 	return w, nil
 }
 
-// runPromote is `kupdate promote [--dry-run]`: the staging -> target step
-// alone, for every [promote] pair. It runs whether or not promote.enabled
-// puts the step in the cycle (asking for it is enabling it); it merges only
-// with promote.merge.
+// runPromote is `kupdate promote [--dry-run] [--wait]`: the staging -> target
+// step alone, for every [promote] pair. It runs whether or not
+// promote.enabled puts the step in the cycle (asking for it is enabling it);
+// it merges only with promote.merge. Like `run` (dry or not) it holds the
+// cache-directory lock: a cycle or the service's webhook promotion may be
+// promoting the same pair, and two of them would open or merge twice.
 func runPromote(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "promote")
 	dryRun := fs.Bool("dry-run", false, "read GitHub and print what would be done; write nothing")
+	wait := fs.Bool("wait", false, waitUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -41,6 +44,20 @@ func runPromote(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	stateDir, err := cfg.StateDir()
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	l, err := takeLock(ctx, stateDir, *wait)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+
 	results, err := w.Promote(ctx)
 	for _, r := range results {
 		fmt.Fprintf(e.stdout, "%s -> %s: ", r.From, r.To)

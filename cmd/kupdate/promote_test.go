@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,14 +11,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kupdate/kupdate/lock"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
-func TestPromoteCommand(t *testing.T) {
-	// 20:00 on the 10th west of Greenwich is the 11th in UTC, the date
-	// nixpkgs' titles use. kupdate and the simulated GitHub share the clock.
-	clock := func() time.Time { return time.Date(2026, 1, 10, 20, 0, 0, 0, time.FixedZone("UTC-5", -5*60*60)) }
-	sim, err := githubtest.New(githubtest.Options{Root: t.TempDir(), Clock: clock})
+// promoteClock is 20:00 on the 10th west of Greenwich, the 11th in UTC: the
+// date nixpkgs' titles use. kupdate and the simulated GitHub share it.
+func promoteClock() time.Time {
+	return time.Date(2026, 1, 10, 20, 0, 0, 0, time.FixedZone("UTC-5", -5*60*60))
+}
+
+// promoteWorld is a simulated GitHub whose staging-nixos is one commit
+// ahead of master, a config file for it, and kupdate to run against them
+// with the push token in its environment.
+type promoteWorld struct {
+	sim      *githubtest.Server
+	cfg      string // the config file
+	cacheDir string
+}
+
+func newPromoteWorld(t *testing.T) *promoteWorld {
+	sim, err := githubtest.New(githubtest.Options{Root: t.TempDir(), Clock: promoteClock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,21 +54,30 @@ func TestPromoteCommand(t *testing.T) {
 	}
 	sim.AddToken("ghp_promote", "kupdate-bot")
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.toml")
-	toml := fmt.Sprintf("[nixpkgs]\ncache_dir = %q\n\n[github]\napi_url = %q\ntoken_env = \"PROMOTE_TOKEN\"\n", filepath.Join(dir, "cache"), sim.APIURL())
+	cfg, cache := filepath.Join(dir, "config.toml"), filepath.Join(dir, "cache")
+	toml := fmt.Sprintf("[nixpkgs]\ncache_dir = %q\n\n[github]\napi_url = %q\ntoken_env = \"PROMOTE_TOKEN\"\n", cache, sim.APIURL())
 	if err := os.WriteFile(cfg, []byte(toml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	kupdate := func(args ...string) (int, string, string) {
-		var out, errb bytes.Buffer
-		code := runWith(context.Background(), append([]string{"--config", cfg}, args...), &out, &errb, func(k string) string {
-			if k == "PROMOTE_TOKEN" {
-				return "ghp_promote"
-			}
-			return ""
-		}, clock)
-		return code, out.String(), errb.String()
-	}
+	return &promoteWorld{sim: sim, cfg: cfg, cacheDir: cache}
+}
+
+// kupdate runs kupdate with ctx on the simulator's clock: exit code, stdout, stderr.
+func (w *promoteWorld) kupdate(ctx context.Context, args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := runWith(ctx, append([]string{"--config", w.cfg}, args...), &out, &errb, func(k string) string {
+		if k == "PROMOTE_TOKEN" {
+			return "ghp_promote"
+		}
+		return ""
+	}, promoteClock)
+	return code, out.String(), errb.String()
+}
+
+func TestPromoteCommand(t *testing.T) {
+	w := newPromoteWorld(t)
+	sim, cfg := w.sim, w.cfg
+	kupdate := func(args ...string) (int, string, string) { return w.kupdate(context.Background(), args...) }
 
 	code, stdout, stderr := kupdate("promote", "--dry-run")
 	want := "staging-nixos -> master: 1 commit ahead, no PR yet: would-open\n" +
@@ -82,5 +105,53 @@ func TestPromoteCommand(t *testing.T) {
 	code = run(context.Background(), []string{"--config", cfg, "promote"}, &out, &errb, func(string) string { return "" })
 	if code != 2 || !strings.Contains(errb.String(), "environment variable PROMOTE_TOKEN (github.token_env) is empty or unset") {
 		t.Errorf("no token: exit %d: %s", code, errb.String())
+	}
+}
+
+// Like run, promote (dry or not) holds the cache-directory lock: while
+// another kupdate holds it, promote fails at once with run's message and
+// asks nothing of GitHub; with --wait it waits (here until its context is
+// done); once the lock is free it promotes.
+func TestPromoteLocked(t *testing.T) {
+	w := newPromoteWorld(t)
+	holder, err := lock.TryLock(w.cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, held := lock.TryLock(w.cacheDir) // what promote will find
+	if !errors.Is(held, lock.ErrHeld) {
+		t.Fatalf("second TryLock: %v, want ErrHeld", held)
+	}
+	w.sim.ResetRequests()
+	for _, args := range [][]string{{"promote"}, {"promote", "--dry-run"}} {
+		code, stdout, stderr := w.kupdate(context.Background(), args...)
+		want := "kupdate promote: " + held.Error() + " (pass --wait to wait for it)\n"
+		if code != 1 || stdout != "" || stderr != want {
+			t.Errorf("%v with the lock held: exit %d, stdout %q\n got stderr %q\nwant stderr %q", args, code, stdout, stderr, want)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, stdout, stderr := w.kupdate(ctx, "promote", "--wait")
+	want := "kupdate promote: waiting for the lock: context canceled: " + held.Error() + "\n"
+	if code != 1 || stdout != "" || stderr != want {
+		t.Errorf("promote --wait with the lock held and the context done: exit %d, stdout %q\n got stderr %q\nwant stderr %q", code, stdout, stderr, want)
+	}
+	if r := w.sim.Requests(); len(r) != 0 {
+		t.Errorf("GitHub requests while the lock was held: %v", r)
+	}
+
+	if err := holder.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = w.kupdate(context.Background(), "promote", "--wait")
+	if code != 0 || !strings.HasPrefix(stdout, "staging-nixos -> master: 1 commit ahead, #1 ") {
+		t.Errorf("promote --wait with the lock free: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if l, err := lock.TryLock(w.cacheDir); err != nil {
+		t.Errorf("the lock after promote: %v, want it released", err)
+	} else {
+		l.Unlock()
 	}
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/cycle"
-	"github.com/kupdate/kupdate/lock"
 )
 
 // attrList is a repeatable flag.
@@ -61,7 +60,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	nixpkgs := fs.String("nixpkgs", "", "start from this checkout's HEAD (default nixpkgs.path; empty = the managed clone); its worktree, index and refs are never touched")
 	var only attrList
 	fs.Var(&only, "only", "limit the cycle to the changes of `ATTR` (e.g. linux_6_12); repeatable")
-	wait := fs.Bool("wait", false, "wait for another kupdate holding the lock, instead of failing at once")
+	wait := fs.Bool("wait", false, waitUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -90,16 +89,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 
-	var l *lock.File
-	if *wait {
-		l, err = lock.Lock(ctx, stateDir)
-	} else {
-		l, err = lock.TryLock(stateDir)
-	}
+	l, err := takeLock(ctx, stateDir, *wait)
 	if err != nil {
-		if errors.Is(err, lock.ErrHeld) && !*wait {
-			return fmt.Errorf("%w (pass --wait to wait for it)", err)
-		}
 		return err
 	}
 	defer l.Unlock()

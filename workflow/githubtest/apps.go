@@ -59,5 +59,5 @@ func (s *Server) installationToken(c *call) {
 	token := "ghs_" + hex.EncodeToString(b)
 	expires := time.Now().Add(time.Hour).Truncate(time.Second)
 	s.instTok[token] = &installationToken{app: a, expires: expires}
-	c.json(http.StatusCreated, &github.InstallationToken{Token: github.Ptr(token), ExpiresAt: &github.Timestamp{Time: expires}})
+	c.json(http.StatusCreated, &github.InstallationToken{Token: new(token), ExpiresAt: &github.Timestamp{Time: expires}})
 }

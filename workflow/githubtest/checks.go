@@ -27,12 +27,12 @@ func (c *call) ref(r *repo) (string, bool) {
 
 func (s *Server) statusJSON(st *status) *github.RepoStatus {
 	out := &github.RepoStatus{
-		ID: github.Ptr(st.id), State: github.Ptr(st.state), Context: github.Ptr(st.context),
-		Description: github.Ptr(st.description), Creator: s.user(st.creator),
+		ID: new(st.id), State: new(st.state), Context: new(st.context),
+		Description: new(st.description), Creator: s.user(st.creator),
 		CreatedAt: ts(st.created), UpdatedAt: ts(st.created),
 	}
 	if st.url != "" {
-		out.TargetURL = github.Ptr(st.url)
+		out.TargetURL = new(st.url)
 	}
 	return out
 }
@@ -95,7 +95,7 @@ func (s *Server) combinedStatus(c *call) {
 	if len(order) == 0 {
 		state = "pending"
 	}
-	out := &github.CombinedStatus{SHA: github.Ptr(sha), TotalCount: github.Ptr(len(order)), Statuses: []*github.RepoStatus{}}
+	out := &github.CombinedStatus{SHA: new(sha), TotalCount: new(len(order)), Statuses: []*github.RepoStatus{}}
 	for _, name := range order {
 		st := latest[name]
 		switch st.state {
@@ -108,7 +108,7 @@ func (s *Server) combinedStatus(c *call) {
 		}
 		out.Statuses = append(out.Statuses, s.statusJSON(st))
 	}
-	out.State = github.Ptr(state)
+	out.State = new(state)
 	c.json(http.StatusOK, out)
 }
 
@@ -132,28 +132,28 @@ func (s *Server) listStatuses(c *call) {
 
 func (s *Server) checkRunJSON(cr *checkRun) *github.CheckRun {
 	out := &github.CheckRun{
-		ID: github.Ptr(cr.id), HeadSHA: github.Ptr(cr.sha), Name: github.Ptr(cr.name),
-		Status: github.Ptr(cr.status), StartedAt: ts(cr.started), CompletedAt: ts(cr.completed),
+		ID: new(cr.id), HeadSHA: new(cr.sha), Name: new(cr.name),
+		Status: new(cr.status), StartedAt: ts(cr.started), CompletedAt: ts(cr.completed),
 		Output: &github.CheckRunOutput{},
-		App:    &github.App{Slug: github.Ptr(cr.app)},
+		App:    &github.App{Slug: new(cr.app)},
 	}
 	if cr.conclusion != "" {
-		out.Conclusion = github.Ptr(cr.conclusion)
+		out.Conclusion = new(cr.conclusion)
 	}
 	if cr.title != "" {
-		out.Output.Title = github.Ptr(cr.title)
+		out.Output.Title = new(cr.title)
 	}
 	if cr.summary != "" {
-		out.Output.Summary = github.Ptr(cr.summary)
+		out.Output.Summary = new(cr.summary)
 	}
 	if cr.text != "" {
-		out.Output.Text = github.Ptr(cr.text)
+		out.Output.Text = new(cr.text)
 	}
 	if cr.detailsURL != "" {
-		out.DetailsURL = github.Ptr(cr.detailsURL)
+		out.DetailsURL = new(cr.detailsURL)
 	}
 	if cr.externalID != "" {
-		out.ExternalID = github.Ptr(cr.externalID)
+		out.ExternalID = new(cr.externalID)
 	}
 	return out
 }
@@ -192,7 +192,7 @@ func (s *Server) listCheckRuns(c *call) {
 		runs = append(runs, cr)
 	}
 	lo, hi := c.page(len(runs))
-	out := &github.ListCheckRunsResults{Total: github.Ptr(len(runs)), CheckRuns: []*github.CheckRun{}}
+	out := &github.ListCheckRunsResults{Total: new(len(runs)), CheckRuns: []*github.CheckRun{}}
 	for _, cr := range runs[lo:hi] {
 		out.CheckRuns = append(out.CheckRuns, s.checkRunJSON(cr))
 	}
@@ -244,7 +244,7 @@ func (s *Server) createCheckRun(c *call) {
 	}
 	cr := &checkRun{id: s.newID(), sha: req.HeadSHA, name: req.Name, status: "queued", app: c.who.login, started: s.now()}
 	if req.Conclusion != nil && req.Status == nil {
-		req.Status = github.Ptr("completed")
+		req.Status = new("completed")
 	}
 	if !validCheck(c, req.GetStatus(), req.GetConclusion()) {
 		return

@@ -49,7 +49,7 @@ func TestForkSharesObjects(t *testing.T) {
 			// commit made in NixOS/nixpkgs only.
 			ctx := context.Background()
 			_, _, err = gh.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{
-				Title: github.Ptr("Kernel updates for 2026-01-10"), Head: "kupdate-bot:kupdate/staging-nixos/updates", Base: "staging-nixos",
+				Title: new("Kernel updates for 2026-01-10"), Head: "kupdate-bot:kupdate/staging-nixos/updates", Base: "staging-nixos",
 			})
 			must(t, err)
 			_, _, err = gh.PullRequests.Merge(ctx, "NixOS", "nixpkgs", 1, "", &github.PullRequestOptions{MergeMethod: "merge"})

@@ -117,7 +117,7 @@ func (s *Server) createLabel(c *call) {
 }
 
 func (s *Server) commentJSON(cm *comment) *github.IssueComment {
-	return &github.IssueComment{ID: github.Ptr(cm.id), Body: github.Ptr(cm.body), User: s.user(cm.user), CreatedAt: ts(cm.created)}
+	return &github.IssueComment{ID: new(cm.id), Body: new(cm.body), User: s.user(cm.user), CreatedAt: ts(cm.created)}
 }
 
 func (s *Server) listComments(c *call) {

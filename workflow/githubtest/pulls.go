@@ -83,20 +83,20 @@ func (s *Server) user(login string) *github.User {
 	if strings.HasSuffix(login, "[bot]") {
 		typ = "Bot"
 	}
-	return &github.User{Login: github.Ptr(login), Type: github.Ptr(typ)}
+	return &github.User{Login: new(login), Type: new(typ)}
 }
 
 func (s *Server) repoJSON(r *repo) *github.Repository {
 	return &github.Repository{
-		ID:            github.Ptr(r.id),
-		NodeID:        github.Ptr("R_" + strconv.FormatInt(r.id, 10)),
-		Name:          github.Ptr(r.name),
-		FullName:      github.Ptr(r.owner + "/" + r.name),
+		ID:            new(r.id),
+		NodeID:        new("R_" + strconv.FormatInt(r.id, 10)),
+		Name:          new(r.name),
+		FullName:      new(r.owner + "/" + r.name),
 		Owner:         s.user(r.owner),
-		HTMLURL:       github.Ptr(s.srv.URL + "/" + r.owner + "/" + r.name),
-		CloneURL:      github.Ptr(s.GitURL(r.owner, r.name)),
-		DefaultBranch: github.Ptr(r.defaultBranch),
-		Fork:          github.Ptr(r.parent != nil),
+		HTMLURL:       new(s.srv.URL + "/" + r.owner + "/" + r.name),
+		CloneURL:      new(s.GitURL(r.owner, r.name)),
+		DefaultBranch: new(r.defaultBranch),
+		Fork:          new(r.parent != nil),
 	}
 }
 
@@ -117,35 +117,35 @@ func (s *Server) pullJSON(ctx context.Context, r *repo, p *pull, full bool) *git
 	head := s.headSHA(ctx, p)
 	base := resolve(ctx, r.dir, "refs/heads/"+p.baseRef)
 	out := &github.PullRequest{
-		ID:        github.Ptr(p.id),
-		NodeID:    github.Ptr(p.nodeID()),
-		Number:    github.Ptr(p.number),
-		State:     github.Ptr(p.state),
-		Title:     github.Ptr(p.title),
-		Body:      github.Ptr(p.body),
-		Draft:     github.Ptr(p.draft),
+		ID:        new(p.id),
+		NodeID:    new(p.nodeID()),
+		Number:    new(p.number),
+		State:     new(p.state),
+		Title:     new(p.title),
+		Body:      new(p.body),
+		Draft:     new(p.draft),
 		User:      s.user(p.user),
 		CreatedAt: ts(p.created),
 		UpdatedAt: ts(p.updated),
 		ClosedAt:  ts(p.closed),
 		MergedAt:  ts(p.mergedAt),
-		URL:       github.Ptr(fmt.Sprintf("%s/api/v3/repos/%s/%s/pulls/%d", s.srv.URL, r.owner, r.name, p.number)),
-		HTMLURL:   github.Ptr(fmt.Sprintf("%s/%s/%s/pull/%d", s.srv.URL, r.owner, r.name, p.number)),
+		URL:       new(fmt.Sprintf("%s/api/v3/repos/%s/%s/pulls/%d", s.srv.URL, r.owner, r.name, p.number)),
+		HTMLURL:   new(fmt.Sprintf("%s/%s/%s/pull/%d", s.srv.URL, r.owner, r.name, p.number)),
 		Head: &github.PullRequestBranch{
-			Label: github.Ptr(p.headRepo.owner + ":" + p.headRef), Ref: github.Ptr(p.headRef), SHA: github.Ptr(head),
+			Label: new(p.headRepo.owner + ":" + p.headRef), Ref: new(p.headRef), SHA: new(head),
 			Repo: s.repoJSON(p.headRepo), User: s.user(p.headRepo.owner),
 		},
 		Base: &github.PullRequestBranch{
-			Label: github.Ptr(r.owner + ":" + p.baseRef), Ref: github.Ptr(p.baseRef), SHA: github.Ptr(base),
+			Label: new(r.owner + ":" + p.baseRef), Ref: new(p.baseRef), SHA: new(base),
 			Repo: s.repoJSON(r), User: s.user(r.owner),
 		},
-		MaintainerCanModify: github.Ptr(p.maintainerCanModify),
+		MaintainerCanModify: new(p.maintainerCanModify),
 		Labels:              []*github.Label{},
 		RequestedReviewers:  []*github.User{},
 		RequestedTeams:      []*github.Team{},
 	}
 	if p.merged {
-		out.MergeCommitSHA = github.Ptr(p.mergeSHA)
+		out.MergeCommitSHA = new(p.mergeSHA)
 	}
 	for _, l := range p.labels {
 		out.Labels = append(out.Labels, s.labelJSON(r, l))
@@ -157,11 +157,11 @@ func (s *Server) pullJSON(ctx context.Context, r *repo, p *pull, full bool) *git
 		out.RequestedTeams = append(out.RequestedTeams, s.teamJSON(r.owner, t))
 	}
 	if full {
-		out.Merged = github.Ptr(p.merged)
+		out.Merged = new(p.merged)
 		if p.state == "open" {
 			mergeable, state := s.mergeability(ctx, r, p)
-			out.Mergeable = github.Ptr(mergeable)
-			out.MergeableState = github.Ptr(state)
+			out.Mergeable = new(mergeable)
+			out.MergeableState = new(state)
 		}
 	}
 	return out
@@ -536,13 +536,13 @@ func (s *Server) mergePull(c *call) {
 		c.fail(http.StatusInternalServerError, err.Error())
 		return
 	}
-	c.json(http.StatusOK, &github.PullRequestMergeResult{SHA: github.Ptr(p.mergeSHA), Merged: github.Ptr(true), Message: github.Ptr("Pull Request successfully merged")})
+	c.json(http.StatusOK, &github.PullRequestMergeResult{SHA: new(p.mergeSHA), Merged: new(true), Message: new("Pull Request successfully merged")})
 }
 
 func (s *Server) reviewJSON(r *repo, p *pull, rv *review) *github.PullRequestReview {
 	return &github.PullRequestReview{
-		ID: github.Ptr(rv.id), User: s.user(rv.user), Body: github.Ptr(rv.body),
-		State: github.Ptr(rv.state), CommitID: github.Ptr(rv.commit), SubmittedAt: ts(rv.submitted),
+		ID: new(rv.id), User: s.user(rv.user), Body: new(rv.body),
+		State: new(rv.state), CommitID: new(rv.commit), SubmittedAt: ts(rv.submitted),
 	}
 }
 

@@ -108,7 +108,7 @@ func (s *Server) releaseJSON(r *repo, rel *release) *github.RepositoryRelease {
 	}
 	api := s.srv.URL + "/api/v3/repos/" + r.owner + "/" + r.name
 	out := &github.RepositoryRelease{
-		ID: rel.id, TagName: rel.rel.Tag, Name: github.Ptr(name),
+		ID: rel.id, TagName: rel.rel.Tag, Name: new(name),
 		Draft: rel.rel.Draft, Prerelease: rel.rel.Prerelease,
 		CreatedAt: github.Timestamp{Time: rel.published}, PublishedAt: ts(rel.published),
 		URL:       api + "/releases/" + strconv.FormatInt(rel.id, 10),
@@ -121,11 +121,11 @@ func (s *Server) releaseJSON(r *repo, rel *release) *github.RepositoryRelease {
 	for i, a := range rel.rel.Assets {
 		sum := sha256.Sum256(a.Data)
 		out.Assets = append(out.Assets, &github.ReleaseAsset{
-			ID: github.Ptr(rel.assetIDs[i]), Name: github.Ptr(a.Name), State: github.Ptr("uploaded"),
-			ContentType: github.Ptr(contentType(a)), Size: github.Ptr(len(a.Data)),
-			URL:                github.Ptr(api + "/releases/assets/" + strconv.FormatInt(rel.assetIDs[i], 10)),
-			BrowserDownloadURL: github.Ptr(s.ReleaseAssetURL(r.owner, r.name, rel.rel.Tag, a.Name)),
-			Digest:             github.Ptr("sha256:" + hex.EncodeToString(sum[:])),
+			ID: new(rel.assetIDs[i]), Name: new(a.Name), State: new("uploaded"),
+			ContentType: new(contentType(a)), Size: new(len(a.Data)),
+			URL:                new(api + "/releases/assets/" + strconv.FormatInt(rel.assetIDs[i], 10)),
+			BrowserDownloadURL: new(s.ReleaseAssetURL(r.owner, r.name, rel.rel.Tag, a.Name)),
+			Digest:             new("sha256:" + hex.EncodeToString(sum[:])),
 			CreatedAt:          ts(rel.published), UpdatedAt: ts(rel.published),
 		})
 	}

@@ -23,7 +23,7 @@ func (s *Server) listBranches(c *call) {
 	out := []*github.Branch{}
 	for _, n := range names[lo:hi] {
 		_, protected := r.protection[n]
-		out = append(out, &github.Branch{Name: github.Ptr(n), Commit: &github.RepositoryCommit{SHA: github.Ptr(hs[n])}, Protected: github.Ptr(protected)})
+		out = append(out, &github.Branch{Name: new(n), Commit: &github.RepositoryCommit{SHA: new(hs[n])}, Protected: new(protected)})
 	}
 	c.json(http.StatusOK, out)
 }
@@ -41,9 +41,9 @@ func (s *Server) getBranch(c *call) {
 	}
 	prot, protected := r.protection[name]
 	out := &github.Branch{
-		Name:      github.Ptr(name),
-		Commit:    &github.RepositoryCommit{SHA: github.Ptr(sha)},
-		Protected: github.Ptr(protected),
+		Name:      new(name),
+		Commit:    &github.RepositoryCommit{SHA: new(sha)},
+		Protected: new(protected),
 	}
 	if protected {
 		rsc := &github.RequiredStatusChecks{Contexts: &[]string{}, Checks: &[]*github.RequiredStatusCheck{}}
@@ -75,7 +75,7 @@ func (s *Server) matchingRefs(c *call) {
 	for _, n := range sortedNames(hs) {
 		ref := "refs/heads/" + n
 		if strings.HasPrefix(ref, prefix) {
-			out = append(out, &github.Reference{Ref: github.Ptr(ref), Object: &github.GitObject{Type: github.Ptr("commit"), SHA: github.Ptr(hs[n])}})
+			out = append(out, &github.Reference{Ref: new(ref), Object: &github.GitObject{Type: new("commit"), SHA: new(hs[n])}})
 		}
 	}
 	c.json(http.StatusOK, out)
@@ -142,17 +142,17 @@ func (s *Server) compare(c *call) {
 		status = "behind"
 	}
 	out := &github.CommitsComparison{
-		BaseCommit:      &github.RepositoryCommit{SHA: github.Ptr(b)},
-		MergeBaseCommit: &github.RepositoryCommit{SHA: github.Ptr(mb)},
-		Status:          github.Ptr(status),
-		AheadBy:         github.Ptr(ahead),
-		BehindBy:        github.Ptr(behind),
-		TotalCommits:    github.Ptr(ahead),
+		BaseCommit:      &github.RepositoryCommit{SHA: new(b)},
+		MergeBaseCommit: &github.RepositoryCommit{SHA: new(mb)},
+		Status:          new(status),
+		AheadBy:         new(ahead),
+		BehindBy:        new(behind),
+		TotalCommits:    new(ahead),
 		Commits:         []*github.RepositoryCommit{},
 	}
 	for i := len(ids) - 1; i >= 0; i-- { // oldest first, as GitHub lists them
 		msg, _ := git(ctx, r.dir, time.Time{}, "", "log", "-1", "--format=%B", ids[i])
-		out.Commits = append(out.Commits, &github.RepositoryCommit{SHA: github.Ptr(ids[i]), Commit: &github.Commit{Message: github.Ptr(msg)}})
+		out.Commits = append(out.Commits, &github.RepositoryCommit{SHA: new(ids[i]), Commit: &github.Commit{Message: new(msg)}})
 	}
 	c.json(http.StatusOK, out)
 }

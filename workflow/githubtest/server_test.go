@@ -52,8 +52,8 @@ func TestPullRequestLifecycle(t *testing.T) {
 	s, gh := setup(t)
 	ctx := context.Background()
 	pr, _, err := gh.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{
-		Title: github.Ptr("Kernel updates for 2026-01-10"), Head: "kupdate-bot:kupdate/staging-nixos",
-		Base: "staging-nixos", Body: github.Ptr("body"), Draft: github.Ptr(true),
+		Title: new("Kernel updates for 2026-01-10"), Head: "kupdate-bot:kupdate/staging-nixos",
+		Base: "staging-nixos", Body: new("body"), Draft: new(true),
 	})
 	must(t, err)
 	if pr.GetNumber() != 1 || !pr.GetDraft() || pr.GetHead().GetSHA() != s.BranchSHA("kupdate-bot", "nixpkgs", "kupdate/staging-nixos") {
@@ -62,7 +62,7 @@ func TestPullRequestLifecycle(t *testing.T) {
 
 	// A second PR for the same head and base is refused with GitHub's 422.
 	_, _, err = gh.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{
-		Title: github.Ptr("again"), Head: "kupdate-bot:kupdate/staging-nixos", Base: "staging-nixos",
+		Title: new("again"), Head: "kupdate-bot:kupdate/staging-nixos", Base: "staging-nixos",
 	})
 	var er *github.ErrorResponse
 	if !errors.As(err, &er) || er.Response.StatusCode != 422 || er.Errors[0].Message != "A pull request already exists for kupdate-bot:kupdate/staging-nixos." {
@@ -146,7 +146,7 @@ func TestRateLimitAndFaults(t *testing.T) {
 
 	s3, gh3 := setup(t)
 	s3.AddFault(Fault{Method: "POST", Path: "/repos/NixOS/nixpkgs/pulls", Status: 502, AfterApply: true})
-	_, _, err = gh3.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{Title: github.Ptr("t"), Head: "kupdate-bot:kupdate/staging-nixos", Base: "staging-nixos"})
+	_, _, err = gh3.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{Title: new("t"), Head: "kupdate-bot:kupdate/staging-nixos", Base: "staging-nixos"})
 	var er *github.ErrorResponse
 	if !errors.As(err, &er) || er.Response.StatusCode != 502 {
 		t.Fatalf("5xx fault: %v", err)
@@ -208,11 +208,11 @@ func TestAppAuthAndChecks(t *testing.T) {
 	if !errors.As(err, &er) || er.Response.StatusCode != 403 {
 		t.Fatalf("check run with a personal token: %v", err)
 	}
-	cr, _, err := bot.Checks.CreateCheckRun(ctx, "NixOS", "nixpkgs", github.CreateCheckRunOptions{Name: "kupdate/build", HeadSHA: sha, Status: github.Ptr("in_progress")})
+	cr, _, err := bot.Checks.CreateCheckRun(ctx, "NixOS", "nixpkgs", github.CreateCheckRunOptions{Name: "kupdate/build", HeadSHA: sha, Status: new("in_progress")})
 	must(t, err)
-	_, _, err = bot.Checks.UpdateCheckRun(ctx, "NixOS", "nixpkgs", cr.GetID(), github.UpdateCheckRunOptions{Name: "kupdate/build", Conclusion: github.Ptr("success"), Output: &github.CheckRunOutput{Title: github.Ptr("ok"), Summary: github.Ptr("all passed")}})
+	_, _, err = bot.Checks.UpdateCheckRun(ctx, "NixOS", "nixpkgs", cr.GetID(), github.UpdateCheckRunOptions{Name: "kupdate/build", Conclusion: new("success"), Output: &github.CheckRunOutput{Title: new("ok"), Summary: new("all passed")}})
 	must(t, err)
-	_, _, err = user.Repositories.CreateStatus(ctx, "NixOS", "nixpkgs", sha, github.RepoStatus{State: github.Ptr("pending"), Context: github.Ptr("ci")})
+	_, _, err = user.Repositories.CreateStatus(ctx, "NixOS", "nixpkgs", sha, github.RepoStatus{State: new("pending"), Context: new("ci")})
 	must(t, err)
 	comb, _, err := user.Repositories.GetCombinedStatus(ctx, "NixOS", "nixpkgs", sha, nil)
 	must(t, err)
@@ -242,7 +242,7 @@ func TestMergeQueueAndCompare(t *testing.T) {
 	if len(rules.MergeQueue) != 1 {
 		t.Fatalf("rules: %+v", rules)
 	}
-	pr, _, err := gh.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{Title: github.Ptr("staging-nixos merge for 2026-01-10"), Head: "NixOS:staging-nixos", Base: "master"})
+	pr, _, err := gh.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{Title: new("staging-nixos merge for 2026-01-10"), Head: "NixOS:staging-nixos", Base: "master"})
 	must(t, err)
 	_, _, err = gh.PullRequests.Merge(ctx, "NixOS", "nixpkgs", pr.GetNumber(), "", nil)
 	var er *github.ErrorResponse
@@ -293,7 +293,7 @@ func TestCommentsBranchesAndMergeability(t *testing.T) {
 	ctx := context.Background()
 	must(t, s.Protect("NixOS", "nixpkgs", "staging-nixos", Protection{RequiredChecks: []string{"ofborg-eval"}}))
 	pr, _, err := gh.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{
-		Title: github.Ptr("t"), Head: "kupdate-bot:kupdate/staging-nixos", Base: "staging-nixos",
+		Title: new("t"), Head: "kupdate-bot:kupdate/staging-nixos", Base: "staging-nixos",
 	})
 	must(t, err)
 	got, _, err := gh.PullRequests.Get(ctx, "NixOS", "nixpkgs", pr.GetNumber())
@@ -348,7 +348,7 @@ func TestReviewRequestsAndTimeline(t *testing.T) {
 	s, gh := setup(t)
 	ctx := context.Background()
 	pr, _, err := gh.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{
-		Title: github.Ptr("t"), Head: "kupdate-bot:kupdate/staging-nixos", Base: "staging-nixos",
+		Title: new("t"), Head: "kupdate-bot:kupdate/staging-nixos", Base: "staging-nixos",
 	})
 	must(t, err)
 	n := pr.GetNumber()

@@ -77,10 +77,10 @@ func (s *Server) submitReview(p *pull, rv *review) {
 
 func (s *Server) teamJSON(org, slug string) *github.Team {
 	return &github.Team{
-		ID:      github.Ptr(s.teamID(org, slug)),
-		Name:    github.Ptr(slug),
-		Slug:    github.Ptr(slug),
-		HTMLURL: github.Ptr(fmt.Sprintf("%s/orgs/%s/teams/%s", s.srv.URL, org, slug)),
+		ID:      new(s.teamID(org, slug)),
+		Name:    new(slug),
+		Slug:    new(slug),
+		HTMLURL: new(fmt.Sprintf("%s/orgs/%s/teams/%s", s.srv.URL, org, slug)),
 	}
 }
 
@@ -101,16 +101,16 @@ func (s *Server) teamID(org, slug string) int64 {
 func (s *Server) timelineJSON(r *repo, e *event) *github.Timeline {
 	if e.kind == "reviewed" {
 		return &github.Timeline{
-			ID: github.Ptr(e.id), Event: github.Ptr("reviewed"), User: s.user(e.review.user),
-			Body: github.Ptr(e.review.body), State: github.Ptr(strings.ToLower(e.review.state)),
-			CommitID: github.Ptr(e.review.commit), SubmittedAt: ts(e.review.submitted),
+			ID: new(e.id), Event: new("reviewed"), User: s.user(e.review.user),
+			Body: new(e.review.body), State: new(strings.ToLower(e.review.state)),
+			CommitID: new(e.review.commit), SubmittedAt: ts(e.review.submitted),
 		}
 	}
 	out := &github.Timeline{
-		ID:        github.Ptr(e.id),
-		URL:       github.Ptr(fmt.Sprintf("%s/api/v3/repos/%s/%s/issues/events/%d", s.srv.URL, r.owner, r.name, e.id)),
+		ID:        new(e.id),
+		URL:       new(fmt.Sprintf("%s/api/v3/repos/%s/%s/issues/events/%d", s.srv.URL, r.owner, r.name, e.id)),
 		Actor:     s.user(e.actor),
-		Event:     github.Ptr(e.kind),
+		Event:     new(e.kind),
 		CreatedAt: ts(e.created),
 	}
 	switch e.kind {
@@ -125,8 +125,8 @@ func (s *Server) timelineJSON(r *repo, e *event) *github.Timeline {
 	case "labeled", "unlabeled":
 		out.Label = s.labelJSON(r, e.label)
 	case "commented":
-		out.ID = github.Ptr(e.comment.id)
-		out.User, out.Body = s.user(e.comment.user), github.Ptr(e.comment.body)
+		out.ID = new(e.comment.id)
+		out.User, out.Body = s.user(e.comment.user), new(e.comment.body)
 	}
 	return out
 }
