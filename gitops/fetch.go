@@ -54,7 +54,10 @@ func openUploadPack(ctx context.Context, rem Remote) (transport.UploadPackSessio
 // the client says it has the previous tip (measured: 41 MB, against 642 bytes
 // with thin-pack). So this asks for a thin pack, resolves it against what is
 // here, and stores the new objects as one self-contained pack.
-func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, wants []plumbing.Hash, depth int) error {
+//
+// Errors reading or writing r itself are marked local (storageError); the
+// rest are the remote's.
+func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, wants []plumbing.Hash, depth int) (err error) {
 	ar, err := sess.AdvertisedReferencesContext(ctx) // cached by the session
 	if err != nil {
 		return err
@@ -63,7 +66,7 @@ func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, want
 	req.Wants = wants
 	shallows, err := r.storage.Shallow()
 	if err != nil {
-		return err
+		return local(err)
 	}
 	if r.local && len(shallows) == 0 {
 		// A maintainer's full clone must stay full: fetch without a depth
@@ -96,7 +99,14 @@ func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, want
 	if err != nil {
 		return err
 	}
-	defer resp.Close()
+	defer func() {
+		if err != nil {
+			// Read the rest, or closing waits on a server still writing
+			// it (a file:// remote's upload-pack).
+			io.Copy(io.Discard, resp)
+		}
+		resp.Close()
+	}()
 
 	// A server with none of the haves (another remote configured) sends a
 	// complete pack, which is no business of the in-memory thin path.
@@ -109,7 +119,7 @@ func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, want
 		// A whole snapshot into kupdate's own clone: index it in one pass,
 		// then reopen the storage, which caches the list of packs.
 		if err = storePack(r.dir, pack); err == nil {
-			err = r.reopen()
+			err = local(r.reopen())
 		}
 	default:
 		err = packfile.UpdateObjectStorage(r.storage, pack)
@@ -120,7 +130,7 @@ func (r *Repo) fetch(ctx context.Context, sess transport.UploadPackSession, want
 	if depth == 0 {
 		return nil
 	}
-	return r.updateShallow(req.Shallows, resp.Shallows, resp.Unshallows)
+	return local(r.updateShallow(req.Shallows, resp.Shallows, resp.Unshallows))
 }
 
 // packStream is the pack in an upload-pack answer, out of its side band when
@@ -191,17 +201,19 @@ func (r *Repo) storeThinPack(pack io.Reader) error {
 	}
 	w, err := r.storage.PackfileWriter()
 	if err != nil {
-		return err
+		return local(err)
 	}
 	if _, err := packfile.NewEncoder(w, ov.mem, false).Encode(hashes, 10); err != nil {
 		w.Close()
-		return err
+		return local(err)
 	}
-	return w.Close()
+	return local(w.Close())
 }
 
 // overlay reads from memory, then from the repository; it writes to memory
-// only. A thin pack's deltas against objects already here resolve through it.
+// only. A thin pack's deltas against objects already here resolve through it,
+// so what it cannot read from the repository is the repository's fault: the
+// server was told its commits are here.
 type overlay struct {
 	mem   *memory.Storage
 	under storer.EncodedObjectStorer
@@ -217,7 +229,33 @@ func (o *overlay) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbin
 	if obj, err := o.mem.EncodedObject(t, h); err == nil {
 		return obj, nil
 	}
-	return o.under.EncodedObject(t, h)
+	obj, err := o.under.EncodedObject(t, h)
+	if err != nil {
+		return nil, local(err)
+	}
+	return localObject{obj}, nil
+}
+
+// localObject is an object of the repository, whose content may fail to
+// read back (a damaged pack): those errors are marked local.
+type localObject struct{ plumbing.EncodedObject }
+
+func (o localObject) Reader() (io.ReadCloser, error) {
+	rc, err := o.EncodedObject.Reader()
+	if err != nil {
+		return nil, local(err)
+	}
+	return localReader{rc}, nil
+}
+
+type localReader struct{ io.ReadCloser }
+
+func (r localReader) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = local(err)
+	}
+	return n, err
 }
 
 func (o *overlay) IterEncodedObjects(t plumbing.ObjectType) (storer.EncodedObjectIter, error) {
@@ -228,14 +266,15 @@ func (o *overlay) HasEncodedObject(h plumbing.Hash) error {
 	if o.mem.HasEncodedObject(h) == nil {
 		return nil
 	}
-	return o.under.HasEncodedObject(h)
+	return local(o.under.HasEncodedObject(h))
 }
 
 func (o *overlay) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 	if n, err := o.mem.EncodedObjectSize(h); err == nil {
 		return n, nil
 	}
-	return o.under.EncodedObjectSize(h)
+	n, err := o.under.EncodedObjectSize(h)
+	return n, local(err)
 }
 
 func (o *overlay) AddAlternate(string) error { return errors.New("not supported") }

@@ -27,11 +27,14 @@ const baseCache = 32 * cache.MiByte
 // cache (re-reading it from the pack file written so far when it is not),
 // and falls back to go-git's parser on the finished file for a pack it does
 // not expect (a delta whose base comes later).
+//
+// Errors writing or reading back the files are marked local (storageError);
+// those of the arriving pack are not.
 func storePack(dir string, r io.Reader) (err error) {
 	packDir := filepath.Join(dir, "objects", "pack")
 	f, err := os.CreateTemp(packDir, "tmp_pack_")
 	if err != nil {
-		return err
+		return local(err)
 	}
 	defer func() {
 		f.Close()
@@ -41,12 +44,12 @@ func storePack(dir string, r io.Reader) (err error) {
 	}()
 	rf, err := os.Open(f.Name()) // random access to what has arrived
 	if err != nil {
-		return err
+		return local(err)
 	}
 	defer rf.Close()
 
 	ix := &indexer{
-		sc:     packfile.NewScanner(io.TeeReader(r, f)),
+		sc:     packfile.NewScanner(io.TeeReader(r, localWriter{f})),
 		seek:   packfile.NewScanner(rf),
 		cache:  cache.NewBufferLRU(baseCache),
 		types:  map[int64]plumbing.ObjectType{},
@@ -57,7 +60,7 @@ func storePack(dir string, r io.Reader) (err error) {
 	var late errLateBase
 	if errors.As(err, &late) {
 		// Take the rest of the pack, then index the file as go-git does.
-		if _, err := io.Copy(io.Discard, io.TeeReader(r, f)); err != nil {
+		if _, err := io.Copy(io.Discard, io.TeeReader(r, localWriter{f})); err != nil {
 			return err
 		}
 		ix.w = &idxfile.Writer{}
@@ -69,12 +72,18 @@ func storePack(dir string, r io.Reader) (err error) {
 		return err
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return local(err)
 	}
 	idx, err := ix.w.Index()
 	if err != nil {
 		return err
 	}
+	return local(writeIndex(packDir, f.Name(), checksum, idx))
+}
+
+// writeIndex writes idx next to the pack written at packTmp, then renames
+// both to their names.
+func writeIndex(packDir, packTmp string, checksum plumbing.Hash, idx *idxfile.MemoryIndex) error {
 	base := filepath.Join(packDir, "pack-"+checksum.String())
 	idxTmp, err := os.CreateTemp(packDir, "tmp_idx_")
 	if err != nil {
@@ -89,10 +98,18 @@ func storePack(dir string, r io.Reader) (err error) {
 		return err
 	}
 	// The pack first: git and go-git look for packs by their index.
-	if err := os.Rename(f.Name(), base+".pack"); err != nil {
+	if err := os.Rename(packTmp, base+".pack"); err != nil {
 		return err
 	}
 	return os.Rename(idxTmp.Name(), base+".idx")
+}
+
+// localWriter marks the errors of writing the pack file local.
+type localWriter struct{ w io.Writer }
+
+func (l localWriter) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	return n, local(err)
 }
 
 type errLateBase struct{ ref plumbing.Hash }
@@ -173,11 +190,11 @@ func (ix *indexer) data(off int64) ([]byte, error) {
 	}
 	oh, err := ix.seek.SeekObjectHeader(off)
 	if err != nil {
-		return nil, fmt.Errorf("re-reading object at %d: %w", off, err)
+		return nil, local(fmt.Errorf("re-reading object at %d: %w", off, err))
 	}
 	var buf bytes.Buffer
 	if _, _, err := ix.seek.NextObject(&buf); err != nil {
-		return nil, fmt.Errorf("re-reading object at %d: %w", off, err)
+		return nil, local(fmt.Errorf("re-reading object at %d: %w", off, err))
 	}
 	data := buf.Bytes()
 	switch oh.Type {
@@ -203,7 +220,7 @@ func (ix *indexer) data(off int64) ([]byte, error) {
 func indexWithGoGit(path string, w *idxfile.Writer) (plumbing.Hash, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return plumbing.ZeroHash, err
+		return plumbing.ZeroHash, local(err)
 	}
 	defer f.Close()
 	p, err := packfile.NewParser(packfile.NewScanner(f), w)

@@ -163,7 +163,10 @@ const maxPacks = 32
 //
 // dir is kupdate's own: a directory that exists without kupdate's marker is
 // refused, and a clone is written next to dir and renamed into place, so an
-// interrupted clone leaves nothing half-written.
+// interrupted clone leaves nothing half-written. A clone that cannot be read
+// or written is moved aside and cloned afresh (see replaceDamaged); a remote
+// that cannot be reached leaves it as it is. One process at a time: the
+// caller holds the cache directory's lock.
 func OpenManaged(ctx context.Context, dir string, upstream Remote, base string, opts Options) (*Repo, error) {
 	opts, err := opts.fill()
 	if err != nil {
@@ -172,42 +175,20 @@ func OpenManaged(ctx context.Context, dir string, upstream Remote, base string, 
 	if err := plumbing.NewBranchReferenceName(base).Validate(); err != nil || base == "" {
 		return nil, fmt.Errorf("base branch %q is not a valid branch name: check nixpkgs.base", base)
 	}
-	fresh := false
-	switch _, err := os.Stat(dir); {
-	case errors.Is(err, os.ErrNotExist):
-		fresh = true
-	case err != nil:
-		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
-	default:
-		if _, err := os.Stat(filepath.Join(dir, managedMarker)); err != nil {
-			return nil, fmt.Errorf("managed clone %s: the directory exists but kupdate did not make it; remove it or set nixpkgs.cache_dir elsewhere", dir)
-		}
-		packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
-		if len(packs) > maxPacks {
-			opts.Logger.Info("managed clone has many packs; cloning afresh", "dir", dir, "packs", len(packs))
-			fresh = true
-		}
-	}
-
-	var r *Repo
-	if fresh {
-		if r, err = cloneManaged(ctx, dir, upstream, base, opts); err != nil {
-			return nil, err
-		}
-	} else {
-		repo, err := openBare(dir)
-		if err != nil {
-			// A clone kupdate made but cannot open (a disk full, a crash):
-			// start over rather than fail every cycle.
-			opts.Logger.Warn("managed clone unreadable; cloning afresh", "dir", dir, "err", err)
-			if r, err = cloneManaged(ctx, dir, upstream, base, opts); err != nil {
-				return nil, err
-			}
-		} else if r, err = newRepo(dir, repo, opts); err != nil {
-			return nil, err
-		}
+	r, made, err := openOrClone(ctx, dir, upstream, base, opts)
+	if err != nil {
+		return nil, err
 	}
 	tip, err := r.syncBase(ctx, upstream, base)
+	if err != nil && !made && isDamage(err) {
+		// Damage only the fetch finds: an object the new pack builds on
+		// does not read back, the pack directory refuses the new pack.
+		r.Close()
+		if r, err = replaceDamaged(ctx, dir, err, upstream, base, opts); err != nil {
+			return nil, err
+		}
+		tip, err = r.syncBase(ctx, upstream, base)
+	}
 	if err != nil {
 		r.Close()
 		return nil, err
@@ -216,18 +197,72 @@ func OpenManaged(ctx context.Context, dir string, upstream Remote, base string, 
 	return r, nil
 }
 
+// openOrClone opens the managed clone at dir, or makes it: when there is
+// none, when it has gathered too many packs, or when it is damaged. made
+// tells that it was cloned just now.
+func openOrClone(ctx context.Context, dir string, upstream Remote, base string, opts Options) (r *Repo, made bool, err error) {
+	switch _, err := os.Stat(dir); {
+	case errors.Is(err, os.ErrNotExist):
+		r, err := cloneManaged(ctx, dir, upstream, base, opts, "")
+		return r, true, err
+	case err != nil:
+		return nil, false, fmt.Errorf("managed clone %s: %w", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, managedMarker)); err != nil {
+		return nil, false, fmt.Errorf("managed clone %s: the directory exists but kupdate did not make it; remove it or set nixpkgs.cache_dir elsewhere", dir)
+	}
+	removeLeftovers(dir, opts.Logger)
+	if packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack")); len(packs) > maxPacks {
+		opts.Logger.Info("managed clone has many packs; cloning afresh", "dir", dir, "packs", len(packs))
+		r, err := cloneManaged(ctx, dir, upstream, base, opts, "")
+		return r, true, err
+	}
+	if r, err = openChecked(dir, base, opts); err != nil {
+		r, err := replaceDamaged(ctx, dir, err, upstream, base, opts)
+		return r, true, err
+	}
+	return r, false, nil
+}
+
+// openChecked opens the managed clone at dir once it has checked it for
+// damage: any error means it cannot be used as it is.
+func openChecked(dir, base string, opts Options) (*Repo, error) {
+	if err := checkFiles(dir); err != nil {
+		return nil, err
+	}
+	repo, err := openBare(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newRepo(dir, repo, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.checkRefs(base); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
 // cloneManaged makes a new managed clone next to dir and moves it into
-// place, replacing whatever kupdate had there.
-func cloneManaged(ctx context.Context, dir string, upstream Remote, base string, opts Options) (*Repo, error) {
+// place. Whatever kupdate had there is moved to keep when keep is set (a
+// damaged clone, kept for a look), and deleted otherwise.
+func cloneManaged(ctx context.Context, dir string, upstream Remote, base string, opts Options, keep string) (*Repo, error) {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
 	}
-	tmp, err := os.MkdirTemp(parent, filepath.Base(dir)+".new-")
+	tmp, err := os.MkdirTemp(parent, filepath.Base(dir)+newSuffix)
 	if err != nil {
 		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
 	}
 	defer os.RemoveAll(tmp) // gone once renamed; cleans up a failure
+	// The marker first, so that a clone cut short by a crash is known as
+	// kupdate's and removed by the next OpenManaged.
+	if err := os.WriteFile(filepath.Join(tmp, managedMarker), []byte("a bare, shallow clone kupdate keeps; safe to delete\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
+	}
 	if _, err := git.PlainInit(tmp, true); err != nil {
 		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
 	}
@@ -240,24 +275,12 @@ func cloneManaged(ctx context.Context, dir string, upstream Remote, base string,
 		return nil, err
 	}
 	start := time.Now()
-	if _, err := r.syncBase(ctx, upstream, base); err != nil {
-		r.Close()
+	_, err = r.syncBase(ctx, upstream, base)
+	r.Close()
+	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, managedMarker), []byte("a bare, shallow clone kupdate keeps; safe to delete\n"), 0o644); err != nil {
-		r.Close()
-		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
-	}
-	r.Close()
-	if _, err := os.Stat(dir); err == nil {
-		old := dir + ".old"
-		os.RemoveAll(old)
-		if err := os.Rename(dir, old); err != nil {
-			return nil, fmt.Errorf("managed clone %s: moving the old clone aside: %w", dir, err)
-		}
-		defer os.RemoveAll(old)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := install(tmp, dir, keep, opts.Logger); err != nil {
 		return nil, fmt.Errorf("managed clone %s: %w", dir, err)
 	}
 	opts.Logger.Info("cloned", "remote", redact.URL(upstream.URL), "branch", base, "dir", dir, "took", time.Since(start).Round(time.Millisecond))
@@ -288,7 +311,7 @@ func (r *Repo) syncBase(ctx context.Context, upstream Remote, base string) (plum
 		r.log.Info("fetched", "remote", redact.URL(upstream.URL), "branch", base, "tip", short(tip), "took", time.Since(start).Round(time.Millisecond))
 	}
 	if err := r.storage.SetReference(plumbing.NewHashReference(ref, tip)); err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("managed clone %s: setting %s: %w", r.dir, ref, err)
+		return plumbing.ZeroHash, local(fmt.Errorf("managed clone %s: setting %s: %w", r.dir, ref, err))
 	}
 	return tip, nil
 }
