@@ -201,6 +201,7 @@ func (s *checkSetup) openPR(branch string) int {
 }
 
 func TestCheckLocal(t *testing.T) {
+	t.Parallel()
 	s := newCheckSetup(t, false)
 	work, _ := s.contribute("bump", "linux_6_12: 6.12.64 -> 6.12.66", kernelorgtest.FlatHash("6.12.66"))
 
@@ -261,6 +262,7 @@ func TestCheckLocal(t *testing.T) {
 }
 
 func TestCheckPRReportsStatus(t *testing.T) {
+	t.Parallel()
 	s := newCheckSetup(t, false)
 	_, head := s.contribute("bump", "linux_6_12: 6.12.64 -> 6.12.66", kernelorgtest.FlatHash("6.12.65"))
 	n := s.openPR("bump")
@@ -354,6 +356,7 @@ func TestCheckPRReportsStatus(t *testing.T) {
 }
 
 func TestCheckPRReportsCheckRun(t *testing.T) {
+	t.Parallel()
 	s := newCheckSetup(t, true)
 	_, head := s.contribute("bump", "Kernel updates for 2026-01-10", kernelorgtest.FlatHash("6.12.66"))
 	n := s.openPR("bump")
@@ -468,6 +471,7 @@ func (s *checkSetup) openPRWith(branch string, edits ...prEdit) (number int, hea
 // TestCheckPRCases: pull requests on the GitHub simulator, checked with
 // --report as a token (commit status) and as a GitHub App (check run).
 func TestCheckPRCases(t *testing.T) {
+	t.Parallel()
 	s := newCheckSetup(t, false)
 	fh := kernelorgtest.FlatHash
 	const kj = kernelsOrg
@@ -616,6 +620,7 @@ func TestCheckPRCases(t *testing.T) {
 // so the snapshot is not made yet and the check could not verify it (exit
 // 1, never a pass); kernel.org does not, so it is not a release (exit 3).
 func TestCheckRCSnapshotNotFound(t *testing.T) {
+	t.Parallel()
 	s := newCheckSetup(t, false)
 	if err := s.ko.SetReleases(kernelorgtest.Spec{Version: "6.20-rc1"}, kernelorgtest.Spec{Version: "6.19"}, kernelorgtest.Spec{Version: "6.18.7"},
 		kernelorgtest.Spec{Version: "6.17.13", EOL: true}, kernelorgtest.Spec{Version: "6.12.66", Moniker: "longterm"}); err != nil {

@@ -37,6 +37,7 @@ func runDemoCmd(t *testing.T, args ...string) (code int, stdout, stderr, workDir
 // The whole story with real Nix: three cycles and a promotion, every PR with
 // its title, labels and checks (testdata/demo.txt), and nothing left behind.
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("nix-instantiate"); err != nil {
 		t.Skip("nix-instantiate not on PATH (CI installs nix-bin)")
 	}
@@ -53,6 +54,7 @@ func TestDemo(t *testing.T) {
 // Without Nix the story is the same but for the builds; --keep leaves the
 // world's files, and refuses a directory that is not empty.
 func TestDemoNoBuildKeep(t *testing.T) {
+	t.Parallel()
 	keep := filepath.Join(t.TempDir(), "demo")
 	code, stdout, stderr, dir := runDemoCmd(t, "--no-build", "--keep", keep)
 	if code != 0 || stderr != "" {

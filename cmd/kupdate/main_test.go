@@ -33,6 +33,7 @@ flags:
 // Help that was asked for goes to stdout with exit 0 (kupdate -h | less);
 // a usage mistake goes to stderr with exit 2.
 func TestHelpAndUsage(t *testing.T) {
+	t.Parallel()
 	_, top, _ := runCLI(t, "help")
 	if !strings.HasPrefix(top, "usage: kupdate [global flags] <command> [flags]\n\ncommands:\n") ||
 		!strings.Contains(top, "\n  help      this list, or a command's flags: kupdate help <command>\n") ||
@@ -76,6 +77,7 @@ func TestHelpAndUsage(t *testing.T) {
 
 // Every command's help says what it is: its usage line and its summary.
 func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
 	for name, cmd := range commands() {
 		code, stdout, stderr := runCLI(t, name, "-h")
 		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "usage: kupdate [global flags] "+name) || !strings.Contains(stdout, "\n\n"+cmd.summary+"\n") {
@@ -85,6 +87,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := runCLI(t, "version")
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 	if code != 0 || stderr != "" || lines[0] != "kupdate "+buildVersion() || lines[len(lines)-1] != "go: "+runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH {
@@ -104,6 +107,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestDemoTreeMustBeNixpkgs(t *testing.T) {
+	t.Parallel()
 	// A directory with the kernel files passes the check (and the demo
 	// fails later for what else it lacks, as a failure, not a usage error).
 	tree := t.TempDir()

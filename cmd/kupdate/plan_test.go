@@ -105,6 +105,7 @@ func planSetup(t *testing.T) (srv *kernelorgtest.Server, cfg, tree string) {
 }
 
 func TestPlanJSON(t *testing.T) {
+	t.Parallel()
 	_, cfg, tree := planSetup(t)
 	code, stdout, stderr := runKupdate(t, "--config", cfg, "plan", "--nixpkgs", tree, "--json")
 	if code != 0 {
@@ -147,6 +148,7 @@ var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
 })
 
 func TestPlanText(t *testing.T) {
+	t.Parallel()
 	_, cfg, tree := planSetup(t)
 	code, stdout, stderr := runKupdate(t, "--config", cfg, "plan", "--nixpkgs", tree)
 	if code != 0 {
@@ -156,6 +158,7 @@ func TestPlanText(t *testing.T) {
 }
 
 func TestPlanFailures(t *testing.T) {
+	t.Parallel()
 	srv, cfg, tree := planSetup(t)
 	// A tampered checksum list: no hash, no change, and the command fails
 	// after printing the rest of the plan.

@@ -75,6 +75,7 @@ func (w *promoteWorld) kupdate(ctx context.Context, args ...string) (int, string
 }
 
 func TestPromoteCommand(t *testing.T) {
+	t.Parallel()
 	w := newPromoteWorld(t)
 	sim, cfg := w.sim, w.cfg
 	kupdate := func(args ...string) (int, string, string) { return w.kupdate(context.Background(), args...) }
@@ -113,6 +114,7 @@ func TestPromoteCommand(t *testing.T) {
 // asks nothing of GitHub; with --wait it waits (here until its context is
 // done); once the lock is free it promotes.
 func TestPromoteLocked(t *testing.T) {
+	t.Parallel()
 	w := newPromoteWorld(t)
 	holder, err := lock.TryLock(w.cacheDir)
 	if err != nil {

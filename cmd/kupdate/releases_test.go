@@ -51,6 +51,7 @@ func runKupdate(t *testing.T, args ...string) (code int, stdout, stderr string) 
 }
 
 func TestReleasesTable(t *testing.T) {
+	t.Parallel()
 	srv, cfg := releasesSetup(t)
 	// kernel.org has not signed 6.18.5's checksum yet, and git.kernel.org
 	// has not made 6.19-rc4's snapshot: shown, not an error.
@@ -75,6 +76,7 @@ testing  6.19-rc4  mainline  no   no   2026-01-04  not yet: no snapshot on git.k
 }
 
 func TestReleasesJSON(t *testing.T) {
+	t.Parallel()
 	srv, cfg := releasesSetup(t)
 	srv.SetFault(kernelorgtest.ChecksumsPath("5.4.301"), kernelorgtest.Fault{WrongSigner: true})
 	code, stdout, stderr := runKupdate(t, "--config", cfg, "releases", "--json")
@@ -113,6 +115,7 @@ func TestReleasesJSON(t *testing.T) {
 }
 
 func TestReleasesErrors(t *testing.T) {
+	t.Parallel()
 	srv, cfg := releasesSetup(t)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.toml")

@@ -65,6 +65,7 @@ func githubWrites(w *demo.Env) []string {
 // next one changes nothing; status shows the branches; a second kupdate
 // finds the lock taken.
 func TestRunCommand(t *testing.T) {
+	t.Parallel()
 	world, cfg, env := demoWorld(t)
 	today := demo.Epoch().Format(time.DateOnly)
 
@@ -149,6 +150,7 @@ func TestRunCommand(t *testing.T) {
 }
 
 func TestRunUsage(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"run", "--only", "6.12"},
 		{"run", "extra"},
@@ -165,6 +167,7 @@ func TestRunUsage(t *testing.T) {
 // its PR stay as proposed, the run says why and exits 1; --only never drops
 // the other proposed commits either; a mistyped --only is a usage error.
 func TestRunKeepsProposedCommits(t *testing.T) {
+	t.Parallel()
 	world, cfg, env := demoWorld(t)
 	if code, stdout, stderr := runInWorld(t, world, env, "--config", cfg, "run", "--no-build"); code != 0 {
 		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)

@@ -15,6 +15,7 @@ import (
 // cycle left (here a `kupdate run` before), /metrics has kupdate's metrics,
 // and the end of its context stops it cleanly.
 func TestServeCommand(t *testing.T) {
+	t.Parallel()
 	world, cfg, env := demoWorld(t)
 	if code, stdout, stderr := runInWorld(t, world, env, "--config", cfg, "run", "--no-build"); code != 0 {
 		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)

@@ -131,6 +131,7 @@ func TestStateDirectoryUnderSystemd(t *testing.T) {
 // The move itself: once, file by file, never over a file the state
 // directory has, and a line in the log only when something moved.
 func TestMigrateState(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cache, state := filepath.Join(dir, "cache"), filepath.Join(dir, "state")
 	write := func(path, content string) {

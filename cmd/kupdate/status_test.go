@@ -13,6 +13,7 @@ import (
 // shows every row of the last cycle, marks the values that are the last
 // cycle's, and gives up on each source after two quick tries.
 func TestStatusCommand(t *testing.T) {
+	t.Parallel()
 	world, cfg, env := demoWorld(t)
 
 	code, stdout, stderr := runInWorld(t, world, env, "--config", cfg, "status")

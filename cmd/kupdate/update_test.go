@@ -32,6 +32,7 @@ func gitLog(t *testing.T, dir string, args ...string) string {
 // branch, with nixpkgs' exact titles, each validated; the worktree is clean
 // afterwards; a second run has nothing to do.
 func TestUpdateCommits(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("nix-instantiate"); err != nil {
 		t.Skip("nix-instantiate not on PATH")
 	}
@@ -77,6 +78,7 @@ func TestUpdateCommits(t *testing.T) {
 // A maintainer's uncommitted edit of a file kupdate would change: refused
 // before anything is written.
 func TestUpdateRefusesDirtyCheckout(t *testing.T) {
+	t.Parallel()
 	_, cfg, tree := planSetup(t)
 	path := filepath.Join(tree, "pkgs/top-level/aliases.nix")
 	orig, err := os.ReadFile(path)
@@ -105,6 +107,7 @@ func TestUpdateRefusesDirtyCheckout(t *testing.T) {
 
 // --build builds the committed changes in the checkout.
 func TestUpdateBuild(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("nix-build"); err != nil {
 		t.Skip("nix-build not on PATH")
 	}
