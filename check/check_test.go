@@ -190,6 +190,7 @@ func restore(t *testing.T, path string) func(map[string][]byte) {
 }
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	fh := kernelorgtest.FlatHash
 	init619 := vanilla.Made(family.Change{Kind: vanilla.Init, Branch: "6.19", To: "6.19", Hash: fh("6.19")})
 
@@ -531,6 +532,7 @@ func TestCheck(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sim, client := newKernelOrg(t)
 			if tc.kernelOrg != nil {
 				tc.kernelOrg(sim)

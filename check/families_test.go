@@ -117,6 +117,7 @@ func setToy(version string) func(map[string][]byte) {
 // family it has never heard of included, and applies the title rule across
 // them.
 func TestCheckFamilies(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		toy        family.Family
@@ -216,6 +217,7 @@ func TestCheckFamilies(t *testing.T) {
 // TestCheckNoKernelFiles: revisions without any family's files are not a
 // tree the check can verify.
 func TestCheckNoKernelFiles(t *testing.T) {
+	t.Parallel()
 	tr := newTestRepo(t)
 	base := tr.commit("empty", map[string][]byte{"README": []byte("hi\n")})
 	head := tr.commit("still nothing", map[string][]byte{"README": []byte("hello\n")})

@@ -72,6 +72,7 @@ func hardenedMade(kind family.Kind, branch, from, version, extra string, drops .
 }
 
 func TestCheckHardened(t *testing.T) {
+	t.Parallel()
 	fh := func(v string) string { return strings.TrimPrefix(kernelorgtest.FlatHash(v), "sha256:") }
 	bump612 := hardenedBump("6.12", "6.12.63-hardened1", "6.12.66", "-hardened1")
 	init619 := vanilla.Made(family.Change{Kind: vanilla.Init, Branch: "6.19", To: "6.19", Hash: kernelorgtest.FlatHash("6.19")})
@@ -229,6 +230,7 @@ func TestCheckHardened(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sim, client := newKernelOrg(t)
 			if tc.kernelOrg != nil {
 				tc.kernelOrg(sim)

@@ -90,6 +90,7 @@ func (r *testRepo) commitDir(title, dir string) string {
 }
 
 func TestRepo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tr := newTestRepo(t)
 	c1 := tr.commit("first", map[string][]byte{"a/b.txt": []byte("one\n"), "c.txt": []byte("c\n")})
@@ -149,6 +150,7 @@ func TestRepo(t *testing.T) {
 }
 
 func TestFetchPR(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	up := newTestRepo(t)
 	base := up.commit("base", map[string][]byte{"a": []byte("1\n")})
