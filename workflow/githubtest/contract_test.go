@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -268,5 +269,56 @@ func TestGraphQLAnswerShape(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// The routes kupdate does not call today are held to the contract too: each
+// answers a real client once here, and is validated.
+func TestContractRoutesKupdateDoesNotCall(t *testing.T) {
+	s, gh := setup(t)
+	ctx := context.Background()
+	pr, _, err := gh.PullRequests.Create(ctx, "NixOS", "nixpkgs", github.CreatePullRequest{
+		Title: github.Ptr("t"), Head: "kupdate-bot:kupdate/staging-nixos", Base: "staging-nixos",
+	})
+	must(t, err)
+	n := pr.GetNumber()
+	_, _, err = gh.Repositories.Get(ctx, "NixOS", "nixpkgs")
+	must(t, err)
+	_, _, err = gh.Issues.CreateLabel(ctx, "NixOS", "nixpkgs", github.CreateIssueLabelRequest{Name: "backport release-25.11", Color: github.Ptr("ededed")})
+	must(t, err)
+	_, _, err = gh.Issues.ListLabels(ctx, "NixOS", "nixpkgs", nil)
+	must(t, err)
+	addLabels(t, gh, n, "backport release-25.11")
+	_, _, err = gh.Issues.ListLabelsByIssue(ctx, "NixOS", "nixpkgs", n, nil)
+	must(t, err)
+	_, err = gh.Issues.RemoveLabelForIssue(ctx, "NixOS", "nixpkgs", n, "backport release-25.11")
+	must(t, err)
+	must(t, s.SetStatus("NixOS", "nixpkgs", pr.GetHead().GetSHA(), "ci", "success"))
+	_, _, err = gh.Repositories.ListStatuses(ctx, "NixOS", "nixpkgs", pr.GetHead().GetSHA(), nil)
+	must(t, err)
+	// A review: refused for the PR's author (GitHub's 422 with its errors
+	// as strings), taken from another user.
+	approve := &github.PullRequestReviewRequest{Event: github.Ptr("APPROVE")}
+	_, _, err = gh.PullRequests.CreateReview(ctx, "NixOS", "nixpkgs", n, approve)
+	var er *github.ErrorResponse
+	if !errors.As(err, &er) || er.Response.StatusCode != 422 || len(er.Errors) != 1 || er.Errors[0].Message != "Can not approve your own pull request" {
+		t.Errorf("own approval: %v, want 422 Can not approve your own pull request", err)
+	}
+	s.AddToken("alice-token", "alice")
+	alice, err := github.NewClient(github.WithHTTPClient(s.Client()), github.WithEnterpriseURLs(s.URL(), s.URL()), github.WithAuthToken("alice-token"))
+	must(t, err)
+	_, _, err = alice.PullRequests.CreateReview(ctx, "NixOS", "nixpkgs", n, approve)
+	must(t, err)
+	must(t, s.CheckContract())
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, op := range []string{
+		"repos/get", "issues/create-label", "issues/list-labels-for-repo", "issues/list-labels-on-issue",
+		"issues/remove-label", "pulls/create-review", "repos/list-commit-statuses-for-ref",
+	} {
+		if st := s.checked.ops[op]; st == nil || st.responses == 0 {
+			t.Errorf("%s: no answer validated", op)
+		}
 	}
 }

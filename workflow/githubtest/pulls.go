@@ -566,11 +566,11 @@ func (s *Server) createReview(c *call) {
 	}
 	state := map[string]string{"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}[req.Event]
 	if state == "" {
-		c.invalid("PullRequestReview", "event", "invalid", "")
+		c.invalidSimple("Event is invalid")
 		return
 	}
 	if c.who.login == p.user && state != "COMMENTED" {
-		c.fail(http.StatusUnprocessableEntity, "Unprocessable Entity", map[string]string{"message": "Can not approve your own pull request"})
+		c.invalidSimple("Can not approve your own pull request")
 		return
 	}
 	commit := req.CommitID

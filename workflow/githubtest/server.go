@@ -350,6 +350,14 @@ func (c *call) invalid(resource, field, code, message string) {
 
 // decode reads the request body into v. As on GitHub, a body that is not
 // JSON is 400 Problems parsing JSON, a field of the wrong type 422.
+// invalidSimple answers 422 in the shape the operations that document
+// validation_failed_simple give it (creating a review): errors are strings.
+func (c *call) invalidSimple(errs ...string) {
+	c.json(http.StatusUnprocessableEntity, map[string]any{
+		"message": "Unprocessable Entity", "documentation_url": "https://docs.github.com/rest", "status": "422", "errors": errs,
+	})
+}
+
 func (c *call) decode(v any) bool {
 	err := json.NewDecoder(c.r.Body).Decode(v)
 	var te *json.UnmarshalTypeError
