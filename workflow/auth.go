@@ -85,7 +85,9 @@ func (s *appTokenSource) Token() (*oauth2.Token, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	it, _, err := gh.Apps.CreateInstallationToken(ctx, s.installation, nil)
+	// An empty options object, not nil: go-github would send the body
+	// "null", which GitHub's description of the operation does not allow.
+	it, _, err := gh.Apps.CreateInstallationToken(ctx, s.installation, &github.InstallationTokenOptions{})
 	if err != nil {
 		var er *github.ErrorResponse
 		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode < 500 {

@@ -3,6 +3,8 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/google/go-github/v92/github"
@@ -101,4 +103,17 @@ func (w *Workflow) OpenPR(ctx context.Context, branch, base string) (*PullReques
 		return fromGitHub(p), nil
 	}
 	return nil, nil
+}
+
+// addLabels adds labels to issue (or PR) n with the body GitHub documents,
+// {"labels": [...]}. go-github's AddLabelsToIssue sends a bare array, which
+// GitHub accepts today but its OpenAPI description no longer lists.
+func (w *Workflow) addLabels(ctx context.Context, n int, labels []string) error {
+	u := fmt.Sprintf("repos/%s/%s/issues/%d/labels", url.PathEscape(w.owner), url.PathEscape(w.repo), n)
+	req, err := w.gh.NewRequest(ctx, http.MethodPost, u, map[string][]string{"labels": labels})
+	if err != nil {
+		return err
+	}
+	_, err = w.gh.Do(req, nil)
+	return err
 }

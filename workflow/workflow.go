@@ -447,8 +447,7 @@ func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, re
 	}
 	if len(labels) > 0 {
 		if err := w.write(ctx, acts, fmt.Sprintf("label %s: %s", ref, strings.Join(labels, ", ")), "", func(ctx context.Context) error {
-			_, _, err := w.gh.Issues.AddLabelsToIssue(ctx, w.owner, w.repo, n, labels)
-			return err
+			return w.addLabels(ctx, n, labels)
 		}); err != nil {
 			return nil, err
 		}
@@ -534,8 +533,7 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 	if len(missing) > 0 {
 		w.updated(res)
 		if err := w.write(ctx, acts, fmt.Sprintf("label PR #%d: %s", n, strings.Join(missing, ", ")), "", func(ctx context.Context) error {
-			_, _, err := w.gh.Issues.AddLabelsToIssue(ctx, w.owner, w.repo, n, missing)
-			return err
+			return w.addLabels(ctx, n, missing)
 		}); err != nil {
 			return err
 		}

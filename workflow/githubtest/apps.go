@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/google/go-github/v92/github"
 )
 
 // installationToken exchanges a GitHub App's JWT for an installation token:
@@ -59,5 +58,5 @@ func (s *Server) installationToken(c *call) {
 	token := "ghs_" + hex.EncodeToString(b)
 	expires := time.Now().Add(time.Hour).Truncate(time.Second)
 	s.instTok[token] = &installationToken{app: a, expires: expires}
-	c.json(http.StatusCreated, &github.InstallationToken{Token: new(token), ExpiresAt: &github.Timestamp{Time: expires}})
+	c.json(http.StatusCreated, obj{"token": token, "expires_at": stamp(expires), "repository_selection": "all"})
 }

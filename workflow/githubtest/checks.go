@@ -25,14 +25,17 @@ func (c *call) ref(r *repo) (string, bool) {
 	return "", false
 }
 
-func (s *Server) statusJSON(st *status) *github.RepoStatus {
-	out := &github.RepoStatus{
-		ID: new(st.id), State: new(st.state), Context: new(st.context),
-		Description: new(st.description), Creator: s.user(st.creator),
-		CreatedAt: ts(st.created), UpdatedAt: ts(st.created),
+// statusObj is a commit status; simple leaves out the creator (the
+// combined status's simple-commit-status).
+func (s *Server) statusObj(r *repo, st *status, simple bool) obj {
+	out := obj{
+		"id": st.id, "node_id": "SC_" + strconv.FormatInt(st.id, 10), "state": st.state, "context": st.context,
+		"description": orNil(st.description), "target_url": orNil(st.url), "avatar_url": nil,
+		"url":        s.restURL("repos/%s/%s/statuses/%s", r.owner, r.name, st.sha),
+		"created_at": stamp(st.created), "updated_at": stamp(st.created),
 	}
-	if st.url != "" {
-		out.TargetURL = new(st.url)
+	if !simple {
+		out["creator"] = s.userObj(st.creator)
 	}
 	return out
 }
@@ -67,7 +70,7 @@ func (s *Server) createStatus(c *call) {
 	}
 	st := &status{id: s.newID(), sha: sha, context: ctxName, state: req.GetState(), description: req.GetDescription(), url: req.GetTargetURL(), creator: c.who.login, created: s.now()}
 	r.statuses[sha] = append(r.statuses[sha], st)
-	c.json(http.StatusCreated, s.statusJSON(st))
+	c.json(http.StatusCreated, s.statusObj(r, st, false))
 }
 
 // combinedStatus is GitHub's combined status: the latest status per
@@ -95,7 +98,7 @@ func (s *Server) combinedStatus(c *call) {
 	if len(order) == 0 {
 		state = "pending"
 	}
-	out := &github.CombinedStatus{SHA: new(sha), TotalCount: new(len(order)), Statuses: []*github.RepoStatus{}}
+	statuses := []obj{}
 	for _, name := range order {
 		st := latest[name]
 		switch st.state {
@@ -106,10 +109,14 @@ func (s *Server) combinedStatus(c *call) {
 				state = "pending"
 			}
 		}
-		out.Statuses = append(out.Statuses, s.statusJSON(st))
+		statuses = append(statuses, s.statusObj(r, st, true))
 	}
-	out.State = new(state)
-	c.json(http.StatusOK, out)
+	c.json(http.StatusOK, obj{
+		"state": state, "sha": sha, "total_count": len(order), "statuses": statuses,
+		"repository": s.repoObj(r, false),
+		"commit_url": s.restURL("repos/%s/%s/commits/%s", r.owner, r.name, sha),
+		"url":        s.restURL("repos/%s/%s/commits/%s/status", r.owner, r.name, sha),
+	})
 }
 
 func (s *Server) listStatuses(c *call) {
@@ -122,40 +129,33 @@ func (s *Server) listStatuses(c *call) {
 		return
 	}
 	all := r.statuses[sha]
-	out := []*github.RepoStatus{}
+	out := []obj{}
 	for i := len(all) - 1; i >= 0; i-- { // newest first
-		out = append(out, s.statusJSON(all[i]))
+		out = append(out, s.statusObj(r, all[i], false))
 	}
 	lo, hi := c.page(len(out))
 	c.json(http.StatusOK, out[lo:hi])
 }
 
-func (s *Server) checkRunJSON(cr *checkRun) *github.CheckRun {
-	out := &github.CheckRun{
-		ID: new(cr.id), HeadSHA: new(cr.sha), Name: new(cr.name),
-		Status: new(cr.status), StartedAt: ts(cr.started), CompletedAt: ts(cr.completed),
-		Output: &github.CheckRunOutput{},
-		App:    &github.App{Slug: new(cr.app)},
+// checkRunObj is a check run. The simulator keeps no check suites: each
+// run's suite id is its own.
+func (s *Server) checkRunObj(r *repo, cr *checkRun) obj {
+	u := s.restURL("repos/%s/%s/check-runs/%d", r.owner, r.name, cr.id)
+	var app any
+	if cr.app != "" {
+		app = s.appObj(cr.app)
 	}
-	if cr.conclusion != "" {
-		out.Conclusion = new(cr.conclusion)
+	return obj{
+		"id": cr.id, "node_id": "CR_" + strconv.FormatInt(cr.id, 10), "head_sha": cr.sha, "name": cr.name,
+		"status": cr.status, "conclusion": orNil(cr.conclusion), "started_at": stamp(cr.started), "completed_at": stamp(cr.completed),
+		"external_id": cr.externalID, "details_url": orNil(cr.detailsURL),
+		"url": u, "html_url": s.webURL("%s/%s/runs/%d", r.owner, r.name, cr.id),
+		"output": obj{
+			"title": orNil(cr.title), "summary": orNil(cr.summary), "text": orNil(cr.text),
+			"annotations_count": 0, "annotations_url": u + "/annotations",
+		},
+		"check_suite": obj{"id": cr.id}, "app": app, "pull_requests": []obj{},
 	}
-	if cr.title != "" {
-		out.Output.Title = new(cr.title)
-	}
-	if cr.summary != "" {
-		out.Output.Summary = new(cr.summary)
-	}
-	if cr.text != "" {
-		out.Output.Text = new(cr.text)
-	}
-	if cr.detailsURL != "" {
-		out.DetailsURL = new(cr.detailsURL)
-	}
-	if cr.externalID != "" {
-		out.ExternalID = new(cr.externalID)
-	}
-	return out
 }
 
 // listCheckRuns lists the check runs on a commit. filter=latest (the
@@ -192,11 +192,11 @@ func (s *Server) listCheckRuns(c *call) {
 		runs = append(runs, cr)
 	}
 	lo, hi := c.page(len(runs))
-	out := &github.ListCheckRunsResults{Total: new(len(runs)), CheckRuns: []*github.CheckRun{}}
+	out := []obj{}
 	for _, cr := range runs[lo:hi] {
-		out.CheckRuns = append(out.CheckRuns, s.checkRunJSON(cr))
+		out = append(out, s.checkRunObj(r, cr))
 	}
-	c.json(http.StatusOK, out)
+	c.json(http.StatusOK, obj{"total_count": len(runs), "check_runs": out})
 }
 
 // appOnly refuses check-run writes from anything but a GitHub App, as GitHub
@@ -251,7 +251,7 @@ func (s *Server) createCheckRun(c *call) {
 	}
 	applyCheck(s, cr, req.Status, req.Conclusion, req.Output, req.DetailsURL, req.ExternalID)
 	r.checkRuns = append(r.checkRuns, cr)
-	c.json(http.StatusCreated, s.checkRunJSON(cr))
+	c.json(http.StatusCreated, s.checkRunObj(r, cr))
 }
 
 func applyCheck(s *Server, cr *checkRun, status, conclusion *string, out *github.CheckRunOutput, details, external *string) {
@@ -310,5 +310,5 @@ func (s *Server) updateCheckRun(c *call) {
 		cr.name = req.Name
 	}
 	applyCheck(s, cr, req.Status, req.Conclusion, req.Output, req.DetailsURL, req.ExternalID)
-	c.json(http.StatusOK, s.checkRunJSON(cr))
+	c.json(http.StatusOK, s.checkRunObj(r, cr))
 }

@@ -4,15 +4,16 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-github/v92/github"
 )
 
-func (s *Server) issueLabels(r *repo, p *pull) []*github.Label {
-	out := []*github.Label{}
+func (s *Server) issueLabels(r *repo, p *pull) []obj {
+	out := []obj{}
 	for _, l := range p.labels {
-		out = append(out, s.labelJSON(r, l))
+		out = append(out, s.labelObj(r, s.ensureLabel(r, l)))
 	}
 	return out
 }
@@ -87,9 +88,9 @@ func (s *Server) listLabels(c *call) {
 		return
 	}
 	lo, hi := c.page(len(r.labels))
-	out := []*github.Label{}
+	out := []obj{}
 	for _, l := range r.labels[lo:hi] {
-		out = append(out, s.labelJSON(r, l.name))
+		out = append(out, s.labelObj(r, l))
 	}
 	c.json(http.StatusOK, out)
 }
@@ -113,11 +114,17 @@ func (s *Server) createLabel(c *call) {
 			return
 		}
 	}
-	c.json(http.StatusCreated, s.labelJSON(r, req.Name))
+	c.json(http.StatusCreated, s.labelObj(r, s.ensureLabel(r, req.Name)))
 }
 
-func (s *Server) commentJSON(cm *comment) *github.IssueComment {
-	return &github.IssueComment{ID: new(cm.id), Body: new(cm.body), User: s.user(cm.user), CreatedAt: ts(cm.created)}
+func (s *Server) commentObj(r *repo, p *pull, cm *comment) obj {
+	return obj{
+		"id": cm.id, "node_id": "IC_" + strconv.FormatInt(cm.id, 10), "body": cm.body, "user": s.userObj(cm.user),
+		"created_at": stamp(cm.created), "updated_at": stamp(cm.created), "author_association": s.association(r, cm.user),
+		"url":       s.restURL("repos/%s/%s/issues/comments/%d", r.owner, r.name, cm.id),
+		"html_url":  s.webURL("%s/%s/pull/%d#issuecomment-%d", r.owner, r.name, p.number, cm.id),
+		"issue_url": s.restURL("repos/%s/%s/issues/%d", r.owner, r.name, p.number),
+	}
 }
 
 func (s *Server) listComments(c *call) {
@@ -127,9 +134,9 @@ func (s *Server) listComments(c *call) {
 	}
 	cs := r.comments[p.number]
 	lo, hi := c.page(len(cs))
-	out := []*github.IssueComment{}
+	out := []obj{}
 	for _, cm := range cs[lo:hi] {
-		out = append(out, s.commentJSON(cm))
+		out = append(out, s.commentObj(r, p, cm))
 	}
 	c.json(http.StatusOK, out)
 }
@@ -150,5 +157,5 @@ func (s *Server) createComment(c *call) {
 	cm := &comment{id: s.newID(), user: c.who.login, body: req.GetBody(), created: s.now()}
 	r.comments[p.number] = append(r.comments[p.number], cm)
 	s.record(p, &event{kind: "commented", actor: c.who.login, created: cm.created, comment: cm})
-	c.json(http.StatusCreated, s.commentJSON(cm))
+	c.json(http.StatusCreated, s.commentObj(r, p, cm))
 }

@@ -14,38 +14,38 @@ import (
 )
 
 func (s *Server) routes() {
-	s.route("GET /repos/{owner}/{repo}", s.getRepo)
-	s.route("GET /repos/{owner}/{repo}/pulls", s.listPulls)
-	s.route("POST /repos/{owner}/{repo}/pulls", s.createPull)
-	s.route("GET /repos/{owner}/{repo}/pulls/{number}", s.getPull)
-	s.route("PATCH /repos/{owner}/{repo}/pulls/{number}", s.editPull)
-	s.route("PUT /repos/{owner}/{repo}/pulls/{number}/merge", s.mergePull)
-	s.route("GET /repos/{owner}/{repo}/pulls/{number}/reviews", s.listReviews)
-	s.route("POST /repos/{owner}/{repo}/pulls/{number}/reviews", s.createReview)
-	s.route("POST /repos/{owner}/{repo}/pulls/{number}/requested_reviewers", s.requestReviewers)
-	s.route("DELETE /repos/{owner}/{repo}/pulls/{number}/requested_reviewers", s.removeRequestedReviewers)
-	s.route("GET /repos/{owner}/{repo}/issues/{number}/timeline", s.listTimeline)
-	s.route("GET /repos/{owner}/{repo}/issues/{number}/labels", s.listIssueLabels)
-	s.route("POST /repos/{owner}/{repo}/issues/{number}/labels", s.addIssueLabels)
-	s.route("DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}", s.removeIssueLabel)
-	s.route("GET /repos/{owner}/{repo}/issues/{number}/comments", s.listComments)
-	s.route("POST /repos/{owner}/{repo}/issues/{number}/comments", s.createComment)
-	s.route("GET /repos/{owner}/{repo}/labels", s.listLabels)
-	s.route("POST /repos/{owner}/{repo}/labels", s.createLabel)
-	s.route("POST /repos/{owner}/{repo}/statuses/{sha}", s.createStatus)
-	s.route("GET /repos/{owner}/{repo}/commits/{ref}/status", s.combinedStatus)
-	s.route("GET /repos/{owner}/{repo}/commits/{ref}/statuses", s.listStatuses)
-	s.route("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", s.listCheckRuns)
-	s.route("POST /repos/{owner}/{repo}/check-runs", s.createCheckRun)
-	s.route("PATCH /repos/{owner}/{repo}/check-runs/{id}", s.updateCheckRun)
-	s.route("GET /repos/{owner}/{repo}/branches", s.listBranches)
-	s.route("GET /repos/{owner}/{repo}/branches/{branch...}", s.getBranch)
-	s.route("GET /repos/{owner}/{repo}/git/matching-refs/{ref...}", s.matchingRefs)
-	s.route("GET /repos/{owner}/{repo}/compare/{basehead...}", s.compare)
-	s.route("GET /repos/{owner}/{repo}/rules/branches/{branch...}", s.branchRules)
-	s.route("GET /repos/{owner}/{repo}/releases", s.listReleases)
-	s.route("POST /app/installations/{id}/access_tokens", s.installationToken)
-	s.route("POST /graphql", s.graphql)
+	s.route("GET /repos/{owner}/{repo}", "repos/get", s.getRepo)
+	s.route("GET /repos/{owner}/{repo}/pulls", "pulls/list", s.listPulls)
+	s.route("POST /repos/{owner}/{repo}/pulls", "pulls/create", s.createPull)
+	s.route("GET /repos/{owner}/{repo}/pulls/{number}", "pulls/get", s.getPull)
+	s.route("PATCH /repos/{owner}/{repo}/pulls/{number}", "pulls/update", s.editPull)
+	s.route("PUT /repos/{owner}/{repo}/pulls/{number}/merge", "pulls/merge", s.mergePull)
+	s.route("GET /repos/{owner}/{repo}/pulls/{number}/reviews", "pulls/list-reviews", s.listReviews)
+	s.route("POST /repos/{owner}/{repo}/pulls/{number}/reviews", "pulls/create-review", s.createReview)
+	s.route("POST /repos/{owner}/{repo}/pulls/{number}/requested_reviewers", "pulls/request-reviewers", s.requestReviewers)
+	s.route("DELETE /repos/{owner}/{repo}/pulls/{number}/requested_reviewers", "pulls/remove-requested-reviewers", s.removeRequestedReviewers)
+	s.route("GET /repos/{owner}/{repo}/issues/{number}/timeline", "issues/list-events-for-timeline", s.listTimeline)
+	s.route("GET /repos/{owner}/{repo}/issues/{number}/labels", "issues/list-labels-on-issue", s.listIssueLabels)
+	s.route("POST /repos/{owner}/{repo}/issues/{number}/labels", "issues/add-labels", s.addIssueLabels)
+	s.route("DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}", "issues/remove-label", s.removeIssueLabel)
+	s.route("GET /repos/{owner}/{repo}/issues/{number}/comments", "issues/list-comments", s.listComments)
+	s.route("POST /repos/{owner}/{repo}/issues/{number}/comments", "issues/create-comment", s.createComment)
+	s.route("GET /repos/{owner}/{repo}/labels", "issues/list-labels-for-repo", s.listLabels)
+	s.route("POST /repos/{owner}/{repo}/labels", "issues/create-label", s.createLabel)
+	s.route("POST /repos/{owner}/{repo}/statuses/{sha}", "repos/create-commit-status", s.createStatus)
+	s.route("GET /repos/{owner}/{repo}/commits/{ref}/status", "repos/get-combined-status-for-ref", s.combinedStatus)
+	s.route("GET /repos/{owner}/{repo}/commits/{ref}/statuses", "repos/list-commit-statuses-for-ref", s.listStatuses)
+	s.route("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", "checks/list-for-ref", s.listCheckRuns)
+	s.route("POST /repos/{owner}/{repo}/check-runs", "checks/create", s.createCheckRun)
+	s.route("PATCH /repos/{owner}/{repo}/check-runs/{id}", "checks/update", s.updateCheckRun)
+	s.route("GET /repos/{owner}/{repo}/branches", "repos/list-branches", s.listBranches)
+	s.route("GET /repos/{owner}/{repo}/branches/{branch...}", "repos/get-branch", s.getBranch)
+	s.route("GET /repos/{owner}/{repo}/git/matching-refs/{ref...}", "git/list-matching-refs", s.matchingRefs)
+	s.route("GET /repos/{owner}/{repo}/compare/{basehead...}", "repos/compare-commits-with-basehead", s.compare)
+	s.route("GET /repos/{owner}/{repo}/rules/branches/{branch...}", "repos/get-branch-rules", s.branchRules)
+	s.route("GET /repos/{owner}/{repo}/releases", "repos/list-releases", s.listReleases)
+	s.route("POST /app/installations/{id}/access_tokens", "apps/create-installation-access-token", s.installationToken)
+	s.route("POST /graphql", "graphql", s.graphql)
 }
 
 // repo finds the repository the request names, answering 404 when missing.
@@ -71,100 +71,88 @@ func (c *call) pull() (*repo, *pull) {
 	return r, r.pulls[n]
 }
 
-func ts(t time.Time) *github.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return &github.Timestamp{Time: t}
-}
-
-func (s *Server) user(login string) *github.User {
-	typ := "User"
-	if strings.HasSuffix(login, "[bot]") {
-		typ = "Bot"
-	}
-	return &github.User{Login: new(login), Type: new(typ)}
-}
-
-func (s *Server) repoJSON(r *repo) *github.Repository {
-	return &github.Repository{
-		ID:            new(r.id),
-		NodeID:        new("R_" + strconv.FormatInt(r.id, 10)),
-		Name:          new(r.name),
-		FullName:      new(r.owner + "/" + r.name),
-		Owner:         s.user(r.owner),
-		HTMLURL:       new(s.srv.URL + "/" + r.owner + "/" + r.name),
-		CloneURL:      new(s.GitURL(r.owner, r.name)),
-		DefaultBranch: new(r.defaultBranch),
-		Fork:          new(r.parent != nil),
-	}
-}
-
 func (s *Server) getRepo(c *call) {
 	if r := c.repo(); r != nil {
-		c.json(http.StatusOK, s.repoJSON(r))
+		c.json(http.StatusOK, s.repoObj(r, true))
 	}
 }
 
-func (s *Server) labelJSON(r *repo, name string) *github.Label {
-	l := s.ensureLabel(r, name)
-	return &github.Label{ID: l.id, Name: l.name, Color: l.color, NodeID: "LA_" + strconv.FormatInt(l.id, 10)}
-}
-
-// pullJSON renders p; full adds the fields only the single-PR endpoint has
-// (merged, mergeable, mergeable_state).
-func (s *Server) pullJSON(ctx context.Context, r *repo, p *pull, full bool) *github.PullRequest {
+// pullObj renders p as a pull-request-simple (GET /pulls and the
+// reviewer endpoints), or, with full, as a pull-request (the single-PR
+// endpoints), which adds merged, mergeable, mergeable_state and the counters.
+func (s *Server) pullObj(ctx context.Context, r *repo, p *pull, full bool) obj {
 	head := s.headSHA(ctx, p)
 	base := resolve(ctx, r.dir, "refs/heads/"+p.baseRef)
-	out := &github.PullRequest{
-		ID:        new(p.id),
-		NodeID:    new(p.nodeID()),
-		Number:    new(p.number),
-		State:     new(p.state),
-		Title:     new(p.title),
-		Body:      new(p.body),
-		Draft:     new(p.draft),
-		User:      s.user(p.user),
-		CreatedAt: ts(p.created),
-		UpdatedAt: ts(p.updated),
-		ClosedAt:  ts(p.closed),
-		MergedAt:  ts(p.mergedAt),
-		URL:       new(fmt.Sprintf("%s/api/v3/repos/%s/%s/pulls/%d", s.srv.URL, r.owner, r.name, p.number)),
-		HTMLURL:   new(fmt.Sprintf("%s/%s/%s/pull/%d", s.srv.URL, r.owner, r.name, p.number)),
-		Head: &github.PullRequestBranch{
-			Label: new(p.headRepo.owner + ":" + p.headRef), Ref: new(p.headRef), SHA: new(head),
-			Repo: s.repoJSON(p.headRepo), User: s.user(p.headRepo.owner),
+	u := s.restURL("repos/%s/%s/pulls/%d", r.owner, r.name, p.number)
+	issue := s.restURL("repos/%s/%s/issues/%d", r.owner, r.name, p.number)
+	html := s.webURL("%s/%s/pull/%d", r.owner, r.name, p.number)
+	statuses := s.restURL("repos/%s/%s/statuses/%s", r.owner, r.name, head)
+	out := obj{
+		"id": p.id, "node_id": p.nodeID(), "number": p.number, "state": p.state, "locked": false,
+		"title": p.title, "body": orNil(p.body), "draft": p.draft, "user": s.userObj(p.user),
+		"created_at": stamp(p.created), "updated_at": stamp(p.updated), "closed_at": stamp(p.closed), "merged_at": stamp(p.mergedAt),
+		"merge_commit_sha": nil, "assignee": nil, "assignees": []obj{}, "milestone": nil, "auto_merge": nil,
+		"author_association": s.association(r, p.user), "active_lock_reason": nil,
+		"url": u, "html_url": html, "diff_url": html + ".diff", "patch_url": html + ".patch", "issue_url": issue,
+		"commits_url": u + "/commits", "review_comments_url": u + "/comments",
+		"review_comment_url": s.restURL("repos/%s/%s/pulls/comments{/number}", r.owner, r.name),
+		"comments_url":       issue + "/comments", "statuses_url": statuses,
+		"head": s.branchRef(p.headRepo, p.headRef, head), "base": s.branchRef(r, p.baseRef, base),
+		"_links": obj{
+			"self": link(u), "html": link(html), "issue": link(issue), "comments": link(issue + "/comments"),
+			"review_comments": link(u + "/comments"), "review_comment": link(s.restURL("repos/%s/%s/pulls/comments{/number}", r.owner, r.name)),
+			"commits": link(u + "/commits"), "statuses": link(statuses),
 		},
-		Base: &github.PullRequestBranch{
-			Label: new(r.owner + ":" + p.baseRef), Ref: new(p.baseRef), SHA: new(base),
-			Repo: s.repoJSON(r), User: s.user(r.owner),
-		},
-		MaintainerCanModify: new(p.maintainerCanModify),
-		Labels:              []*github.Label{},
-		RequestedReviewers:  []*github.User{},
-		RequestedTeams:      []*github.Team{},
 	}
 	if p.merged {
-		out.MergeCommitSHA = new(p.mergeSHA)
+		out["merge_commit_sha"] = p.mergeSHA
 	}
+	labels, reviewers, teams := []obj{}, []obj{}, []obj{}
 	for _, l := range p.labels {
-		out.Labels = append(out.Labels, s.labelJSON(r, l))
+		labels = append(labels, s.labelObj(r, s.ensureLabel(r, l)))
 	}
 	for _, u := range p.requested {
-		out.RequestedReviewers = append(out.RequestedReviewers, s.user(u))
+		reviewers = append(reviewers, s.userObj(u))
 	}
 	for _, t := range p.requestedTeams {
-		out.RequestedTeams = append(out.RequestedTeams, s.teamJSON(r.owner, t))
+		teams = append(teams, s.teamObj(r.owner, t))
 	}
+	out["labels"], out["requested_reviewers"], out["requested_teams"] = labels, reviewers, teams
 	if full {
-		out.Merged = new(p.merged)
-		if p.state == "open" {
-			mergeable, state := s.mergeability(ctx, r, p)
-			out.Mergeable = new(mergeable)
-			out.MergeableState = new(state)
-		}
+		s.addFullPull(ctx, r, p, out)
 	}
 	return out
+}
+
+// addFullPull adds what only a single PR's answer has.
+func (s *Server) addFullPull(ctx context.Context, r *repo, p *pull, out obj) {
+	out["merged"], out["merged_by"] = p.merged, nil
+	if p.merged {
+		out["merged_by"] = s.userObj(r.owner)
+	}
+	out["mergeable"], out["rebaseable"], out["mergeable_state"] = nil, nil, "unknown"
+	if p.state == "open" {
+		mergeable, state := s.mergeability(ctx, r, p)
+		out["mergeable"], out["mergeable_state"] = mergeable, state
+	}
+	out["maintainer_can_modify"] = p.maintainerCanModify
+	out["comments"] = len(r.comments[p.number])
+	for k, v := range (obj{"review_comments": 0, "commits": 0, "additions": 0, "deletions": 0, "changed_files": 0}) {
+		out[k] = v
+	}
+}
+
+// branchRef is a PR's head or base.
+func (s *Server) branchRef(r *repo, ref, sha string) obj {
+	return obj{"label": r.owner + ":" + ref, "ref": ref, "sha": sha, "user": s.userObj(r.owner), "repo": s.repoObj(r, false)}
+}
+
+// association is GitHub's author_association of login in r.
+func (s *Server) association(r *repo, login string) string {
+	if login == r.owner {
+		return "OWNER"
+	}
+	return "CONTRIBUTOR"
 }
 
 // mergeability is GitHub's mergeable and mergeable_state for an open PR.
@@ -323,9 +311,9 @@ func (s *Server) listPulls(c *call) {
 		return ps[i].number > ps[j].number
 	})
 	lo, hi := c.page(len(ps))
-	out := []*github.PullRequest{}
+	out := []obj{}
 	for _, p := range ps[lo:hi] {
-		out = append(out, s.pullJSON(c.r.Context(), r, p, false))
+		out = append(out, s.pullObj(c.r.Context(), r, p, false))
 	}
 	c.json(http.StatusOK, out)
 }
@@ -333,7 +321,7 @@ func (s *Server) listPulls(c *call) {
 func (s *Server) getPull(c *call) {
 	r, p := c.pull()
 	if p != nil {
-		c.json(http.StatusOK, s.pullJSON(c.r.Context(), r, p, true))
+		c.json(http.StatusOK, s.pullObj(c.r.Context(), r, p, true))
 	}
 }
 
@@ -415,7 +403,7 @@ func (s *Server) createPull(c *call) {
 	}
 	r.nextNumber++
 	r.pulls[p.number] = p
-	c.json(http.StatusCreated, s.pullJSON(ctx, r, p, true))
+	c.json(http.StatusCreated, s.pullObj(ctx, r, p, true))
 }
 
 func (s *Server) editPull(c *call) {
@@ -475,7 +463,7 @@ func (s *Server) editPull(c *call) {
 		p.maintainerCanModify = *req.MaintainerCanModify
 	}
 	p.updated = s.now()
-	c.json(http.StatusOK, s.pullJSON(ctx, r, p, true))
+	c.json(http.StatusOK, s.pullObj(ctx, r, p, true))
 }
 
 // ruleViolation is how GitHub refuses a merge that a branch rule forbids.
@@ -539,10 +527,14 @@ func (s *Server) mergePull(c *call) {
 	c.json(http.StatusOK, &github.PullRequestMergeResult{SHA: new(p.mergeSHA), Merged: new(true), Message: new("Pull Request successfully merged")})
 }
 
-func (s *Server) reviewJSON(r *repo, p *pull, rv *review) *github.PullRequestReview {
-	return &github.PullRequestReview{
-		ID: new(rv.id), User: s.user(rv.user), Body: new(rv.body),
-		State: new(rv.state), CommitID: new(rv.commit), SubmittedAt: ts(rv.submitted),
+func (s *Server) reviewObj(r *repo, p *pull, rv *review) obj {
+	pr := s.restURL("repos/%s/%s/pulls/%d", r.owner, r.name, p.number)
+	html := s.webURL("%s/%s/pull/%d#pullrequestreview-%d", r.owner, r.name, p.number, rv.id)
+	return obj{
+		"id": rv.id, "node_id": "PRR_" + strconv.FormatInt(rv.id, 10), "user": s.userObj(rv.user), "body": rv.body,
+		"state": rv.state, "commit_id": orNil(rv.commit), "submitted_at": stamp(rv.submitted),
+		"html_url": html, "pull_request_url": pr, "author_association": s.association(r, rv.user),
+		"_links": obj{"html": link(html), "pull_request": link(pr)},
 	}
 }
 
@@ -552,9 +544,9 @@ func (s *Server) listReviews(c *call) {
 		return
 	}
 	lo, hi := c.page(len(p.reviews))
-	out := []*github.PullRequestReview{}
+	out := []obj{}
 	for _, rv := range p.reviews[lo:hi] {
-		out = append(out, s.reviewJSON(r, p, rv))
+		out = append(out, s.reviewObj(r, p, rv))
 	}
 	c.json(http.StatusOK, out)
 }
@@ -574,11 +566,11 @@ func (s *Server) createReview(c *call) {
 	}
 	state := map[string]string{"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}[req.Event]
 	if state == "" {
-		c.invalid("PullRequestReview", "event", "invalid", "")
+		c.invalidSimple("Event is invalid")
 		return
 	}
 	if c.who.login == p.user && state != "COMMENTED" {
-		c.fail(http.StatusUnprocessableEntity, "Unprocessable Entity", map[string]string{"message": "Can not approve your own pull request"})
+		c.invalidSimple("Can not approve your own pull request")
 		return
 	}
 	commit := req.CommitID
@@ -587,7 +579,7 @@ func (s *Server) createReview(c *call) {
 	}
 	rv := &review{id: s.newID(), user: c.who.login, state: state, commit: commit, body: req.Body, submitted: s.now()}
 	s.submitReview(p, rv)
-	c.json(http.StatusOK, s.reviewJSON(r, p, rv))
+	c.json(http.StatusOK, s.reviewObj(r, p, rv))
 }
 
 func (s *Server) requestReviewers(c *call) {
@@ -612,5 +604,5 @@ func (s *Server) requestReviewers(c *call) {
 		s.requestReview(p, c.who.login, "", t)
 	}
 	p.updated = s.now()
-	c.json(http.StatusCreated, s.pullJSON(c.r.Context(), r, p, false))
+	c.json(http.StatusCreated, s.pullObj(c.r.Context(), r, p, false))
 }

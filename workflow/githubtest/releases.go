@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/google/go-github/v92/github"
 )
 
 // Release is a GitHub release to publish on a repository (PublishRelease),
@@ -94,42 +92,41 @@ func (s *Server) listReleases(c *call) {
 	rels := slices.Clone(s.releases[r.owner+"/"+r.name])
 	slices.Reverse(rels)
 	lo, hi := c.page(len(rels))
-	out := []*github.RepositoryRelease{}
+	out := []obj{}
 	for _, rel := range rels[lo:hi] {
-		out = append(out, s.releaseJSON(r, rel))
+		out = append(out, s.releaseObj(r, rel))
 	}
 	c.json(http.StatusOK, out)
 }
 
-func (s *Server) releaseJSON(r *repo, rel *release) *github.RepositoryRelease {
+func (s *Server) releaseObj(r *repo, rel *release) obj {
 	name := rel.rel.Name
 	if name == "" {
 		name = rel.rel.Tag
 	}
-	api := s.srv.URL + "/api/v3/repos/" + r.owner + "/" + r.name
-	out := &github.RepositoryRelease{
-		ID: rel.id, TagName: rel.rel.Tag, Name: new(name),
-		Draft: rel.rel.Draft, Prerelease: rel.rel.Prerelease,
-		CreatedAt: github.Timestamp{Time: rel.published}, PublishedAt: ts(rel.published),
-		URL:       api + "/releases/" + strconv.FormatInt(rel.id, 10),
-		HTMLURL:   s.srv.URL + "/" + r.owner + "/" + r.name + "/releases/tag/" + rel.rel.Tag,
-		AssetsURL: api + "/releases/" + strconv.FormatInt(rel.id, 10) + "/assets",
-		NodeID:    "RE_" + strconv.FormatInt(rel.id, 10),
-		Author:    s.user(r.owner),
-		Assets:    []*github.ReleaseAsset{},
-	}
+	u := s.restURL("repos/%s/%s/releases/%d", r.owner, r.name, rel.id)
+	assets := []obj{}
 	for i, a := range rel.rel.Assets {
 		sum := sha256.Sum256(a.Data)
-		out.Assets = append(out.Assets, &github.ReleaseAsset{
-			ID: new(rel.assetIDs[i]), Name: new(a.Name), State: new("uploaded"),
-			ContentType: new(contentType(a)), Size: new(len(a.Data)),
-			URL:                new(api + "/releases/assets/" + strconv.FormatInt(rel.assetIDs[i], 10)),
-			BrowserDownloadURL: new(s.ReleaseAssetURL(r.owner, r.name, rel.rel.Tag, a.Name)),
-			Digest:             new("sha256:" + hex.EncodeToString(sum[:])),
-			CreatedAt:          ts(rel.published), UpdatedAt: ts(rel.published),
+		assets = append(assets, obj{
+			"id": rel.assetIDs[i], "node_id": "RA_" + strconv.FormatInt(rel.assetIDs[i], 10), "name": a.Name, "label": nil,
+			"state": "uploaded", "content_type": contentType(a), "size": len(a.Data), "download_count": 0,
+			"digest":               "sha256:" + hex.EncodeToString(sum[:]),
+			"url":                  s.restURL("repos/%s/%s/releases/assets/%d", r.owner, r.name, rel.assetIDs[i]),
+			"browser_download_url": s.ReleaseAssetURL(r.owner, r.name, rel.rel.Tag, a.Name),
+			"created_at":           stamp(rel.published), "updated_at": stamp(rel.published), "uploader": s.userObj(r.owner),
 		})
 	}
-	return out
+	return obj{
+		"id": rel.id, "node_id": "RE_" + strconv.FormatInt(rel.id, 10), "tag_name": rel.rel.Tag, "name": name,
+		"target_commitish": r.defaultBranch, "draft": rel.rel.Draft, "prerelease": rel.rel.Prerelease,
+		"created_at": stamp(rel.published), "published_at": stamp(rel.published), "author": s.userObj(r.owner),
+		"url": u, "assets_url": u + "/assets", "upload_url": s.URL() + "/uploads/repos/" + r.owner + "/" + r.name + "/releases/" + strconv.FormatInt(rel.id, 10) + "/assets{?name,label}",
+		"html_url":    s.webURL("%s/%s/releases/tag/%s", r.owner, r.name, rel.rel.Tag),
+		"tarball_url": s.restURL("repos/%s/%s/tarball/%s", r.owner, r.name, rel.rel.Tag),
+		"zipball_url": s.restURL("repos/%s/%s/zipball/%s", r.owner, r.name, rel.rel.Tag),
+		"assets":      assets,
+	}
 }
 
 func contentType(a Asset) string {

@@ -2,10 +2,9 @@ package githubtest
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/google/go-github/v92/github"
 )
 
 func (s *Server) listBranches(c *call) {
@@ -20,10 +19,10 @@ func (s *Server) listBranches(c *call) {
 	}
 	names := sortedNames(hs)
 	lo, hi := c.page(len(names))
-	out := []*github.Branch{}
+	out := []obj{}
 	for _, n := range names[lo:hi] {
 		_, protected := r.protection[n]
-		out = append(out, &github.Branch{Name: new(n), Commit: &github.RepositoryCommit{SHA: new(hs[n])}, Protected: new(protected)})
+		out = append(out, obj{"name": n, "protected": protected, "commit": obj{"sha": hs[n], "url": s.restURL("repos/%s/%s/commits/%s", r.owner, r.name, hs[n])}})
 	}
 	c.json(http.StatusOK, out)
 }
@@ -39,23 +38,29 @@ func (s *Server) getBranch(c *call) {
 		c.fail(http.StatusNotFound, "Branch not found")
 		return
 	}
-	prot, protected := r.protection[name]
-	out := &github.Branch{
-		Name:      new(name),
-		Commit:    &github.RepositoryCommit{SHA: new(sha)},
-		Protected: new(protected),
+	cs, err := gitCommits(c.r.Context(), r, sha)
+	if err != nil {
+		c.fail(http.StatusInternalServerError, err.Error())
+		return
 	}
+	u := s.restURL("repos/%s/%s/branches/%s", r.owner, r.name, name)
+	prot, protected := r.protection[name]
+	protection := obj{"enabled": protected}
 	if protected {
-		rsc := &github.RequiredStatusChecks{Contexts: &[]string{}, Checks: &[]*github.RequiredStatusCheck{}}
+		contexts, checks := []string{}, []obj{}
 		if !prot.RulesetChecks {
 			for _, n := range prot.RequiredChecks {
-				*rsc.Contexts = append(*rsc.Contexts, n)
-				*rsc.Checks = append(*rsc.Checks, &github.RequiredStatusCheck{Context: n})
+				contexts = append(contexts, n)
+				checks = append(checks, obj{"context": n, "app_id": nil})
 			}
 		}
-		out.Protection = &github.Protection{RequiredStatusChecks: rsc}
+		protection["required_status_checks"] = obj{"enforcement_level": "non_admins", "contexts": contexts, "checks": checks}
 	}
-	c.json(http.StatusOK, out)
+	c.json(http.StatusOK, obj{
+		"name": name, "commit": s.commitObj(r, cs[0]), "protected": protected, "protection": protection,
+		"protection_url": u + "/protection",
+		"_links":         obj{"self": u, "html": s.webURL("%s/%s/tree/%s", r.owner, r.name, name)},
+	})
 }
 
 // matchingRefs lists the refs that start with the given one
@@ -71,11 +76,14 @@ func (s *Server) matchingRefs(c *call) {
 		c.fail(http.StatusInternalServerError, err.Error())
 		return
 	}
-	out := []*github.Reference{}
+	out := []obj{}
 	for _, n := range sortedNames(hs) {
 		ref := "refs/heads/" + n
 		if strings.HasPrefix(ref, prefix) {
-			out = append(out, &github.Reference{Ref: new(ref), Object: &github.GitObject{Type: new("commit"), SHA: new(hs[n])}})
+			out = append(out, obj{
+				"ref": ref, "node_id": "REF_" + n, "url": s.restURL("repos/%s/%s/git/%s", r.owner, r.name, ref),
+				"object": obj{"type": "commit", "sha": hs[n], "url": s.restURL("repos/%s/%s/git/commits/%s", r.owner, r.name, hs[n])},
+			})
 		}
 	}
 	c.json(http.StatusOK, out)
@@ -141,20 +149,26 @@ func (s *Server) compare(c *call) {
 	case behind > 0:
 		status = "behind"
 	}
-	out := &github.CommitsComparison{
-		BaseCommit:      &github.RepositoryCommit{SHA: new(b)},
-		MergeBaseCommit: &github.RepositoryCommit{SHA: new(mb)},
-		Status:          new(status),
-		AheadBy:         new(ahead),
-		BehindBy:        new(behind),
-		TotalCommits:    new(ahead),
-		Commits:         []*github.RepositoryCommit{},
+	oldest := slices.Clone(ids)
+	slices.Reverse(oldest) // oldest first, as GitHub lists them
+	cs, err := gitCommits(ctx, r, append([]string{b, mb}, oldest...)...)
+	if err != nil {
+		c.fail(http.StatusInternalServerError, err.Error())
+		return
 	}
-	for i := len(ids) - 1; i >= 0; i-- { // oldest first, as GitHub lists them
-		msg, _ := git(ctx, r.dir, time.Time{}, "", "log", "-1", "--format=%B", ids[i])
-		out.Commits = append(out.Commits, &github.RepositoryCommit{SHA: new(ids[i]), Commit: &github.Commit{Message: new(msg)}})
+	commits := []obj{}
+	for _, cm := range cs[2:] {
+		commits = append(commits, s.commitObj(r, cm))
 	}
-	c.json(http.StatusOK, out)
+	web := s.webURL("%s/%s/compare/%s", r.owner, r.name, c.r.PathValue("basehead"))
+	c.json(http.StatusOK, obj{
+		"url":      s.restURL("repos/%s/%s/compare/%s", r.owner, r.name, c.r.PathValue("basehead")),
+		"html_url": web, "permalink_url": s.webURL("%s/%s/compare/%s...%s", r.owner, r.name, b, h),
+		"diff_url": web + ".diff", "patch_url": web + ".patch",
+		"base_commit": s.commitObj(r, cs[0]), "merge_base_commit": s.commitObj(r, cs[1]),
+		"status": status, "ahead_by": ahead, "behind_by": behind, "total_commits": ahead,
+		"commits": commits, "files": []obj{},
+	})
 }
 
 // branchRules answers GET /rules/branches/{branch}: the ruleset rules that

@@ -11,6 +11,11 @@
 // limit, as on GitHub. Fault knobs inject rate limits, 5xx, 422 and slow
 // answers. Every API request is recorded so tests can assert the exact calls.
 //
+// Under go test the simulator is held to GitHub's published contract
+// (contract.go): each request is validated against the GitHub operation its
+// route serves and each answer against that operation's documented
+// response, and Close panics with what did not match, failing the test.
+//
 // Layout (go-github talks to it unmodified, via WithEnterpriseURLs(URL, URL)
 // or WithURLs(APIURL)):
 //
@@ -28,6 +33,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -36,6 +42,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/kupdate/kupdate/gitops/gittest"
@@ -132,6 +139,14 @@ type Server struct {
 	instTok  map[string]*installationToken
 	releases map[string][]*release // "owner/name" -> releases, oldest first (releases.go)
 	teams    map[string]int64      // "org/slug" -> team id (timeline.go)
+
+	// The contract (contract.go): the routes by full ServeMux pattern, the
+	// description (nil outside go test), what did not match it and what
+	// was checked.
+	routeTable map[string]*route
+	contract   *contract
+	violations []string
+	checked    contractStats
 }
 
 type rateState struct {
@@ -174,16 +189,33 @@ func New(opts Options) (*Server, error) {
 	}
 	s.git = &gittest.Handler{Root: s.root}
 	s.mux = http.NewServeMux()
+	s.routeTable = map[string]*route{}
 	s.routes()
+	if testing.Testing() {
+		// Under go test the simulator is held to GitHub's contract; the
+		// demo is not (kupdate demo has no test to fail).
+		if err := s.holdToContract(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	s.srv = httptest.NewServer(s)
 	return s, nil
 }
 
-// Close stops the server and removes a temporary root.
+// Close stops the server and removes a temporary root. Under go test it
+// panics with the contract violations nobody took with CheckContract: the
+// test that owns the server fails, naming each operation and field.
 func (s *Server) Close() {
-	s.srv.Close()
+	if s.srv != nil {
+		s.srv.Close()
+	}
 	if s.ownRoot {
 		os.RemoveAll(s.root)
+	}
+	s.reportStats()
+	if err := s.CheckContract(); err != nil {
+		panic(err)
 	}
 }
 
@@ -261,7 +293,7 @@ func (s *Server) now() time.Time { return s.clock().UTC().Truncate(time.Second) 
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/api/") {
-		s.api(w, r)
+		s.serveAPI(w, r)
 		return
 	}
 	if s.serveReleaseAsset(w, r) {
@@ -316,21 +348,40 @@ func (c *call) invalid(resource, field, code, message string) {
 	c.fail(http.StatusUnprocessableEntity, "Validation Failed", e)
 }
 
+// decode reads the request body into v. As on GitHub, a body that is not
+// JSON is 400 Problems parsing JSON, a field of the wrong type 422.
+// invalidSimple answers 422 in the shape the operations that document
+// validation_failed_simple give it (creating a review): errors are strings.
+func (c *call) invalidSimple(errs ...string) {
+	c.json(http.StatusUnprocessableEntity, map[string]any{
+		"message": "Unprocessable Entity", "documentation_url": "https://docs.github.com/rest", "status": "422", "errors": errs,
+	})
+}
+
 func (c *call) decode(v any) bool {
-	if err := json.NewDecoder(c.r.Body).Decode(v); err != nil {
+	err := json.NewDecoder(c.r.Body).Decode(v)
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te):
+		c.fail(http.StatusUnprocessableEntity, fmt.Sprintf("Invalid request.\n\nFor 'properties/%s', %s is not a %s.", te.Field, te.Value, te.Type.Kind()))
+		return false
+	case err != nil:
 		c.fail(http.StatusBadRequest, "Problems parsing JSON")
 		return false
 	}
 	return true
 }
 
-// route registers an API handler; pattern is "METHOD /path" below /api/v3.
-func (s *Server) route(pattern string, h func(*call)) {
+// route registers an API handler; pattern is "METHOD /path" below /api/v3,
+// op the operationId of the GitHub operation it serves ("graphql" for the
+// GraphQL endpoint).
+func (s *Server) route(pattern, op string, h func(*call)) {
 	method, path, _ := strings.Cut(pattern, " ")
 	full := "/api/v3" + path
 	if path == "/graphql" {
 		full = "/api/graphql"
 	}
+	s.routeTable[method+" "+full] = &route{method: method, pattern: path, op: op, wild: wildcards(path)}
 	s.mux.HandleFunc(method+" "+full, func(w http.ResponseWriter, r *http.Request) {
 		c := r.Context().Value(callKey{}).(*call)
 		c.w, c.r = w, r // r carries the path values
@@ -368,9 +419,31 @@ func apiPath(r *http.Request) string {
 	return strings.TrimPrefix(p, "/api/v3")
 }
 
+// serveAPI answers an API request; under go test it holds the exchange to
+// GitHub's contract before the client sees the answer, so a violation is
+// recorded before the test that caused it can end.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if s.contract == nil {
+		s.api(w, r)
+		return
+	}
+	body, _ := readAll(r)
+	r.Body = nopCloser{bytes.NewReader(body)}
+	out := &recorder{header: w.Header()}
+	handled := s.api(out, r)
+	if out.status == 0 {
+		return // the client went away before the answer
+	}
+	s.checkExchange(r, &exchange{r: r, body: body, status: out.status, header: out.header, answer: out.body.Bytes(), handled: handled})
+	w.WriteHeader(out.status)
+	w.Write(out.body.Bytes())
+}
+
 // api is the middleware every API request goes through: fault injection,
 // authentication, the primary rate limit, ETags and the request record.
-func (s *Server) api(w http.ResponseWriter, r *http.Request) {
+// handled is whether the answer is the operation handler's (not a fault's,
+// the rate limit's, authentication's or a 304).
+func (s *Server) api(w http.ResponseWriter, r *http.Request) (handled bool) {
 	path := apiPath(r)
 	rec := Request{Method: r.Method, Path: path, Query: r.URL.RawQuery}
 	defer func() {
@@ -469,6 +542,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	rec.Status = rw.status
 	w.WriteHeader(rw.status)
 	w.Write(rw.body.Bytes())
+	return true
 }
 
 func firstNonEmpty(a, b string) string {

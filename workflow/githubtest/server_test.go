@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"net/http"
 	"os/exec"
 	"strconv"
@@ -88,8 +89,7 @@ func TestPullRequestLifecycle(t *testing.T) {
 	}
 
 	// Adding a label the repository lacks creates it.
-	labels, _, err := gh.Issues.AddLabelsToIssue(ctx, "NixOS", "nixpkgs", 1, []string{"backport release-25.11"})
-	must(t, err)
+	labels := addLabels(t, gh, 1, "backport release-25.11")
 	if len(labels) != 1 || labels[0].Name != "backport release-25.11" {
 		t.Fatalf("labels: %v", labels)
 	}
@@ -188,7 +188,7 @@ func TestAppAuthAndChecks(t *testing.T) {
 	must(t, err)
 	appClient, err := github.NewClient(github.WithHTTPClient(s.Client()), github.WithEnterpriseURLs(s.URL(), s.URL()), github.WithAuthToken(jwtStr))
 	must(t, err)
-	it, _, err := appClient.Apps.CreateInstallationToken(ctx, 7, nil)
+	it, _, err := appClient.Apps.CreateInstallationToken(ctx, 7, &github.InstallationTokenOptions{})
 	must(t, err)
 
 	bot, err := github.NewClient(github.WithHTTPClient(s.Client()), github.WithEnterpriseURLs(s.URL(), s.URL()), github.WithAuthToken(it.GetToken()))
@@ -352,8 +352,7 @@ func TestReviewRequestsAndTimeline(t *testing.T) {
 	})
 	must(t, err)
 	n := pr.GetNumber()
-	_, _, err = gh.Issues.AddLabelsToIssue(ctx, "NixOS", "nixpkgs", n, []string{"backport release-25.11"})
-	must(t, err)
+	addLabels(t, gh, n, "backport release-25.11")
 	req := github.ReviewersRequest{Reviewers: []string{"alice", "bob"}, TeamReviewers: []string{"linux-kernel"}}
 	got, _, err := gh.PullRequests.RequestReviewers(ctx, "NixOS", "nixpkgs", n, req)
 	must(t, err)
@@ -425,4 +424,16 @@ func TestReviewRequestsAndTimeline(t *testing.T) {
 	}, items); diff != "" {
 		t.Errorf("timeline (-want +got):\n%s", diff)
 	}
+}
+
+// addLabels adds labels to NixOS/nixpkgs#n in the form GitHub documents,
+// {"labels": [...]} (go-github's AddLabelsToIssue sends a bare array).
+func addLabels(t *testing.T, gh *github.Client, n int, labels ...string) []*github.Label {
+	t.Helper()
+	req, err := gh.NewRequest(context.Background(), http.MethodPost, fmt.Sprintf("repos/NixOS/nixpkgs/issues/%d/labels", n), map[string][]string{"labels": labels})
+	must(t, err)
+	var out []*github.Label
+	_, err = gh.Do(req, &out)
+	must(t, err)
+	return out
 }

@@ -21,6 +21,7 @@ type repo struct {
 	dir           string
 	parent        *repo // the repository this one is a fork of
 	defaultBranch string
+	created       time.Time
 	nextNumber    int
 	pulls         map[int]*pull
 	comments      map[int][]*comment
@@ -139,7 +140,7 @@ func (s *Server) CreateRepo(owner, name, defaultBranch string) error {
 func (s *Server) addRepo(owner, name, dir, defaultBranch string, parent *repo) *repo {
 	r := &repo{
 		id: s.newID(), owner: owner, name: name, dir: dir, parent: parent,
-		defaultBranch: defaultBranch, nextNumber: 1,
+		defaultBranch: defaultBranch, nextNumber: 1, created: s.now(),
 		pulls: map[int]*pull{}, comments: map[int][]*comment{},
 		statuses: map[string][]*status{}, protection: map[string]Protection{},
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,15 +76,6 @@ func (s *Server) submitReview(p *pull, rv *review) {
 	p.events = append(p.events, &event{id: rv.id, kind: "reviewed", actor: rv.user, created: rv.submitted, review: rv})
 }
 
-func (s *Server) teamJSON(org, slug string) *github.Team {
-	return &github.Team{
-		ID:      new(s.teamID(org, slug)),
-		Name:    new(slug),
-		Slug:    new(slug),
-		HTMLURL: new(fmt.Sprintf("%s/orgs/%s/teams/%s", s.srv.URL, org, slug)),
-	}
-}
-
 // teamID is a team's stable id, made on first use: answers must not change
 // between two reads of the same state, or the ETag would.
 func (s *Server) teamID(org, slug string) int64 {
@@ -96,37 +88,42 @@ func (s *Server) teamID(org, slug string) int64 {
 	return id
 }
 
-// timelineJSON is e as GET /issues/{n}/timeline shows it. A "reviewed"
-// entry has the review's fields and user, not actor and created_at.
-func (s *Server) timelineJSON(r *repo, e *event) *github.Timeline {
-	if e.kind == "reviewed" {
-		return &github.Timeline{
-			ID: new(e.id), Event: new("reviewed"), User: s.user(e.review.user),
-			Body: new(e.review.body), State: new(strings.ToLower(e.review.state)),
-			CommitID: new(e.review.commit), SubmittedAt: ts(e.review.submitted),
+// timelineObj is e as GET /issues/{n}/timeline shows it (one of GitHub's
+// timeline-issue-events). A "reviewed" entry has the review's fields and
+// user, not actor and created_at; a "commented" one the comment's.
+func (s *Server) timelineObj(r *repo, p *pull, e *event) obj {
+	switch e.kind {
+	case "reviewed":
+		out := s.reviewObj(r, p, e.review)
+		out["event"] = "reviewed"
+		out["state"] = strings.ToLower(e.review.state)
+		if e.review.commit == "" {
+			out["commit_id"] = ""
 		}
+		return out
+	case "commented":
+		out := s.commentObj(r, p, e.comment)
+		out["event"], out["actor"] = "commented", s.userObj(e.comment.user)
+		return out
 	}
-	out := &github.Timeline{
-		ID:        new(e.id),
-		URL:       new(fmt.Sprintf("%s/api/v3/repos/%s/%s/issues/events/%d", s.srv.URL, r.owner, r.name, e.id)),
-		Actor:     s.user(e.actor),
-		Event:     new(e.kind),
-		CreatedAt: ts(e.created),
+	out := obj{
+		"id": e.id, "node_id": "E_" + strconv.FormatInt(e.id, 10), "event": e.kind,
+		"url":   s.restURL("repos/%s/%s/issues/events/%d", r.owner, r.name, e.id),
+		"actor": s.userObj(e.actor), "created_at": stamp(e.created),
+		"commit_id": nil, "commit_url": nil, "performed_via_github_app": nil,
 	}
 	switch e.kind {
 	case "review_requested", "review_request_removed":
-		out.Requester = s.user(e.actor)
+		out["review_requester"] = s.userObj(e.actor)
 		if e.user != "" {
-			out.Reviewer = s.user(e.user)
+			out["requested_reviewer"] = s.userObj(e.user)
 		}
 		if e.team != "" {
-			out.RequestedTeam = s.teamJSON(r.owner, e.team)
+			out["requested_team"] = s.teamObj(r.owner, e.team)
 		}
 	case "labeled", "unlabeled":
-		out.Label = s.labelJSON(r, e.label)
-	case "commented":
-		out.ID = new(e.comment.id)
-		out.User, out.Body = s.user(e.comment.user), new(e.comment.body)
+		l := s.ensureLabel(r, e.label)
+		out["label"] = obj{"name": l.name, "color": l.color}
 	}
 	return out
 }
@@ -139,9 +136,9 @@ func (s *Server) listTimeline(c *call) {
 		return
 	}
 	lo, hi := c.page(len(p.events))
-	out := []*github.Timeline{}
+	out := []obj{}
 	for _, e := range p.events[lo:hi] {
-		out = append(out, s.timelineJSON(r, e))
+		out = append(out, s.timelineObj(r, p, e))
 	}
 	c.json(http.StatusOK, out)
 }
@@ -164,7 +161,7 @@ func (s *Server) removeRequestedReviewers(c *call) {
 		s.removeReviewRequest(p, c.who.login, "", t)
 	}
 	p.updated = s.now()
-	c.json(http.StatusOK, s.pullJSON(c.r.Context(), r, p, false))
+	c.json(http.StatusOK, s.pullObj(c.r.Context(), r, p, false))
 }
 
 // RemoveReviewRequest takes a pending review request off a PR, as person
