@@ -94,12 +94,16 @@ type Runner struct {
 	progress func(Progress)
 	every    time.Duration
 	grace    time.Duration
-	mu       sync.Mutex // one progress event at a time
+	// expire bounds a tier by build.timeout: context.WithTimeout. A test
+	// makes the timeout fire when the builder is seen running instead of
+	// after a wall-clock time a loaded machine may not honour.
+	expire func(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc)
+	mu     sync.Mutex // one progress event at a time
 }
 
 // New returns a Runner for cfg, normally the validated [build] section.
 func New(cfg config.Build, opts ...Option) *Runner {
-	r := &Runner{cfg: cfg, grace: defaultGrace}
+	r := &Runner{cfg: cfg, grace: defaultGrace, expire: context.WithTimeout}
 	for _, o := range opts {
 		o(r)
 	}
@@ -185,7 +189,7 @@ func (r *Runner) runTier(ctx context.Context, dir string, env []string, res *Res
 	tctx := ctx
 	if t := r.cfg.Timeout.D(); t > 0 {
 		var cancel context.CancelFunc
-		tctx, cancel = context.WithTimeout(ctx, t)
+		tctx, cancel = r.expire(ctx, t)
 		defer cancel()
 	}
 	start := time.Now()
