@@ -27,7 +27,7 @@ buildGoModule (finalAttrs: {
 
   src = lib.cleanSource ../.;
 
-  vendorHash = "sha256-6ffrTRUlRdyUUUQ6q4Fz0k+b6mXR7dP/Fgl7Ub84TbE=";
+  vendorHash = "sha256-9jyPfdY56O4FrRBDgBdw+MZEkCkCbYaRhVICir7K8I4=";
 
   subPackages = [ "cmd/kupdate" ];
 
