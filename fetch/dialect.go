@@ -80,3 +80,35 @@ func unixTime(s string) time.Time {
 	}
 	return time.Unix(n, 0)
 }
+
+// tokenAdvice is what GitHub's and GitLab's dialects say about their
+// token, in hints that name kupdate's settings.
+type tokenAdvice struct {
+	host, token, setting, public string
+}
+
+// authHint is what to do about a 401 or 403, or "" for another status.
+func (a tokenAdvice) authHint(code int) string {
+	switch {
+	case code == http.StatusUnauthorized && a.token == "":
+		return a.host + " asks for credentials: set a token in " + a.setting
+	case code == http.StatusUnauthorized:
+		return a.host + " refused the token: replace the one in " + a.setting + a.orUnset()
+	case code == http.StatusForbidden:
+		return a.host + " refused access: check the token in " + a.setting + a.orUnset()
+	}
+	return ""
+}
+
+// orUnset is the advice to do without a token, when the source can.
+func (a tokenAdvice) orUnset() string {
+	if a.public == "" {
+		return ""
+	}
+	return ", or unset it (" + a.public + ")"
+}
+
+// noTokenRate is the hint for a rate limit met without a token.
+func (a tokenAdvice) noTokenRate(prefix string) string {
+	return prefix + ": set a token in " + a.setting + " for a higher limit; the next cycle tries again"
+}

@@ -51,23 +51,17 @@ func (g *GitHub) Explain(resp *http.Response, v *Verdict) {
 		v.Wait = RetryAfter(h.Get("Retry-After"), time.Now())
 		v.Hint = "rate limited by GitHub, the next cycle tries again"
 		if g.Token == "" {
-			v.Hint = "rate limited by GitHub: set a token in " + g.TokenSetting + " for a higher limit; the next cycle tries again"
+			v.Hint = g.advice().noTokenRate("rate limited by GitHub")
 		}
-	case code == http.StatusUnauthorized && g.Token == "":
-		v.Hint = "GitHub asks for credentials: set a token in " + g.TokenSetting
-	case code == http.StatusUnauthorized:
-		v.Hint = "GitHub refused the token: replace the one in " + g.TokenSetting + g.orUnset()
-	case code == http.StatusForbidden:
-		v.Hint = "GitHub refused access: check the token in " + g.TokenSetting + g.orUnset()
+	default:
+		if hint := g.advice().authHint(code); hint != "" {
+			v.Hint = hint
+		}
 	}
 }
 
-// orUnset is the advice to do without a token, when the source can.
-func (g *GitHub) orUnset() string {
-	if g.Public == "" {
-		return ""
-	}
-	return ", or unset it (" + g.Public + ")"
+func (g *GitHub) advice() tokenAdvice {
+	return tokenAdvice{"GitHub", g.Token, g.TokenSetting, g.Public}
 }
 
 // rateHint is what to do about a spent primary rate limit.
@@ -79,7 +73,7 @@ func (g *GitHub) rateHint(reset time.Time) string {
 	if g.Token != "" {
 		return "the token's rate limit is spent " + until + "; the next cycle tries again"
 	}
-	return "rate limited " + until + ": set a token in " + g.TokenSetting + " for a higher limit; the next cycle tries again"
+	return g.advice().noTokenRate("rate limited " + until)
 }
 
 // githubMessage is the "message" of GitHub's JSON error body (with the

@@ -40,20 +40,15 @@ func (g *GitLab) Explain(resp *http.Response, v *Verdict) {
 			v.Until = t
 		}
 		v.Hint = g.rateHint(v.Until)
-	case code == http.StatusUnauthorized && g.Token == "":
-		v.Hint = "GitLab asks for credentials: set a token in " + g.TokenSetting
-	case code == http.StatusUnauthorized:
-		v.Hint = "GitLab refused the token: replace the one in " + g.TokenSetting + g.orUnset()
-	case code == http.StatusForbidden:
-		v.Hint = "GitLab refused access: check the token in " + g.TokenSetting + g.orUnset()
+	default:
+		if hint := g.advice().authHint(code); hint != "" {
+			v.Hint = hint
+		}
 	}
 }
 
-func (g *GitLab) orUnset() string {
-	if g.Public == "" {
-		return ""
-	}
-	return ", or unset it (" + g.Public + ")"
+func (g *GitLab) advice() tokenAdvice {
+	return tokenAdvice{"GitLab", g.Token, g.TokenSetting, g.Public}
 }
 
 // rateHint is what to do about a rate limit; GitLab.com's limits are per
@@ -66,7 +61,7 @@ func (g *GitLab) rateHint(reset time.Time) string {
 	if g.Token != "" {
 		return "rate limited by GitLab" + until + "; the next cycle tries again"
 	}
-	return "rate limited by GitLab" + until + ": set a token in " + g.TokenSetting + " for a higher limit; the next cycle tries again"
+	return g.advice().noTokenRate("rate limited by GitLab" + until)
 }
 
 // gitlabMessage is GitLab's message: "message" as a string, the "error"
