@@ -227,15 +227,9 @@ func (r *Repo) applyLocal(ctx context.Context, commits []Commit, mode localMode)
 	if err != nil {
 		return nil, err
 	}
-
-	final := map[string][]byte{} // each touched path's content after the last commit
-	for _, c := range commits {
-		for p, data := range c.Files {
-			if err := validPath(p); err != nil {
-				return nil, fmt.Errorf("change %q: %w", c.Change.Title, err)
-			}
-			final[p] = data
-		}
+	final, err := finalContents(commits)
+	if err != nil {
+		return nil, err
 	}
 	paths := sortedKeys(final)
 	// What HEAD has at each path; also what the worktree gets back if a
@@ -266,18 +260,8 @@ func (r *Repo) applyLocal(ctx context.Context, commits []Commit, mode localMode)
 	if err := r.checkPaths(paths, orig, idx, callerWrote); err != nil {
 		return nil, err
 	}
-
 	if mode == writeOnly {
-		for _, p := range paths {
-			fm := filemode.Regular
-			if e, ok := orig[p]; ok {
-				fm = e.Mode
-			}
-			if err := writeOrRemove(filepath.Join(r.dir, filepath.FromSlash(p)), final[p], fm); err != nil {
-				return nil, fmt.Errorf("nixpkgs checkout %s: writing %s: %w", r.dir, p, err)
-			}
-		}
-		return nil, nil
+		return nil, r.writeFinal(paths, final, orig)
 	}
 
 	hashes, err := r.buildChain(ctx, cur.Hash(), commits)
@@ -285,73 +269,17 @@ func (r *Repo) applyLocal(ctx context.Context, commits []Commit, mode localMode)
 		return nil, fmt.Errorf("nixpkgs checkout %s: %w", r.dir, err)
 	}
 	newHead := hashes[len(hashes)-1]
-	newTree, err := object.GetCommit(r.storage, newHead)
-	if err != nil {
+	wt := worktreeEdit{r: r, orig: orig}
+	if err := wt.stage(idx, newHead, paths, final, mode == commitFiles); err != nil {
+		wt.restore()
 		return nil, err
 	}
-	tree, err := newTree.Tree()
-	if err != nil {
-		return nil, err
-	}
-
-	var written []string // what this call wrote, and puts back on failure
-	restore := func() {
-		for _, p := range written {
-			full := filepath.Join(r.dir, filepath.FromSlash(p))
-			e, ok := orig[p]
-			if !ok {
-				os.Remove(full)
-				continue
-			}
-			if data, err := r.blob(e.Hash); err == nil {
-				writeFileAtomic(full, data, fileMode(e.Mode))
-			}
-		}
-	}
-	for _, p := range paths {
-		full := filepath.Join(r.dir, filepath.FromSlash(p))
-		if final[p] == nil {
-			if mode == commitFiles {
-				written = append(written, p)
-				if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					restore()
-					return nil, fmt.Errorf("nixpkgs checkout %s: removing %s: %w", r.dir, p, err)
-				}
-			}
-			idx.Remove(p)
-			continue
-		}
-		e, err := tree.FindEntry(p)
-		if err != nil {
-			restore()
-			return nil, fmt.Errorf("nixpkgs checkout %s: %s in the new commit: %w", r.dir, p, err)
-		}
-		if mode == commitFiles {
-			written = append(written, p)
-			if err := writeFileAtomic(full, final[p], fileMode(e.Mode)); err != nil {
-				restore()
-				return nil, fmt.Errorf("nixpkgs checkout %s: writing %s: %w", r.dir, p, err)
-			}
-		}
-		fi, err := os.Lstat(full)
-		if err != nil {
-			restore()
-			return nil, fmt.Errorf("nixpkgs checkout %s: %w", r.dir, err)
-		}
-		idx.Remove(p)
-		ie := idx.Add(p)
-		ie.Hash, ie.Mode = e.Hash, e.Mode
-		ie.ModifiedAt, ie.Size = fi.ModTime(), uint32(fi.Size())
-		fillStat(ie, fi)
-	}
-	idx.Cache = nil // the cached trees no longer match; git rebuilds them
-
 	if err := r.writeIndexLock(idx); err != nil {
-		restore()
+		wt.restore()
 		return nil, err
 	}
 	if err := r.storage.CheckAndSetReference(plumbing.NewHashReference(target, newHead), cur); err != nil {
-		restore()
+		wt.restore()
 		return nil, fmt.Errorf("nixpkgs checkout %s: %s moved while kupdate worked (%v); nothing was committed, run kupdate again", r.dir, target.Short(), err)
 	}
 	if err := os.Rename(r.indexPath()+".lock", r.indexPath()); err != nil {
@@ -363,6 +291,108 @@ func (r *Repo) applyLocal(ctx context.Context, commits []Commit, mode localMode)
 		r.log.Info("committed", "dir", r.dir, "branch", target.Short(), "commit", short(hashes[i]), "title", c.Change.Title)
 	}
 	return hashes, nil
+}
+
+// finalContents is each touched path's content after the last commit (nil:
+// removed).
+func finalContents(commits []Commit) (map[string][]byte, error) {
+	final := map[string][]byte{}
+	for _, c := range commits {
+		for p, data := range c.Files {
+			if err := validPath(p); err != nil {
+				return nil, fmt.Errorf("change %q: %w", c.Change.Title, err)
+			}
+			final[p] = data
+		}
+	}
+	return final, nil
+}
+
+// writeFinal writes the final contents into the worktree only (--no-commit),
+// keeping each file's mode.
+func (r *Repo) writeFinal(paths []string, final map[string][]byte, orig map[string]object.TreeEntry) error {
+	for _, p := range paths {
+		fm := filemode.Regular
+		if e, ok := orig[p]; ok {
+			fm = e.Mode
+		}
+		if err := writeOrRemove(filepath.Join(r.dir, filepath.FromSlash(p)), final[p], fm); err != nil {
+			return fmt.Errorf("nixpkgs checkout %s: writing %s: %w", r.dir, p, err)
+		}
+	}
+	return nil
+}
+
+// worktreeEdit brings a checkout's worktree and index to a new commit's
+// contents at the touched paths, remembering what it wrote so that a
+// failure puts HEAD's contents back.
+type worktreeEdit struct {
+	r       *Repo
+	orig    map[string]object.TreeEntry // HEAD's entries at the touched paths
+	written []string
+}
+
+// stage writes each path (when write: the caller has not written them) and
+// records it in idx as the commit newHead has it.
+func (w *worktreeEdit) stage(idx *index.Index, newHead plumbing.Hash, paths []string, final map[string][]byte, write bool) error {
+	r := w.r
+	c, err := object.GetCommit(r.storage, newHead)
+	if err != nil {
+		return err
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		full := filepath.Join(r.dir, filepath.FromSlash(p))
+		if final[p] == nil {
+			if write {
+				w.written = append(w.written, p)
+				if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("nixpkgs checkout %s: removing %s: %w", r.dir, p, err)
+				}
+			}
+			idx.Remove(p)
+			continue
+		}
+		e, err := tree.FindEntry(p)
+		if err != nil {
+			return fmt.Errorf("nixpkgs checkout %s: %s in the new commit: %w", r.dir, p, err)
+		}
+		if write {
+			w.written = append(w.written, p)
+			if err := writeFileAtomic(full, final[p], fileMode(e.Mode)); err != nil {
+				return fmt.Errorf("nixpkgs checkout %s: writing %s: %w", r.dir, p, err)
+			}
+		}
+		fi, err := os.Lstat(full)
+		if err != nil {
+			return fmt.Errorf("nixpkgs checkout %s: %w", r.dir, err)
+		}
+		idx.Remove(p)
+		ie := idx.Add(p)
+		ie.Hash, ie.Mode = e.Hash, e.Mode
+		ie.ModifiedAt, ie.Size = fi.ModTime(), uint32(fi.Size())
+		fillStat(ie, fi)
+	}
+	idx.Cache = nil // the cached trees no longer match; git rebuilds them
+	return nil
+}
+
+// restore puts HEAD's contents back at the paths stage wrote.
+func (w *worktreeEdit) restore() {
+	for _, p := range w.written {
+		full := filepath.Join(w.r.dir, filepath.FromSlash(p))
+		e, ok := w.orig[p]
+		if !ok {
+			os.Remove(full)
+			continue
+		}
+		if data, err := w.r.blob(e.Hash); err == nil {
+			writeFileAtomic(full, data, fileMode(e.Mode))
+		}
+	}
 }
 
 // indexDirty says how path differs from HEAD in the index, or "".
