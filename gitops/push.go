@@ -242,35 +242,55 @@ func (r *Repo) keep(ctx context.Context, tip plumbing.Hash, b BuiltBranch) bool 
 // moved since (git's --force-with-lease=<ref>:<expected>).
 func (r *Repo) send(ctx context.Context, fork Remote, branches []BuiltBranch, toPush []int, seen map[plumbing.ReferenceName]plumbing.Hash, res []PushResult) {
 	remote := redact.URL(fork.URL)
-	rejectAll := func(err error) {
+	sess, ar, err := openForPush(ctx, fork)
+	if err != nil {
 		for _, i := range toPush {
 			if res[i].Outcome == "" {
 				res[i].Outcome, res[i].Err = Rejected, fmt.Errorf("push of %s to %s rejected: %w; check that the push token can write to the fork and that no branch protection or hook refuses kupdate/ branches", branches[i].Name, remote, oneLine{err})
 			}
 		}
-	}
-	sess, err := openReceivePack(fork)
-	if err != nil {
-		rejectAll(err)
 		return
 	}
 	defer sess.Close()
-	ar, err := sess.AdvertisedReferencesContext(ctx)
-	if err != nil && err != transport.ErrEmptyRemoteRepository {
-		rejectAll(err)
+	req, objects, sent := r.pushCommands(ar, remote, branches, toPush, seen, res)
+	if len(sent) == 0 {
 		return
 	}
+	start := time.Now()
+	status, err := r.sendPack(ctx, sess, req, objects)
+	r.log.Debug("sent pack", "remote", remote, "objects", len(objects), "took", time.Since(start).Round(time.Millisecond))
+	r.settlePush(ctx, fork, branches, sent, seen, status, err, res)
+}
+
+// openForPush opens a receive-pack session and reads the fork's refs (ar
+// is nil for an empty repository).
+func openForPush(ctx context.Context, fork Remote) (transport.ReceivePackSession, *packp.AdvRefs, error) {
+	sess, err := openReceivePack(fork)
+	if err != nil {
+		return nil, nil, err
+	}
+	ar, err := sess.AdvertisedReferencesContext(ctx)
+	if err == transport.ErrEmptyRemoteRepository {
+		return sess, nil, nil
+	}
+	if err != nil {
+		sess.Close()
+		return nil, nil, err
+	}
+	return sess, ar, nil
+}
+
+// pushCommands is the update request for the branches whose ref is still
+// what the lease saw, with the objects their commits introduced; a branch
+// whose ref moved gets LeaseFailed in res and is left out of sent.
+func (r *Repo) pushCommands(ar *packp.AdvRefs, remote string, branches []BuiltBranch, toPush []int, seen map[plumbing.ReferenceName]plumbing.Hash, res []PushResult) (*packp.ReferenceUpdateRequest, []plumbing.Hash, []int) {
 	now := map[plumbing.ReferenceName]plumbing.Hash{}
+	req := packp.NewReferenceUpdateRequest()
 	if ar != nil {
 		for n, h := range ar.References {
 			now[plumbing.ReferenceName(n)] = h
 		}
-	}
-	var req *packp.ReferenceUpdateRequest
-	if ar != nil {
 		req = packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
-	} else {
-		req = packp.NewReferenceUpdateRequest()
 	}
 	objects := map[plumbing.Hash]bool{}
 	var sent []int
@@ -289,14 +309,18 @@ func (r *Repo) send(ctx context.Context, fork Remote, branches []BuiltBranch, to
 		req.Commands = append(req.Commands, &packp.Command{Name: ref, Old: seen[ref], New: b.Head()})
 		sent = append(sent, i)
 	}
-	if len(sent) == 0 {
-		return
-	}
 	hashes := make([]plumbing.Hash, 0, len(objects))
 	for h := range objects {
 		hashes = append(hashes, h)
 	}
-	start := time.Now()
+	return req, hashes, sent
+}
+
+// sendPack streams the pack of hashes with req. With a report from the
+// server each command has its own status, and err is only the unpack's
+// (the transport's error is the first failure's, whichever branch);
+// without one, err is the transport's.
+func (r *Repo) sendPack(ctx context.Context, sess transport.ReceivePackSession, req *packp.ReferenceUpdateRequest, hashes []plumbing.Hash) (map[plumbing.ReferenceName]error, error) {
 	rd, wr := io.Pipe()
 	req.Packfile = rd
 	done := make(chan error, 1)
@@ -310,8 +334,6 @@ func (r *Repo) send(ctx context.Context, fork Remote, branches []BuiltBranch, to
 	if perr := <-done; err == nil && perr != nil && perr != io.ErrClosedPipe {
 		err = perr
 	}
-	// With a report from the server, each command has its own status (the
-	// transport's error is the first failure's, whichever branch).
 	status := map[plumbing.ReferenceName]error{}
 	if rs != nil && len(rs.CommandStatuses) > 0 {
 		err = nil
@@ -322,6 +344,14 @@ func (r *Repo) send(ctx context.Context, fork Remote, branches []BuiltBranch, to
 			status[cs.ReferenceName] = cs.Error()
 		}
 	}
+	return status, err
+}
+
+// settlePush records each sent branch's outcome. A failed one is told
+// apart by reading the fork again (once): a ref that moved to someone
+// else's commit is a lost lease, not a refusal.
+func (r *Repo) settlePush(ctx context.Context, fork Remote, branches []BuiltBranch, sent []int, seen map[plumbing.ReferenceName]plumbing.Hash, status map[plumbing.ReferenceName]error, err error, res []PushResult) {
+	remote := redact.URL(fork.URL)
 	var after map[plumbing.ReferenceName]plumbing.Hash // read again only when something failed
 	for _, i := range sent {
 		b := branches[i]
@@ -330,13 +360,11 @@ func (r *Repo) send(ctx context.Context, fork Remote, branches []BuiltBranch, to
 		if ferr == nil {
 			ferr = status[ref]
 		}
-		if ferr != nil {
-			ferr = oneLine{ferr}
-		}
 		if ferr == nil {
 			res[i].Outcome, res[i].Head = Pushed, b.Head()
 			continue
 		}
+		ferr = oneLine{ferr}
 		if after == nil {
 			if s, refs, lerr := openUploadPack(ctx, fork); lerr == nil {
 				after = refs
@@ -357,7 +385,6 @@ func (r *Repo) send(ctx context.Context, fork Remote, branches []BuiltBranch, to
 		}
 		res[i].Err = fmt.Errorf("push of %s to %s rejected: %w; check that the push token can write to the fork and that no branch protection or hook refuses kupdate/ branches", b.Name, remote, ferr)
 	}
-	r.log.Debug("sent pack", "remote", remote, "objects", len(hashes), "took", time.Since(start).Round(time.Millisecond))
 }
 
 func leaseError(branch, remote string, was, is plumbing.Hash) error {
