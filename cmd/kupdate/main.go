@@ -112,6 +112,7 @@ func commands() map[string]command {
 		"run":      {"one whole cycle: poll, plan, build, commit, push, PRs, promote (--dry-run: show, write nothing)", runRun},
 		"status":   {"per kernel branch: nixpkgs, kernel.org, the PR and the last result", runStatus},
 		"serve":    {"the service: scheduled cycles, webhooks, status page, /metrics", runServe},
+		"pin":      {"move the custom kernels pinned in your own Nix files to the newest release of their series (--check: report only)", runPin},
 		"demo":     {"the whole cycle offline, against built-in kernel.org and GitHub simulators", runDemo},
 		"help":     {"this list, or a command's flags: kupdate help <command>", runHelp},
 	}
