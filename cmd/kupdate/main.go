@@ -305,8 +305,11 @@ func printUsage(fs *flag.FlagSet, w io.Writer) {
 	if n > 0 {
 		line += " [flags]"
 	}
-	if fs.Name() == "kupdate help" {
+	switch fs.Name() {
+	case "kupdate help":
 		line += " [command]"
+	case "kupdate pin":
+		line += " FILE..."
 	}
 	fmt.Fprintln(w, line)
 	if summary != "" {

@@ -40,6 +40,7 @@ type pinRow struct {
 	pin  pin.Pin
 	idx  int // the pin's place among its file's pins
 	to   kernelorg.Version
+	log  string // kernel.org's ChangeLog of to, for the commit body
 	hash string
 }
 
@@ -135,7 +136,7 @@ func decideFile(ctx context.Context, name string, rels []kernelorg.Release, seri
 			r.Newest = d.Newest.String()
 		}
 		if d.Status == pin.Behind {
-			r.to = d.Newest
+			r.to, r.log = d.Newest, d.Release.ChangeLog
 			r.Title = fmt.Sprintf("%s: %s -> %s", p.Attr, p.Upstream, d.Newest)
 		}
 		rows = append(rows, r)

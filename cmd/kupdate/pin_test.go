@@ -156,7 +156,7 @@ func TestPinCommits(t *testing.T) {
 		t.Errorf("the last commit touches %q", got)
 	}
 	body := git(t, w.repo, "log", "-1", "--format=%b", "HEAD~1")
-	if !strings.Contains(body, "Prepared-by: kupdate") {
+	if !strings.HasPrefix(body, w.srv.URL+"/pub/linux/kernel/v6.x/ChangeLog-6.1.163\n\n") || !strings.Contains(body, "Prepared-by: kupdate") {
 		t.Errorf("commit body:\n%s", body)
 	}
 	if got := git(t, w.repo, "status", "--porcelain", "--untracked-files=all"); got != "" {
@@ -271,9 +271,13 @@ func TestPinDirtyAndNoCommit(t *testing.T) {
 	if git(t, w.repo, "rev-list", "--count", "HEAD") != "1" {
 		t.Error("--no-commit committed")
 	}
-	for _, args := range [][]string{{}, {"--series", "six", "kernel.nix"}} {
-		if code, _, stderr := w.run(t, args...); code != 2 {
-			t.Errorf("%v: exit %d\n%s", args, code, stderr)
+	for args, want := range map[string]string{
+		"":                        "kupdate pin: want at least one FILE: the Nix files holding the kernels to pin\n",
+		"--series six kernel.nix": "kupdate pin: --series \"six\": want X.Y or latest\n",
+	} {
+		code, _, stderr := w.run(t, strings.Fields(args)...)
+		if code != 2 || !strings.HasSuffix(stderr, want) {
+			t.Errorf("%q: exit %d\n%s", args, code, stderr)
 		}
 	}
 }

@@ -153,7 +153,7 @@ func commitPinned(ctx context.Context, e *env, f string, rows []pinRow, steps []
 	}
 	for k, s := range steps {
 		r := &rows[s.row]
-		c := family.Change{Kind: "pin", Attr: r.Attr, From: r.pin.Upstream.String(), To: r.to.String(), Hash: r.hash, Files: []string{rel}, Title: r.Title}
+		c := family.Change{Kind: "pin", Attr: r.Attr, From: r.pin.Upstream.String(), To: r.to.String(), Hash: r.hash, Files: []string{rel}, Title: r.Title, ChangeLog: r.log}
 		if err := writeKeepingMode(f, s.content); err != nil {
 			fail(k, err)
 			return
