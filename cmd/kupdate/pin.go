@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/kupdate/kupdate/kernelorg"
@@ -119,7 +121,7 @@ func decideFile(ctx context.Context, name string, rels []kernelorg.Release, seri
 		return []pinRow{{File: name, Status: "error", Message: err.Error()}}
 	}
 	if err := updater.ParseNix(ctx, name, nil); err != nil {
-		return []pinRow{{File: name, Line: 1, Status: "error", Message: err.Error()}}
+		return []pinRow{{File: name, Line: nixErrorLine(err), Status: "error", Message: err.Error()}}
 	}
 	pins, probs := pin.Find(name, src)
 	var rows []pinRow
@@ -147,6 +149,19 @@ func decideFile(ctx context.Context, name string, rels []kernelorg.Release, seri
 	return rows
 }
 
+// nixErrorRE finds the position in Nix's error ("at /path/f.nix:2:6:").
+var nixErrorRE = regexp.MustCompile(`\n\s*at [^\n]*:(\d+):\d+:`)
+
+// nixErrorLine is the line Nix's parse error names, else 1.
+func nixErrorLine(err error) int {
+	if m := nixErrorRE.FindStringSubmatch(err.Error()); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			return n
+		}
+	}
+	return 1
+}
+
 func writePinReport(w io.Writer, rows []pinRow, asJSON bool) error {
 	if asJSON {
 		out := struct {
@@ -169,6 +184,10 @@ func writePinReport(w io.Writer, rows []pinRow, asJSON bool) error {
 		case "applied":
 			fmt.Fprintf(&b, "applied: %s (%s)\n", r.Title, at)
 		case "current":
+			if r.Message != "" {
+				fmt.Fprintf(&b, "current: %s: %s: %s\n", at, r.Attr, r.Message)
+				break
+			}
 			fmt.Fprintf(&b, "current: %s: %s %s is the newest %s\n", at, r.Attr, r.Version, r.Series)
 		case "behind":
 			fmt.Fprintf(&b, "behind: %s: %s %s, newest %s is %s\n", at, r.Attr, r.Version, r.Series, r.Newest)

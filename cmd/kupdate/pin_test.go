@@ -172,6 +172,26 @@ func TestPinCommits(t *testing.T) {
 	}
 }
 
+// Two kernels sharing one version string move in one commit, the first's;
+// the second is said to have moved with it.
+func TestPinSharedVersion(t *testing.T) {
+	t.Parallel()
+	w := pinSetup(t, map[string]string{"kernels.nix": "shared-let.nix"})
+	code, stdout, stderr := w.run(t, "kernels.nix")
+	head := git(t, w.repo, "rev-parse", "HEAD")
+	want := "committed " + head[:12] + ": linux_guest: 6.1.55 -> 6.1.163 (kernels.nix:3)\n" +
+		"current: kernels.nix:3: linux_host: moved with the kernel before it: they share their version string\n"
+	if code != 0 || stdout != want {
+		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got := git(t, w.repo, "rev-list", "--count", "HEAD"); got != "2" {
+		t.Errorf("%s commits, want 2", got)
+	}
+	if got := w.read(t, "kernels.nix"); got != wantPins(t, "shared-let.want.nix") {
+		t.Errorf("kernels.nix:\n%s", got)
+	}
+}
+
 // --check changes nothing and exits 3 while a pin is behind, naming file,
 // line, current and newest; 0 once it is current. --json says the same for
 // scripts.
@@ -270,6 +290,13 @@ func TestPinDirtyAndNoCommit(t *testing.T) {
 	}
 	if git(t, w.repo, "rev-list", "--count", "HEAD") != "1" {
 		t.Error("--no-commit committed")
+	}
+	bad := filepath.Join(w.repo, "broken.nix")
+	if err := os.WriteFile(bad, []byte("{ pkgs, ... }:\n{\n  a = ;\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := w.run(t, "broken.nix"); code != 2 || !strings.HasPrefix(stdout, "error: broken.nix:3: broken.nix does not parse: nix-instantiate --parse") {
+		t.Errorf("a file that does not parse: exit %d\n%s", code, stdout)
 	}
 	for args, want := range map[string]string{
 		"":                        "kupdate pin: want at least one FILE: the Nix files holding the kernels to pin\n",

@@ -74,7 +74,12 @@ func editFile(ctx context.Context, ko *kernelorg.Client, f string, rows []pinRow
 		}
 		// Found again in what the previous edits left: its offsets moved.
 		pins, _ := pin.Find(f, content)
-		if r.idx >= len(pins) || pins[r.idx].Version != r.pin.Version {
+		switch {
+		case r.idx < len(pins) && pins[r.idx].Upstream == r.to:
+			// It shares its version string with a kernel moved before it.
+			r.Status, r.Message = string(pin.Current), "moved with the kernel before it: they share their version string"
+			continue
+		case r.idx >= len(pins) || pins[r.idx].Version != r.pin.Version:
 			r.Status, r.Message = "failed", "the pin is not where it was after the edits before it"
 			continue
 		}
