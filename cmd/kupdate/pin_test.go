@@ -275,7 +275,7 @@ func TestPinDirtyAndNoCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, _ := w.run(t, "kernel.nix")
-	if code != 1 || !strings.Contains(stdout, "failed: kernel.nix:3: nixpkgs checkout "+w.repo+": uncommitted changes in files kupdate would change: kernel.nix; commit or stash them (or pass --no-commit), then run kupdate again\n") {
+	if code != 1 || stdout != "failed: kernel.nix:3: kernel.nix has uncommitted changes (modified) in the repository "+w.repo+": commit or stash them (or pass --no-commit), then run kupdate pin again\n" {
 		t.Errorf("exit %d\n%s", code, stdout)
 	}
 	if w.read(t, "kernel.nix") != mine {

@@ -146,7 +146,8 @@ func commitPinned(ctx context.Context, e *env, f string, rows []pinRow, steps []
 	defer repo.Close()
 	if err := repo.CheckClean(ctx, []string{rel}); err != nil {
 		if d := (*gitops.DirtyError)(nil); errors.As(err, &d) {
-			d.Or = "pass --no-commit"
+			// gitops says "nixpkgs checkout"; this is the user's own repository.
+			err = fmt.Errorf("%s has uncommitted changes (%s) in the repository %s: commit or stash them (or pass --no-commit), then run kupdate pin again", rel, d.Files[0].Why, root)
 		}
 		fail(0, err)
 		return
