@@ -177,7 +177,10 @@ func writePinReport(w io.Writer, rows []pinRow, asJSON bool) error {
 	}
 	var b strings.Builder
 	for _, r := range rows {
-		at := fmt.Sprintf("%s:%d", r.File, r.Line)
+		at := r.File // a file that could not be read has no line
+		if r.Line > 0 {
+			at = fmt.Sprintf("%s:%d", r.File, r.Line)
+		}
 		switch r.Status {
 		case "committed":
 			fmt.Fprintf(&b, "committed %s: %s (%s)\n", r.Commit[:12], r.Title, at)

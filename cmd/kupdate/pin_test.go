@@ -93,7 +93,7 @@ func (w pinWorld) run(t *testing.T, args ...string) (code int, stdout, stderr st
 	abs := make([]string, len(args))
 	for i, a := range args {
 		abs[i] = a
-		if strings.HasSuffix(a, ".nix") {
+		if strings.HasSuffix(a, ".nix") && !filepath.IsAbs(a) {
 			abs[i] = filepath.Join(w.repo, a)
 		}
 	}
@@ -297,6 +297,14 @@ func TestPinDirtyAndNoCommit(t *testing.T) {
 	}
 	if code, stdout, _ := w.run(t, "broken.nix"); code != 2 || !strings.HasPrefix(stdout, "error: broken.nix:3: broken.nix does not parse: nix-instantiate --parse") {
 		t.Errorf("a file that does not parse: exit %d\n%s", code, stdout)
+	}
+	outside := filepath.Join(t.TempDir(), "kernel.nix")
+	if err := os.WriteFile(outside, []byte(wantPins(t, "manual-custom.nix")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = w.run(t, outside, "missing.nix")
+	if want := "failed: " + outside + ":3: " + outside + " is not in a git repository: pass --no-commit to edit it without committing\nerror: missing.nix: open missing.nix: no such file or directory\n"; code != 1 || stdout != want {
+		t.Errorf("outside a repository: exit %d\n%s\nwant\n%s", code, stdout, want)
 	}
 	for args, want := range map[string]string{
 		"":                        "kupdate pin: want at least one FILE: the Nix files holding the kernels to pin\n",
