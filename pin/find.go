@@ -107,6 +107,9 @@ func (f *file) pinAt(open int) (Pin, *Problem, bool) {
 			return Pin{}, prob, false
 		}
 	}
+	if bb, ok := lookup(bs, "extraMeta.branch"); ok {
+		f.readBranch(&p, bb)
+	}
 	if !hasS {
 		return Pin{}, f.problem(open, "the kernel has a version but no src"), false
 	}
@@ -191,6 +194,19 @@ func (f *file) readModDir(p *Pin, mb binding, ver strVal) *Problem {
 	lit.kind = fModDir
 	p.fields = append(p.fields, lit)
 	return nil
+}
+
+// readBranch takes extraMeta.branch when it is the pin's series written
+// out: a move to another series (--series) moves it too. Anything else
+// there is the user's and stays.
+func (f *file) readBranch(p *Pin, bb binding) {
+	parts, end, ok := parseString(f.src, bb.vStart)
+	if f.src[bb.vStart] != '"' || !ok || end != bb.vEnd || len(parts) != 1 || parts[0].interp {
+		return
+	}
+	if text := string(f.src[parts[0].start:parts[0].end]); text == p.Upstream.Series() {
+		p.fields = append(p.fields, field{kind: fBranch, start: parts[0].start, end: parts[0].end, text: text})
+	}
 }
 
 // kernelURLRE is kernel.org's release tarball, as a url string's raw text:

@@ -47,6 +47,7 @@ const (
 	fURLFile                  // the version in linux-X.Y.Z.tar.xz of a literal url
 	fURLDir                   // the N of vN.x in a literal url
 	fHash                     // the whole hash string
+	fBranch                   // extraMeta.branch: the series, "6.6"
 )
 
 // field is a byte range of the file: [start, end) held text when found.

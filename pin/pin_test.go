@@ -63,6 +63,7 @@ func TestBumpShapes(t *testing.T) {
 		{file: "literal-url-nix32.nix", attr: "linux_custom", from: "5.15.190-custom", form: Nix32, want: Behind, to: "5.15.200"},
 		{file: "literal-url-nix32.nix", series: "latest", attr: "linux_custom", from: "5.15.190-custom", form: Nix32, want: Behind, to: "7.0.1"},
 		{file: "buildlinux-args-prefixed.nix", attr: "customLinuxF", from: "6.6.30", form: Prefixed, want: Behind, to: "6.6.125"},
+		{file: "buildlinux-args-prefixed.nix", series: "6.12", attr: "customLinuxF", from: "6.6.30", form: Prefixed, want: Behind, to: "6.12.70"},
 		{file: "buildlinux-pad-sri.nix", attr: "linux_custom", from: "6.6.30", form: SRI, want: Behind, to: "6.6.125"},
 		{file: "mixed.nix", attr: "linux_vm", from: "6.1.55", form: SRI, want: Behind, to: "6.1.163"},
 		{file: "shared-let.nix", attr: "linux_guest", from: "6.1.55", form: SRI, want: Behind, to: "6.1.163"},

@@ -80,8 +80,8 @@ func FormatHash(form HashForm, nixHash string) (string, error) {
 
 // Rewrite returns src with p moved to release to, whose tarball has the
 // hash nixHash: the version strings' leading release (the user's suffix
-// stays), modDirVersion, a literal url's version and vN.x, and the hash in
-// p's form. No other byte changes. src must be the bytes p was found in.
+// stays), modDirVersion, a literal url's version and vN.x, the hash in p's
+// form, and extraMeta.branch when the series changes. No other byte changes. src must be the bytes p was found in.
 func Rewrite(src []byte, p Pin, to kernelorg.Version, nixHash string) ([]byte, error) {
 	if to.IsRC() || to.IsZero() {
 		return nil, fmt.Errorf("%s: cannot pin %q: not a release", p.File, to)
@@ -120,6 +120,8 @@ func newText(fl field, to kernelorg.Version, form HashForm, nixHash string) (str
 		return strconv.Itoa(to.Major), nil
 	case fHash:
 		return FormatHash(form, nixHash)
+	case fBranch:
+		return to.Series(), nil
 	}
 	return "", fmt.Errorf("unknown field kind %d", fl.kind)
 }
