@@ -112,6 +112,7 @@ func commands() map[string]command {
 		"run":      {"one whole cycle: poll, plan, build, commit, push, PRs, promote (--dry-run: show, write nothing)", runRun},
 		"status":   {"per kernel branch: nixpkgs, kernel.org, the PR and the last result", runStatus},
 		"serve":    {"the service: scheduled cycles, webhooks, status page, /metrics", runServe},
+		"pin":      {"move the custom kernels pinned in your own Nix files to the newest release of their series (--check: report only)", runPin},
 		"demo":     {"the whole cycle offline, against built-in kernel.org and GitHub simulators", runDemo},
 		"help":     {"this list, or a command's flags: kupdate help <command>", runHelp},
 	}
@@ -304,8 +305,11 @@ func printUsage(fs *flag.FlagSet, w io.Writer) {
 	if n > 0 {
 		line += " [flags]"
 	}
-	if fs.Name() == "kupdate help" {
+	switch fs.Name() {
+	case "kupdate help":
 		line += " [command]"
+	case "kupdate pin":
+		line += " FILE..."
 	}
 	fmt.Fprintln(w, line)
 	if summary != "" {

@@ -1,0 +1,5 @@
+{ config, pkgs, ... }:
+{
+  boot.kernelPackages = pkgs.linuxPackages_6_1;
+  boot.kernelParams = [ "quiet" ];
+}

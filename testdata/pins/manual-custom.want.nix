@@ -1,0 +1,9 @@
+{ pkgs, ... }:
+pkgs.linuxPackages_custom rec {
+  version = "6.1.163";
+  src = pkgs.fetchurl {
+    url = "https://cdn.kernel.org/pub/linux/kernel/v6.x/linux-${version}.tar.xz";
+    hash = "sha256-NGVcAr8Z4PH2lEpw1xuEZ/PQs8vlE659d3cB5VXIpfY=";
+  };
+  configfile = ./path_to_config_file;
+}
