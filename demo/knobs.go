@@ -115,3 +115,18 @@ func (e *Env) Merge(ctx context.Context, number int) error {
 	}
 	return nil
 }
+
+// PublishUnsigned makes kernel.org publish a release whose tarball its
+// signed sha256sums.asc does not list yet, as happens for a while after a
+// release: kupdate holds it back until Sign.
+func (e *Env) PublishUnsigned(sp kernelorgtest.Spec) error {
+	if err := e.PublishRelease(sp); err != nil {
+		return err
+	}
+	e.KernelOrg.SetFault(kernelorgtest.ChecksumsPath(sp.Version), kernelorgtest.Fault{OmitFiles: []string{"linux-" + sp.Version + ".tar.xz"}})
+	return nil
+}
+
+// Sign makes kernel.org list every tarball of version's major in its signed
+// sha256sums.asc, ending PublishUnsigned's wait.
+func (e *Env) Sign(version string) { e.KernelOrg.ClearFault(kernelorgtest.ChecksumsPath(version)) }

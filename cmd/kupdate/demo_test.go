@@ -11,7 +11,8 @@ import (
 	"testing"
 )
 
-// runDemoCmd runs `kupdate demo args...` as main would, and returns its
+// runDemoCmd runs `kupdate demo args...` as main would, checks that no line
+// of its output is wider than a terminal of 120 columns, and returns the
 // output with what differs between runs replaced: the simulators' URLs, the
 // work directory, commit ids and the duration.
 func runDemoCmd(t *testing.T, args ...string) (code int, stdout, stderr, workDir string) {
@@ -19,6 +20,11 @@ func runDemoCmd(t *testing.T, args ...string) (code int, stdout, stderr, workDir
 	var out, errb bytes.Buffer
 	code = run(context.Background(), append([]string{"demo"}, args...), &out, &errb, func(string) string { return "" })
 	s := out.String()
+	for i, l := range strings.Split(s, "\n") {
+		if columns(l) > demoWidth {
+			t.Errorf("line %d is %d columns wide, more than %d:\n%s", i+1, columns(l), demoWidth, l)
+		}
+	}
 	field := func(label string) string {
 		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(label) + ` +(\S+)`).FindStringSubmatch(s)
 		if m == nil {
