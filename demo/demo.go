@@ -175,6 +175,7 @@ type Env struct {
 
 	mu       sync.Mutex
 	hardened []string // tags published, oldest first
+	unsigned []string // kernel.org releases published but not signed yet
 }
 
 // Start brings the world up under dir (which must exist; it is not removed

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,7 +40,13 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	keep := fs.String("keep", "", "work in `DIR` and keep it (repositories, cache, config.toml) instead of a temporary directory")
 	tree := fs.String("tree", "", "the nixpkgs tree to start from (default: the sample tree, testdata/nixpkgs of this clone)")
 	noBuild := fs.Bool("no-build", false, "skip Nix (evaluation and builds); the default when nix-build is not on PATH")
+	serve := fs.Bool("serve", false, "after the story, keep the world up and run kupdate serve against it, with knobs to act as kernel.org, CI and reviewer, until Ctrl-C")
+	listen := fs.String("listen", "127.0.0.1:8380", "with --serve: the `ADDR` of the status page and the knobs (/demo/)")
+	every := fs.Duration("every", 20*time.Second, "with --serve: run a cycle this often")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := serveFlags(fs, *serve, *every); err != nil {
 		return err
 	}
 	if *tree != "" {
@@ -103,10 +110,10 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	defer l.Unlock()
-
 	st := &story{out: out, world: world, c: c, log: quietUnlessVerbose(ctx, e.log), noBuild: skipBuild}
-	if err := st.tell(ctx); err != nil {
+	err = st.tell(ctx)
+	l.Unlock() // the service takes it for each of its steps
+	if err != nil {
 		return err
 	}
 	printPRs(out, world)
@@ -117,12 +124,33 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		return err
 	}
 	fmt.Fprintf(out, "\nDone in %s.\n", time.Since(start).Round(100*time.Millisecond))
+	if *serve {
+		svc := &demoService{out: out, world: world, log: quietUnlessVerbose(ctx, e.log), noBuild: skipBuild, listen: *listen, every: *every, kept: *keep != ""}
+		if err := svc.run(ctx); err != nil {
+			return err
+		}
+	}
 	if *keep != "" {
 		fmt.Fprintf(out, "Everything is in %s\n(config.toml, the GitHub repositories under github/, kupdate's cache under cache/).\n", dir)
 	} else {
 		fmt.Fprintf(out, "The simulators are stopped and %s is removed; --keep DIR keeps it.\n", dir)
 	}
 	return nil
+}
+
+// serveFlags refuses --listen and --every without --serve, and a schedule
+// too short to mean anything.
+func serveFlags(fs *flag.FlagSet, serve bool, every time.Duration) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if (f.Name == "listen" || f.Name == "every") && !serve && err == nil {
+			err = usageErrorf("--%s is for the service: add --serve", f.Name)
+		}
+	})
+	if err == nil && every < time.Second {
+		err = usageErrorf("--every %s: want at least 1s (the schedule is \"@every DURATION\")", every)
+	}
+	return err
 }
 
 // demoDir is --keep DIR (created; it must be empty), else a temporary

@@ -103,3 +103,23 @@ func TestDemoInterruptedLeavesNothing(t *testing.T) {
 		t.Errorf("left behind in $TMPDIR: %v", left)
 	}
 }
+
+// The service's flags without --serve, or a schedule under a second, are
+// the caller's mistake (exit 2), found before the world starts.
+func TestDemoServeFlags(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--listen", "127.0.0.1:0"}, "kupdate demo: --listen is for the service: add --serve\n"},
+		{[]string{"--every", "1m"}, "kupdate demo: --every is for the service: add --serve\n"},
+		{[]string{"--serve", "--every", "10ms"}, "kupdate demo: --every 10ms: want at least 1s (the schedule is \"@every DURATION\")\n"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), append([]string{"demo"}, c.args...), &out, &errb, func(string) string { return "" })
+		if code != exitUsage || errb.String() != c.want || out.Len() != 0 {
+			t.Errorf("demo %v: exit %d, stderr %q (want %q), stdout %q", c.args, code, errb.String(), c.want, out.String())
+		}
+	}
+}
