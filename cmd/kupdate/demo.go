@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,41 +35,31 @@ const demoCI = "ci/hydra (simulated)"
 // runDemo is `kupdate demo`: kupdate's whole cycle against the simulators of
 // package demo, told as a story — three cycles and a promotion, with what
 // happens between them (a release, a review, CI) done by the demo itself and
-// labelled as simulated.
+// labelled as simulated; with --serve, then the service against the same
+// world until ctx is done.
 func runDemo(ctx context.Context, e *env, args []string) (err error) {
-	fs := newFlagSet(e, "demo")
-	keep := fs.String("keep", "", "work in `DIR` and keep it (repositories, cache, config.toml) instead of a temporary directory")
-	tree := fs.String("tree", "", "the nixpkgs tree to start from (default: the sample tree, testdata/nixpkgs of this clone)")
-	noBuild := fs.Bool("no-build", false, "skip Nix (evaluation and builds); the default when nix-build is not on PATH")
-	serve := fs.Bool("serve", false, "after the story, keep the world up and run kupdate serve against it, with knobs to act as kernel.org, CI and reviewer, until Ctrl-C")
-	listen := fs.String("listen", "127.0.0.1:8380", "with --serve: the `ADDR` of the status page and the knobs (/demo/)")
-	every := fs.Duration("every", 20*time.Second, "with --serve: run a cycle this often")
-	if err := parseFlags(fs, args); err != nil {
+	f, err := parseDemoFlags(e, args)
+	if err != nil {
 		return err
 	}
-	if err := serveFlags(fs, *serve, *every); err != nil {
-		return err
-	}
-	if *tree != "" {
-		// A tree that is not there is the caller's mistake (exit 2), found
-		// before the simulators start.
-		if st, err := os.Stat(*tree); err != nil || !st.IsDir() {
-			return usageErrorf("--tree %s: not a directory (want a nixpkgs tree; the default is testdata/nixpkgs of this clone)", *tree)
+	var front net.Listener
+	if f.serve {
+		// Bound first: a busy --listen is found before the story, not after.
+		if front, err = (&net.ListenConfig{}).Listen(ctx, "tcp", f.listen); err != nil {
+			return usageErrorf("--listen %s: %v", f.listen, err)
 		}
-		if _, err := os.Stat(filepath.Join(*tree, filepath.FromSlash(kernelfiles.KernelsJSONPath))); err != nil {
-			return usageErrorf("--tree %s: not a nixpkgs tree: it has no %s", *tree, kernelfiles.KernelsJSONPath)
-		}
+		defer front.Close()
 	}
 	start := time.Now()
-	dir, cleanup, err := demoDir(*keep)
+	dir, cleanup, err := demoDir(f.keep)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 
 	var opts []demo.Option
-	if *tree != "" {
-		opts = append(opts, demo.WithTree(*tree))
+	if f.tree != "" {
+		opts = append(opts, demo.WithTree(f.tree))
 	}
 	world, err := demo.Start(ctx, dir, opts...)
 	if err != nil {
@@ -76,24 +67,92 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	}
 	defer world.Close()
 
-	out := e.stdout
-	skipBuild := *noBuild
-	nixNote := "real Nix: each change is evaluated, then built in tiers " + strings.Join(world.Config.Build.Tiers, ", ")
-	if !skipBuild {
-		for _, p := range []string{"nix-build", "nix-instantiate"} {
-			if _, err := exec.LookPath(p); err != nil {
-				skipBuild = true
-				nixNote = "skipped: " + p + " is not on PATH (install Nix, e.g. Debian's nix-bin, to see the builds)"
-			}
-		}
-	} else {
-		nixNote = "skipped (--no-build)"
+	out, log, kept := e.stdout, quietUnlessVerbose(ctx, e.log), f.keep != ""
+	skipBuild, nixNote := demoNix(f.noBuild, world.Config.Build.Tiers)
+	printWorld(out, world, dir, kept, nixNote)
+	carrier, err := tellStory(ctx, out, log, world, skipBuild)
+	if err != nil {
+		return err
 	}
-	printWorld(out, world, dir, *keep != "", nixNote)
+	printPRs(out, world)
+	if err := printExample(ctx, out, world, carrier, dir, kept); err != nil {
+		return err
+	}
+	if err := printTarget(ctx, out, world); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nDone in %s.\n", time.Since(start).Round(100*time.Millisecond))
+	if f.serve {
+		svc := &demoService{out: out, world: world, log: log, noBuild: skipBuild, front: front, every: f.every, kept: kept}
+		if err := svc.run(ctx); err != nil {
+			return err
+		}
+	}
+	if kept {
+		fmt.Fprintf(out, "Everything is in %s\n(config.toml, the GitHub repositories under github/, kupdate's cache under cache/).\n", dir)
+	} else {
+		fmt.Fprintf(out, "The simulators are stopped and %s is removed; --keep DIR keeps it.\n", dir)
+	}
+	return nil
+}
 
+type demoFlags struct {
+	keep, tree, listen string
+	noBuild, serve     bool
+	every              time.Duration
+}
+
+// parseDemoFlags parses demo's flags; a mistake (a tree that is not there,
+// the service's flags without --serve) is the caller's (exit 2), found
+// before the simulators start.
+func parseDemoFlags(e *env, args []string) (*demoFlags, error) {
+	var f demoFlags
+	fs := newFlagSet(e, "demo")
+	fs.StringVar(&f.keep, "keep", "", "work in `DIR` and keep it (repositories, cache, config.toml) instead of a temporary directory")
+	fs.StringVar(&f.tree, "tree", "", "the nixpkgs tree to start from (default: the sample tree, testdata/nixpkgs of this clone)")
+	fs.BoolVar(&f.noBuild, "no-build", false, "skip Nix (evaluation and builds); the default when nix-build is not on PATH")
+	fs.BoolVar(&f.serve, "serve", false, "after the story, keep the world up and run kupdate serve against it, with knobs to act as kernel.org, CI and reviewer, until Ctrl-C")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8380", "with --serve: the `ADDR` of the status page and the knobs (/demo/)")
+	fs.DurationVar(&f.every, "every", 20*time.Second, "with --serve: run a cycle this often")
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if err := serveFlags(fs, f.serve, f.every); err != nil {
+		return nil, err
+	}
+	if f.tree == "" {
+		return &f, nil
+	}
+	if st, err := os.Stat(f.tree); err != nil || !st.IsDir() {
+		return nil, usageErrorf("--tree %s: not a directory (want a nixpkgs tree; the default is testdata/nixpkgs of this clone)", f.tree)
+	}
+	if _, err := os.Stat(filepath.Join(f.tree, filepath.FromSlash(kernelfiles.KernelsJSONPath))); err != nil {
+		return nil, usageErrorf("--tree %s: not a nixpkgs tree: it has no %s", f.tree, kernelfiles.KernelsJSONPath)
+	}
+	return &f, nil
+}
+
+// demoNix says whether the demo skips Nix (--no-build, or Nix not on PATH)
+// and how the world's description says it.
+func demoNix(noBuild bool, tiers []string) (skip bool, note string) {
+	if noBuild {
+		return true, "skipped (--no-build)"
+	}
+	for _, p := range []string{"nix-build", "nix-instantiate"} {
+		if _, err := exec.LookPath(p); err != nil {
+			return true, "skipped: " + p + " is not on PATH (install Nix, e.g. Debian's nix-bin, to see the builds)"
+		}
+	}
+	return false, "real Nix: each change is evaluated, then built in tiers " + strings.Join(tiers, ", ")
+}
+
+// tellStory runs the story's cycles under the state directory's lock (as
+// `kupdate run` and `kupdate serve` take it; the demo's own, so it never
+// waits) and returns the PR carrying most changes.
+func tellStory(ctx context.Context, out io.Writer, log *slog.Logger, world *demo.Env, noBuild bool) (carrier int, err error) {
 	c, err := cycle.New(world.Config, cycle.Options{
-		NoBuild:         skipBuild,
-		Log:             quietUnlessVerbose(ctx, e.log),
+		NoBuild:         noBuild,
+		Log:             log,
 		Getenv:          world.Getenv,
 		Now:             world.Now,
 		UserAgent:       "kupdate/" + buildVersion() + " (demo)",
@@ -101,41 +160,18 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		BuildEnv:        world.BuildEnv,
 	})
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return 0, &exitError{code: exitUsage, err: err}
 	}
-
-	// As `kupdate run` and `kupdate serve` do: one kupdate at a time on a
-	// state directory (the demo's own, so it never waits).
 	l, err := lock.TryLock(world.Config.Nixpkgs.StateDir)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	st := &story{out: out, world: world, c: c, log: quietUnlessVerbose(ctx, e.log), noBuild: skipBuild}
-	err = st.tell(ctx)
-	l.Unlock() // the service takes it for each of its steps
-	if err != nil {
-		return err
+	defer l.Unlock() // released before the service, which takes it for each step
+	st := &story{out: out, world: world, c: c, log: log, noBuild: noBuild}
+	if err := st.tell(ctx); err != nil {
+		return 0, err
 	}
-	printPRs(out, world)
-	if err := printExample(ctx, out, world, st.carrier, dir, *keep != ""); err != nil {
-		return err
-	}
-	if err := printTarget(ctx, out, world); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "\nDone in %s.\n", time.Since(start).Round(100*time.Millisecond))
-	if *serve {
-		svc := &demoService{out: out, world: world, log: quietUnlessVerbose(ctx, e.log), noBuild: skipBuild, listen: *listen, every: *every, kept: *keep != ""}
-		if err := svc.run(ctx); err != nil {
-			return err
-		}
-	}
-	if *keep != "" {
-		fmt.Fprintf(out, "Everything is in %s\n(config.toml, the GitHub repositories under github/, kupdate's cache under cache/).\n", dir)
-	} else {
-		fmt.Fprintf(out, "The simulators are stopped and %s is removed; --keep DIR keeps it.\n", dir)
-	}
-	return nil
+	return st.carrier, nil
 }
 
 // serveFlags refuses --listen and --every without --serve, and a schedule

@@ -25,7 +25,7 @@ type demoService struct {
 	world   *demo.Env
 	log     *slog.Logger
 	noBuild bool
-	listen  string        // --listen: the status page and the knobs
+	front   net.Listener  // --listen: the status page and the knobs
 	every   time.Duration // --every: the schedule
 	kept    bool
 }
@@ -37,7 +37,7 @@ func (d *demoService) run(ctx context.Context) error {
 	cfg := d.world.Config
 	cfg.Serve.Schedule = "@every " + d.every.String()
 	cfg.Serve.Jitter = 0
-	cfg.Serve.Listen = d.listen
+	cfg.Serve.Listen = d.front.Addr().String()
 	if err := d.world.SaveConfig(); err != nil {
 		return err
 	}
@@ -50,21 +50,16 @@ func (d *demoService) run(ctx context.Context) error {
 		return err
 	}
 	var lc net.ListenConfig
-	front, err := lc.Listen(ctx, "tcp", d.listen)
-	if err != nil {
-		return usageErrorf("--listen %s: %v", d.listen, err)
-	}
 	inner, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
-		front.Close()
 		return err
 	}
-	base := "http://" + front.Addr().String()
+	base := "http://" + d.front.Addr().String()
 	mux := http.NewServeMux()
 	mux.Handle("/demo/", newDemoKnobs(d.world, base))
 	mux.Handle("/", s.Handler())
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(front)
+	go hs.Serve(d.front)
 	defer hs.Close()
 
 	d.printService(base, envFile)

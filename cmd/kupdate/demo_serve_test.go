@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -64,33 +65,11 @@ func TestDemoServe(t *testing.T) {
 	if body := get(t, base+"/"); !strings.Contains(body, "<title>kupdate status</title>") {
 		t.Errorf("the status page at %s/ is not kupdate's:\n%.300s", base, body)
 	}
-	if body := get(t, base+"/demo/"); !strings.Contains(body, `<form method="post" action="/demo/publish"><input type="hidden" name="series" value="6.6"><button>Publish 6.6.127</button></form>`) {
-		t.Errorf("the knobs page has no button to publish 6.6.127:\n%s", body)
-	}
-
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	post := func(path string, form url.Values) (int, string, string) {
-		resp, err := noRedirect.PostForm(base+path, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header.Get("Location"), string(b)
-	}
-	if code, _, body := post("/demo/publish", url.Values{"series": {"9.9"}}); code != http.StatusBadRequest ||
-		body != "series \"9.9\": not a kernel.org branch with point releases that is not end of life (e.g. 6.6)\n" {
-		t.Errorf("publish 9.9: %d %q", code, body)
-	}
-	if code, _, body := post("/demo/approve", url.Values{"pr": {"1"}}); code != http.StatusBadRequest || body != "pr \"1\": #1 is closed; want an open PR\n" {
-		t.Errorf("approve the merged #1: %d %q", code, body)
-	}
-	if code, loc, body := post("/demo/publish", url.Values{"series": {"6.6"}}); code != http.StatusSeeOther || loc != "/demo/" {
-		t.Fatalf("publish 6.6: %d, Location %q, %s", code, loc, body)
-	}
-	if body := get(t, base+"/demo/"); !strings.Contains(body, `<p class="said" id="said">kernel.org published 6.6.127 (longterm): the next cycle proposes it.</p>`) {
-		t.Errorf("the knobs page does not say what was published:\n%s", body)
-	}
+	k := knobsClient{t: t, base: base}
+	k.page(`<form method="post" action="/demo/publish"><input type="hidden" name="series" value="6.6"><button>Publish 6.6.127</button></form>`)
+	k.refused("/demo/publish", url.Values{"series": {"9.9"}}, `series "9.9": not a kernel.org branch with point releases that is not end of life (e.g. 6.6)`)
+	k.refused("/demo/approve", url.Values{"pr": {"1"}}, `pr "1": #1 is closed; want an open PR`)
+	k.post("/demo/publish", url.Values{"series": {"6.6"}}, "kernel.org published 6.6.127 (longterm): the next cycle proposes it.")
 
 	// A scheduled cycle opens a new rolling PR (#1 was merged in the story).
 	want := `{"branch":"6.6","attr":"linux_6_6","nixpkgs":"6.6.126","kernel_org":"6.6.127","pr":5,"state":"draft"}`
@@ -101,11 +80,19 @@ func TestDemoServe(t *testing.T) {
 	if got != want {
 		t.Fatalf("status.json's 6.6 row: %s\nwant %s\nstderr:\n%s", got, want, errb.String())
 	}
-	if body := get(t, base+"/demo/"); !strings.Contains(body, `<tr class="pr" id="pr-5"><td>#5</td><td>Kernel updates for 2026-04-30</td><td>draft</td><td>kupdate/staging-nixos/updates</td>`) {
-		t.Errorf("the knobs page does not list #5:\n%s", body)
-	}
-
+	k.page(`<tr class="pr" id="pr-5"><td>#5</td><td>Kernel updates for 2026-04-30</td><td>draft</td><td>kupdate/staging-nixos/updates</td>`)
 	keptConfigWorks(t, keep)
+
+	// CI and the reviewer: a following cycle merges #5.
+	k.post("/demo/ci", url.Values{"pr": {"5"}, "state": {"success"}}, `CI reported "ci/hydra (simulated)" success on #5.`)
+	k.post("/demo/approve", url.Values{"pr": {"5"}}, "demo-maintainer marked #5 ready for review and approved it: with CI green, the next cycle merges it.")
+	k.await(`<tr class="pr" id="pr-5"><td>#5</td><td>Kernel updates for 2026-04-30</td><td>merged</td>`)
+
+	// A release kernel.org has not signed yet, then signs.
+	k.post("/demo/publish", url.Values{"series": {"6.1"}, "unsigned": {"1"}}, "kernel.org published 6.1.164 (longterm), not signed yet: kupdate holds it until you sign it.")
+	k.page(`<button>Sign 6.1.164</button>`)
+	k.refused("/demo/sign", url.Values{"version": {"6.1.163"}}, `version "6.1.163": not a release kernel.org has published unsigned (unsigned now: 6.1.164)`)
+	k.post("/demo/sign", url.Values{"version": {"6.1.164"}}, "kernel.org signed 6.1.164: the next cycle proposes it.")
 
 	cancel()
 	select {
@@ -121,6 +108,62 @@ func TestDemoServe(t *testing.T) {
 			t.Errorf("--keep: %v", err)
 		}
 	}
+}
+
+// knobsClient drives the knobs page of a running demo --serve.
+type knobsClient struct {
+	t    *testing.T
+	base string
+}
+
+// post submits a form as its button does: 303 back to /demo/, which then
+// says said.
+func (k knobsClient) post(path string, form url.Values, said string) {
+	k.t.Helper()
+	code, loc, body := k.submit(path, form)
+	if code != http.StatusSeeOther || loc != "/demo/" {
+		k.t.Fatalf("POST %s %v: %d, Location %q, %s", path, form, code, loc, body)
+	}
+	k.page(`<p class="said" id="said">` + template.HTMLEscapeString(said) + `</p>`)
+}
+
+// refused expects a form to be refused with 400 and msg.
+func (k knobsClient) refused(path string, form url.Values, msg string) {
+	k.t.Helper()
+	if code, _, body := k.submit(path, form); code != http.StatusBadRequest || body != msg+"\n" {
+		k.t.Errorf("POST %s %v: %d %q, want 400 %q", path, form, code, body, msg)
+	}
+}
+
+func (k knobsClient) submit(path string, form url.Values) (code int, location, body string) {
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.PostForm(k.base+path, form)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
+// page expects the knobs page to hold html now.
+func (k knobsClient) page(html string) {
+	k.t.Helper()
+	if body := get(k.t, k.base+"/demo/"); !strings.Contains(body, html) {
+		k.t.Errorf("the knobs page has no %s:\n%s", html, body)
+	}
+}
+
+// await polls the knobs page until it holds html (a cycle did something).
+func (k knobsClient) await(html string) {
+	k.t.Helper()
+	body := ""
+	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		if body = get(k.t, k.base+"/demo/"); strings.Contains(body, html) {
+			return
+		}
+	}
+	k.t.Fatalf("after %s, the knobs page still has no %s:\n%s", patience, html, body)
 }
 
 // awaitServing waits for the service's address in the demo's output.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,10 +105,15 @@ func TestDemoInterruptedLeavesNothing(t *testing.T) {
 	}
 }
 
-// The service's flags without --serve, or a schedule under a second, are
-// the caller's mistake (exit 2), found before the world starts.
+// The service's flags without --serve, a schedule under a second, or a
+// --listen address in use are the caller's mistake (exit 2), found before the world starts.
 func TestDemoServeFlags(t *testing.T) {
 	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
 	for _, c := range []struct {
 		args []string
 		want string
@@ -115,6 +121,7 @@ func TestDemoServeFlags(t *testing.T) {
 		{[]string{"--listen", "127.0.0.1:0"}, "kupdate demo: --listen is for the service: add --serve\n"},
 		{[]string{"--every", "1m"}, "kupdate demo: --every is for the service: add --serve\n"},
 		{[]string{"--serve", "--every", "10ms"}, "kupdate demo: --every 10ms: want at least 1s (the schedule is \"@every DURATION\")\n"},
+		{[]string{"--serve", "--listen", busy.Addr().String()}, "kupdate demo: --listen " + busy.Addr().String() + ": listen tcp " + busy.Addr().String() + ": bind: address already in use\n"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), append([]string{"demo"}, c.args...), &out, &errb, func(string) string { return "" })
