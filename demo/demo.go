@@ -21,12 +21,16 @@
 //	// Between cycles:
 //	env.PublishRelease(kernelorgtest.Spec{Version: "6.12.71", Moniker: "longterm"})
 //	env.PublishHardened("v6.12.71-hardened1")
+//	env.PublishUnsigned(kernelorgtest.Spec{Version: "6.6.126"}) // not in sha256sums.asc: kupdate holds it
+//	env.Sign("6.6.126")                                          // until kernel.org signs it
 //	env.SetCheck(env.PRs()[0].HeadSHA, "ci/hydra", "success")
 //	env.MarkReady(1); env.Approve(1) // github.merge is on: the next cycle merges #1
 //	env.Merge(ctx, 2)               // or a maintainer merges through the API
 //
 // Nothing is set in the process's environment, and nothing is written
-// outside dir but Nix's store.
+// outside dir but Nix's store. WriteEnvFile writes the tokens and mirrors
+// down (dir/demo.env) for kupdate commands run from outside the process
+// while the world is up (`kupdate demo --serve`).
 package demo
 
 import (
@@ -175,6 +179,7 @@ type Env struct {
 
 	mu       sync.Mutex
 	hardened []string // tags published, oldest first
+	unsigned []string // kernel.org releases published but not signed yet
 }
 
 // Start brings the world up under dir (which must exist; it is not removed

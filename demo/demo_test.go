@@ -363,3 +363,81 @@ func newRequest(env *demo.Env, method, path, body string) (*http.Request, error)
 	req.Header.Set("Content-Type", "application/json")
 	return req, nil
 }
+
+// A release published unsigned is left out of its sha256sums.asc until
+// Sign, also when two of one major wait together.
+func TestUnsignedUntilSigned(t *testing.T) {
+	env := start(t)
+	listed := func(v string) bool {
+		t.Helper()
+		resp, err := http.Get(env.KernelOrg.URL + kernelorgtest.ChecksumsPath(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return strings.Contains(b.String(), "  linux-"+v+".tar.xz\n")
+	}
+	for _, v := range []string{"6.6.126", "6.1.164"} {
+		if err := env.PublishUnsigned(kernelorgtest.Spec{Version: v, Moniker: "longterm"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string, unsigned []string, want map[string]bool) {
+		t.Helper()
+		if got := strings.Join(env.Unsigned(), " "); got != strings.Join(unsigned, " ") {
+			t.Errorf("%s: Unsigned %q, want %q", when, got, unsigned)
+		}
+		for v, w := range want {
+			if got := listed(v); got != w {
+				t.Errorf("%s: sha256sums.asc lists %s: %v, want %v", when, v, got, w)
+			}
+		}
+	}
+	check("both unsigned", []string{"6.6.126", "6.1.164"}, map[string]bool{"6.6.126": false, "6.1.164": false, "6.12.70": true})
+	env.Sign("6.6.126")
+	check("6.6.126 signed", []string{"6.1.164"}, map[string]bool{"6.6.126": true, "6.1.164": false, "6.12.70": true})
+	env.Sign("6.1.164")
+	check("both signed", nil, map[string]bool{"6.6.126": true, "6.1.164": true})
+}
+
+// demo.env holds what the configuration names (the tokens) and the
+// mirrors, for the owner only; SaveConfig writes a changed Config back.
+func TestEnvFileAndSaveConfig(t *testing.T) {
+	env := start(t)
+	path, err := env.WriteEnvFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 || path != filepath.Join(env.Dir, demo.EnvFile) {
+		t.Fatalf("%s: %v, mode %v", path, err, st.Mode())
+	}
+	data, _ := os.ReadFile(path)
+	want := "# kupdate demo: the simulated world's tokens and mirrors; valid while the demo runs.\n" +
+		"# set -a; . ./demo.env; kupdate --config ./config.toml status\n" +
+		"KUPDATE_DEMO_GITHUB_TOKEN=" + env.Getenv(demo.GitHubTokenEnv) + "\n" +
+		"KUPDATE_DEMO_GIT_TOKEN=" + env.Getenv(demo.GitTokenEnv) + "\n" +
+		"KUPDATE_KERNEL_MIRROR=" + env.KernelOrg.URL + "\n" +
+		"KUPDATE_GITHUB_MIRROR=" + env.GitHub.URL() + "\n"
+	if d := cmp.Diff(want, string(data)); d != "" {
+		t.Errorf("demo.env (-want +got):\n%s", d)
+	}
+
+	env.Config.Serve.Schedule = "@every 20s"
+	if err := env.SaveConfig(); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := os.ReadFile(filepath.Join(env.Dir, "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := config.Parse("config.toml", saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(env.Config, parsed); d != "" {
+		t.Errorf("config.toml after SaveConfig (-Config +file):\n%s", d)
+	}
+}

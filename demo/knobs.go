@@ -115,3 +115,53 @@ func (e *Env) Merge(ctx context.Context, number int) error {
 	}
 	return nil
 }
+
+// PublishUnsigned makes kernel.org publish a release whose tarball its
+// signed sha256sums.asc does not list yet, as happens for a while after a
+// release: kupdate holds it back until Sign.
+func (e *Env) PublishUnsigned(sp kernelorgtest.Spec) error {
+	if err := e.PublishRelease(sp); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !slices.Contains(e.unsigned, sp.Version) {
+		e.unsigned = append(e.unsigned, sp.Version)
+	}
+	e.omitUnsigned(sp.Version)
+	return nil
+}
+
+// Sign makes kernel.org list version's tarball in its signed sha256sums.asc,
+// ending PublishUnsigned's wait.
+func (e *Env) Sign(version string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.unsigned = slices.DeleteFunc(e.unsigned, func(v string) bool { return v == version })
+	e.omitUnsigned(version)
+}
+
+// Unsigned lists the releases published but not yet signed, oldest first.
+func (e *Env) Unsigned() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.unsigned)
+}
+
+// omitUnsigned sets the fault of the sha256sums.asc that lists (or will
+// list) version: it leaves out every unsigned tarball it would list.
+// e.mu is held.
+func (e *Env) omitUnsigned(version string) {
+	path := kernelorgtest.ChecksumsPath(version)
+	var omit []string
+	for _, v := range e.unsigned {
+		if kernelorgtest.ChecksumsPath(v) == path {
+			omit = append(omit, "linux-"+v+".tar.xz")
+		}
+	}
+	if len(omit) == 0 {
+		e.KernelOrg.ClearFault(path)
+		return
+	}
+	e.KernelOrg.SetFault(path, kernelorgtest.Fault{OmitFiles: omit})
+}

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +24,6 @@ import (
 	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
-	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
 	"github.com/kupdate/kupdate/lock"
 	"github.com/kupdate/kupdate/workflow"
 	"github.com/kupdate/kupdate/workflow/githubtest"
@@ -35,35 +35,31 @@ const demoCI = "ci/hydra (simulated)"
 // runDemo is `kupdate demo`: kupdate's whole cycle against the simulators of
 // package demo, told as a story — three cycles and a promotion, with what
 // happens between them (a release, a review, CI) done by the demo itself and
-// labelled as simulated.
+// labelled as simulated; with --serve, then the service against the same
+// world until ctx is done.
 func runDemo(ctx context.Context, e *env, args []string) (err error) {
-	fs := newFlagSet(e, "demo")
-	keep := fs.String("keep", "", "work in `DIR` and keep it (repositories, cache, config.toml) instead of a temporary directory")
-	tree := fs.String("tree", "", "the nixpkgs tree to start from (default: the sample tree, testdata/nixpkgs of this clone)")
-	noBuild := fs.Bool("no-build", false, "skip Nix (evaluation and builds); the default when nix-build is not on PATH")
-	if err := parseFlags(fs, args); err != nil {
+	f, err := parseDemoFlags(e, args)
+	if err != nil {
 		return err
 	}
-	if *tree != "" {
-		// A tree that is not there is the caller's mistake (exit 2), found
-		// before the simulators start.
-		if st, err := os.Stat(*tree); err != nil || !st.IsDir() {
-			return usageErrorf("--tree %s: not a directory (want a nixpkgs tree; the default is testdata/nixpkgs of this clone)", *tree)
+	var front net.Listener
+	if f.serve {
+		// Bound first: a busy --listen is found before the story, not after.
+		if front, err = (&net.ListenConfig{}).Listen(ctx, "tcp", f.listen); err != nil {
+			return usageErrorf("--listen %s: %v", f.listen, err)
 		}
-		if _, err := os.Stat(filepath.Join(*tree, filepath.FromSlash(kernelfiles.KernelsJSONPath))); err != nil {
-			return usageErrorf("--tree %s: not a nixpkgs tree: it has no %s", *tree, kernelfiles.KernelsJSONPath)
-		}
+		defer front.Close()
 	}
 	start := time.Now()
-	dir, cleanup, err := demoDir(*keep)
+	dir, cleanup, err := demoDir(f.keep)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 
 	var opts []demo.Option
-	if *tree != "" {
-		opts = append(opts, demo.WithTree(*tree))
+	if f.tree != "" {
+		opts = append(opts, demo.WithTree(f.tree))
 	}
 	world, err := demo.Start(ctx, dir, opts...)
 	if err != nil {
@@ -71,24 +67,92 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 	}
 	defer world.Close()
 
-	out := e.stdout
-	skipBuild := *noBuild
-	nixNote := "real Nix: each change is evaluated, then built in tiers " + strings.Join(world.Config.Build.Tiers, ", ")
-	if !skipBuild {
-		for _, p := range []string{"nix-build", "nix-instantiate"} {
-			if _, err := exec.LookPath(p); err != nil {
-				skipBuild = true
-				nixNote = "skipped: " + p + " is not on PATH (install Nix, e.g. Debian's nix-bin, to see the builds)"
-			}
-		}
-	} else {
-		nixNote = "skipped (--no-build)"
+	out, log, kept := e.stdout, quietUnlessVerbose(ctx, e.log), f.keep != ""
+	skipBuild, nixNote := demoNix(f.noBuild, world.Config.Build.Tiers)
+	printWorld(out, world, dir, kept, nixNote)
+	carrier, err := tellStory(ctx, out, log, world, skipBuild)
+	if err != nil {
+		return err
 	}
-	printWorld(out, world, dir, *keep != "", nixNote)
+	printPRs(out, world)
+	if err := printExample(ctx, out, world, carrier, dir, kept); err != nil {
+		return err
+	}
+	if err := printTarget(ctx, out, world); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nDone in %s.\n", time.Since(start).Round(100*time.Millisecond))
+	if f.serve {
+		svc := &demoService{out: out, world: world, log: log, noBuild: skipBuild, front: front, every: f.every, kept: kept}
+		if err := svc.run(ctx); err != nil {
+			return err
+		}
+	}
+	if kept {
+		fmt.Fprintf(out, "Everything is in %s\n(config.toml, the GitHub repositories under github/, kupdate's cache under cache/).\n", dir)
+	} else {
+		fmt.Fprintf(out, "The simulators are stopped and %s is removed; --keep DIR keeps it.\n", dir)
+	}
+	return nil
+}
 
+type demoFlags struct {
+	keep, tree, listen string
+	noBuild, serve     bool
+	every              time.Duration
+}
+
+// parseDemoFlags parses demo's flags; a mistake (a tree that is not there,
+// the service's flags without --serve) is the caller's (exit 2), found
+// before the simulators start.
+func parseDemoFlags(e *env, args []string) (*demoFlags, error) {
+	var f demoFlags
+	fs := newFlagSet(e, "demo")
+	fs.StringVar(&f.keep, "keep", "", "work in `DIR` and keep it (repositories, cache, config.toml) instead of a temporary directory")
+	fs.StringVar(&f.tree, "tree", "", "the nixpkgs tree to start from (default: the sample tree, testdata/nixpkgs of this clone)")
+	fs.BoolVar(&f.noBuild, "no-build", false, "skip Nix (evaluation and builds); the default when nix-build is not on PATH")
+	fs.BoolVar(&f.serve, "serve", false, "after the story, keep the world up and run kupdate serve against it, with knobs to act as kernel.org, CI and reviewer, until Ctrl-C")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8380", "with --serve: the `ADDR` of the status page and the knobs (/demo/)")
+	fs.DurationVar(&f.every, "every", 20*time.Second, "with --serve: run a cycle this often")
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if err := serveFlags(fs, f.serve, f.every); err != nil {
+		return nil, err
+	}
+	if f.tree == "" {
+		return &f, nil
+	}
+	if st, err := os.Stat(f.tree); err != nil || !st.IsDir() {
+		return nil, usageErrorf("--tree %s: not a directory (want a nixpkgs tree; the default is testdata/nixpkgs of this clone)", f.tree)
+	}
+	if _, err := os.Stat(filepath.Join(f.tree, filepath.FromSlash(kernelfiles.KernelsJSONPath))); err != nil {
+		return nil, usageErrorf("--tree %s: not a nixpkgs tree: it has no %s", f.tree, kernelfiles.KernelsJSONPath)
+	}
+	return &f, nil
+}
+
+// demoNix says whether the demo skips Nix (--no-build, or Nix not on PATH)
+// and how the world's description says it.
+func demoNix(noBuild bool, tiers []string) (skip bool, note string) {
+	if noBuild {
+		return true, "skipped (--no-build)"
+	}
+	for _, p := range []string{"nix-build", "nix-instantiate"} {
+		if _, err := exec.LookPath(p); err != nil {
+			return true, "skipped: " + p + " is not on PATH (install Nix, e.g. Debian's nix-bin, to see the builds)"
+		}
+	}
+	return false, "real Nix: each change is evaluated, then built in tiers " + strings.Join(tiers, ", ")
+}
+
+// tellStory runs the story's cycles under the state directory's lock (as
+// `kupdate run` and `kupdate serve` take it; the demo's own, so it never
+// waits) and returns the PR carrying most changes.
+func tellStory(ctx context.Context, out io.Writer, log *slog.Logger, world *demo.Env, noBuild bool) (carrier int, err error) {
 	c, err := cycle.New(world.Config, cycle.Options{
-		NoBuild:         skipBuild,
-		Log:             quietUnlessVerbose(ctx, e.log),
+		NoBuild:         noBuild,
+		Log:             log,
 		Getenv:          world.Getenv,
 		Now:             world.Now,
 		UserAgent:       "kupdate/" + buildVersion() + " (demo)",
@@ -96,115 +160,33 @@ func runDemo(ctx context.Context, e *env, args []string) (err error) {
 		BuildEnv:        world.BuildEnv,
 	})
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return 0, &exitError{code: exitUsage, err: err}
 	}
-
-	// As `kupdate run` and `kupdate serve` do: one kupdate at a time on a
-	// state directory (the demo's own, so it never waits).
 	l, err := lock.TryLock(world.Config.Nixpkgs.StateDir)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	defer l.Unlock()
+	defer l.Unlock() // released before the service, which takes it for each step
+	st := &story{out: out, world: world, c: c, log: log, noBuild: noBuild}
+	if err := st.tell(ctx); err != nil {
+		return 0, err
+	}
+	return st.carrier, nil
+}
 
-	runCycle := func(n int, what string) (*cycle.Report, error) {
-		fmt.Fprintf(out, "\n== Cycle %d: kupdate run — %s\n\n", n, what)
-		rep, err := c.Run(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("cycle %d: %w", n, err)
+// serveFlags refuses --listen and --every without --serve, and a schedule
+// too short to mean anything.
+func serveFlags(fs *flag.FlagSet, serve bool, every time.Duration) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if (f.Name == "listen" || f.Name == "every") && !serve && err == nil {
+			err = usageErrorf("--%s is for the service: add --serve", f.Name)
 		}
-		if err := rep.WriteSummary(indent(out)); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(out, "\n  %s\n", cycleFacts(rep, world.Config.Build.Tiers, skipBuild))
-		if err := rep.Err(); err != nil {
-			for _, b := range rep.Branches {
-				if !b.Build.OK() {
-					return nil, fmt.Errorf("cycle %d: %w\n(a Nix build failed: see the summary above; check that nix-build works here, or run the demo with --no-build)", n, err)
-				}
-			}
-			return nil, fmt.Errorf("cycle %d: %w", n, err)
-		}
-		return rep, nil
+	})
+	if err == nil && every < time.Second {
+		err = usageErrorf("--every %s: want at least 1s (the schedule is \"@every DURATION\")", every)
 	}
-
-	rep, err := runCycle(1, "poll kernel.org, plan, apply, build, commit, push, open PRs")
-	if err != nil {
-		return err
-	}
-	rolling := rollingPR(rep)
-	if rolling == 0 {
-		return errors.New("cycle 1 opened no rolling PR: the demo cannot go on")
-	}
-
-	simulated(out, "kernel.org publishes 6.12.71 (longterm) and linux-hardened v6.12.71-hardened1")
-	if err := world.PublishRelease(kernelorgtest.Spec{Version: "6.12.71", Moniker: "longterm", Date: "2026-04-30"}); err != nil {
-		return err
-	}
-	if err := world.PublishHardened("v6.12.71-hardened1"); err != nil {
-		return err
-	}
-	if _, err := runCycle(2, "the newer point release goes into the rolling PR"); err != nil {
-		return err
-	}
-
-	pr, err := world.PR(rolling)
-	if err != nil {
-		return err
-	}
-	simulated(out, fmt.Sprintf("CI reports %q success on #%d; %s marks it ready for review and approves it", demoCI, rolling, demo.Maintainer))
-	if err := world.SetCheck(pr.HeadSHA, demoCI, "success"); err != nil {
-		return err
-	}
-	if err := world.MarkReady(rolling); err != nil {
-		return err
-	}
-	if err := world.Approve(rolling); err != nil {
-		return err
-	}
-	rep, err = runCycle(3, "nothing new upstream; merging and promotion")
-	if err != nil {
-		return err
-	}
-
-	promo := promotionPR(rep)
-	if promo != 0 {
-		pr, err := world.PR(promo)
-		if err != nil {
-			return err
-		}
-		simulated(out, fmt.Sprintf("CI reports %q success on #%d", demoCI, promo))
-		if err := world.SetCheck(pr.HeadSHA, demoCI, "success"); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "\n== kupdate promote — the %s -> %s step alone\n\n", demo.Base, demo.Target)
-		wf, err := workflow.New(world.Config, workflow.Options{Getenv: world.Getenv, Clock: world.Now, Log: quietUnlessVerbose(ctx, e.log), Transport: world.GitHub.Client().Transport})
-		if err != nil {
-			return err
-		}
-		results, err := wf.Promote(ctx)
-		for _, r := range results {
-			fmt.Fprintf(out, "  %s\n", promotionLine(r))
-		}
-		if err != nil {
-			return fmt.Errorf("promote: %w", err)
-		}
-	}
-
-	printPRs(out, world)
-	if err := printExample(out, world, dir, *keep != ""); err != nil {
-		return err
-	}
-	if err := printTarget(ctx, out, world); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "\nDone in %s. ", time.Since(start).Round(100*time.Millisecond))
-	if *keep != "" {
-		fmt.Fprintf(out, "Everything is in %s (config.toml, the GitHub repositories under github/, kupdate's cache under cache/).\n", dir)
-	} else {
-		fmt.Fprintf(out, "The simulators are stopped and %s is removed; --keep DIR keeps it.\n", dir)
-	}
-	return nil
+	return err
 }
 
 // demoDir is --keep DIR (created; it must be empty), else a temporary
@@ -281,18 +263,12 @@ func wrap(w io.Writer, prefix string, items []string, sep string) {
 	}
 }
 
-func simulated(w io.Writer, what string) {
-	fmt.Fprintf(w, "\n== Between cycles (simulated): %s\n", what)
-}
-
-// rollingPR is the number of the rolling branch's PR in rep, 0 if none.
-func rollingPR(rep *cycle.Report) int {
-	for _, b := range rep.Branches {
-		if strings.HasSuffix(b.Name, "/updates") && b.PR != nil {
-			return b.PR.Number
-		}
-	}
-	return 0
+// simulated is the heading of what the demo does as upstream, CI or
+// reviewer: when ("Between cycles") it happens, and what.
+func simulated(w io.Writer, when, what string) {
+	var b strings.Builder
+	wrapLine(&b, "== "+when+" (simulated): ", what, "   ", demoWidth)
+	fmt.Fprintf(w, "\n%s", b.String())
 }
 
 // promotionPR is the number of the first promotion PR in rep, 0 if none.
@@ -453,7 +429,8 @@ func plural(n int, word string) string {
 }
 
 // promotionLine is one promotion result, as `kupdate promote` prints it.
-func promotionLine(r workflow.PromoteResult) string {
+// withURL adds the PR's URL to its number.
+func promotionLine(r workflow.PromoteResult, withURL bool) string {
 	s := r.From + " -> " + r.To + ": "
 	switch {
 	case r.Err != nil:
@@ -463,7 +440,10 @@ func promotionLine(r workflow.PromoteResult) string {
 	}
 	pr := "no PR yet"
 	if r.Number != 0 {
-		pr = fmt.Sprintf("#%d %s", r.Number, r.URL)
+		pr = fmt.Sprintf("#%d", r.Number)
+		if withURL {
+			pr += " " + r.URL
+		}
 	}
 	s += fmt.Sprintf("%d %s ahead, %s: %s", r.Ahead, plural(r.Ahead, "commit"), pr, r.Outcome)
 	if r.Reason != "" {
@@ -472,18 +452,23 @@ func promotionLine(r workflow.PromoteResult) string {
 	return s
 }
 
-// printExample shows one PR body as GitHub has it (the new major's, the
-// shortest with a build table) and, with --keep, writes every body to
-// DIR/prs/<number>.md.
-func printExample(w io.Writer, world *demo.Env, dir string, kept bool) error {
-	prs := world.PRs()
-	for _, pr := range prs {
-		if strings.Contains(pr.Title, ": init at ") {
-			fmt.Fprintf(w, "\n== What a PR says: the body of #%d, as kupdate wrote it\n\n", pr.Number)
-			indent(w).Write([]byte(strings.TrimRight(pr.Body, "\n") + "\n"))
-			break
-		}
+// printExample shows the body of the PR carrying most changes (the rolling
+// one) as GitHub has it, and what it did to kernels-org.json; with --keep
+// it writes every body to DIR/prs/<number>.md.
+func printExample(ctx context.Context, w io.Writer, world *demo.Env, carrier int, dir string, kept bool) error {
+	pr, err := world.PR(carrier)
+	if err != nil {
+		return err
 	}
+	fmt.Fprintf(w, "\n== What a PR says: the body of #%d, the PR carrying most changes, as kupdate wrote it\n", pr.Number)
+	fmt.Fprintf(w, "   (lines wider than the terminal wrapped here; on GitHub they are one line each)\n\n")
+	indent(w).Write([]byte(wrapText(strings.TrimRight(pr.Body, "\n")+"\n", demoWidth-2)))
+	diff, err := prDiff(ctx, world, pr, kernelfiles.KernelsJSONPath)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n== What #%d does to %s\n\n", pr.Number, kernelfiles.KernelsJSONPath)
+	indent(w).Write(diff)
 	if !kept {
 		return nil
 	}
@@ -491,13 +476,39 @@ func printExample(w io.Writer, world *demo.Env, dir string, kept bool) error {
 	if err := os.MkdirAll(pdir, 0o755); err != nil {
 		return err
 	}
-	for _, pr := range prs {
+	for _, pr := range world.PRs() {
 		if err := os.WriteFile(filepath.Join(pdir, fmt.Sprintf("%d.md", pr.Number)), []byte("# "+pr.Title+"\n\n"+pr.Body), 0o644); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(w, "\nEvery PR body is in %s.\n", pdir)
 	return nil
+}
+
+// prDiff is the unified diff pr makes to path: its merge commit against the
+// base it merged into or, not merged, its head against where it forked from
+// the base (in the fork, which has both). The "index" line is left out: its
+// blob ids say nothing a reader needs.
+func prDiff(ctx context.Context, world *demo.Env, pr githubtest.PullRequest, path string) ([]byte, error) {
+	repo, revs := world.GitHub.RepoDir(demo.Owner, demo.Repo), []string{pr.MergeCommit + "^1", pr.MergeCommit}
+	if !pr.Merged {
+		repo, revs = world.GitHub.RepoDir(demo.ForkOwner, demo.Repo), []string{pr.Base + "..." + pr.HeadSHA}
+	}
+	args := append([]string{"--git-dir", repo, "diff", "--no-color", "--no-ext-diff"}, revs...)
+	cmd := exec.CommandContext(ctx, "git", append(args, "--", path)...)
+	cmd.Env = childproc.Env(os.Environ(), nil, world.Config.SecretEnvNames())
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := childproc.Run(cmd); err != nil {
+		return nil, fmt.Errorf("the diff of #%d to %s: %w", pr.Number, path, err)
+	}
+	var keep []string
+	for _, l := range strings.SplitAfter(out.String(), "\n") {
+		if !strings.HasPrefix(l, "index ") {
+			keep = append(keep, l)
+		}
+	}
+	return []byte(strings.Join(keep, "")), nil
 }
 
 // printTarget shows where the kernels stand on the promotion target after

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +12,8 @@ import (
 	"testing"
 )
 
-// runDemoCmd runs `kupdate demo args...` as main would, and returns its
+// runDemoCmd runs `kupdate demo args...` as main would, checks that no line
+// of its output is wider than a terminal of 120 columns, and returns the
 // output with what differs between runs replaced: the simulators' URLs, the
 // work directory, commit ids and the duration.
 func runDemoCmd(t *testing.T, args ...string) (code int, stdout, stderr, workDir string) {
@@ -19,6 +21,11 @@ func runDemoCmd(t *testing.T, args ...string) (code int, stdout, stderr, workDir
 	var out, errb bytes.Buffer
 	code = run(context.Background(), append([]string{"demo"}, args...), &out, &errb, func(string) string { return "" })
 	s := out.String()
+	for i, l := range strings.Split(s, "\n") {
+		if columns(l) > demoWidth {
+			t.Errorf("line %d is %d columns wide, more than %d:\n%s", i+1, columns(l), demoWidth, l)
+		}
+	}
 	field := func(label string) string {
 		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(label) + ` +(\S+)`).FindStringSubmatch(s)
 		if m == nil {
@@ -95,5 +102,31 @@ func TestDemoInterruptedLeavesNothing(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("left behind in $TMPDIR: %v", left)
+	}
+}
+
+// The service's flags without --serve, a schedule under a second, or a
+// --listen address in use are the caller's mistake (exit 2), found before the world starts.
+func TestDemoServeFlags(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--listen", "127.0.0.1:0"}, "kupdate demo: --listen is for the service: add --serve\n"},
+		{[]string{"--every", "1m"}, "kupdate demo: --every is for the service: add --serve\n"},
+		{[]string{"--serve", "--every", "10ms"}, "kupdate demo: --every 10ms: want at least 1s (the schedule is \"@every DURATION\")\n"},
+		{[]string{"--serve", "--listen", busy.Addr().String()}, "kupdate demo: --listen " + busy.Addr().String() + ": listen tcp " + busy.Addr().String() + ": bind: address already in use\n"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), append([]string{"demo"}, c.args...), &out, &errb, func(string) string { return "" })
+		if code != exitUsage || errb.String() != c.want || out.Len() != 0 {
+			t.Errorf("demo %v: exit %d, stderr %q (want %q), stdout %q", c.args, code, errb.String(), c.want, out.String())
+		}
 	}
 }

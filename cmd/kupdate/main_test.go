@@ -22,10 +22,16 @@ const demoUsage = `usage: kupdate [global flags] demo [flags]
 the whole cycle offline, against built-in kernel.org and GitHub simulators
 
 flags:
+  -every duration
+    	with --serve: run a cycle this often (default 20s)
   -keep DIR
     	work in DIR and keep it (repositories, cache, config.toml) instead of a temporary directory
+  -listen ADDR
+    	with --serve: the ADDR of the status page and the knobs (/demo/) (default "127.0.0.1:8380")
   -no-build
     	skip Nix (evaluation and builds); the default when nix-build is not on PATH
+  -serve
+    	after the story, keep the world up and run kupdate serve against it, with knobs to act as kernel.org, CI and reviewer, until Ctrl-C
   -tree string
     	the nixpkgs tree to start from (default: the sample tree, testdata/nixpkgs of this clone)
 `
