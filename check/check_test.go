@@ -429,7 +429,7 @@ func TestCheck(t *testing.T) {
 				})
 			},
 			want: []string{
-				kj + ":17: \"5.10\" is removed without its throws: pkgs/top-level/linux-kernels.nix lacks `kernels.linux_5_10 = throw \"linux 5.10 was removed ...\";` and `vanillaPackages.linux_5_10 = throw \"linux 5.10 was removed ...\";`; pkgs/top-level/aliases.nix lacks `linux_5_10 = throw \"linux 5.10 was removed ...\"; # Added YYYY-MM-DD` and `linuxPackages_5_10 = throw \"linux 5.10 was removed ...\"; # Added YYYY-MM-DD` (those of linux-kernels.nix go in the allowAliases parts; kupdate update writes them all in the `linux_5_10: remove` commit)",
+				kj + ":17: \"5.10\" is removed without its throws: pkgs/top-level/linux-kernels.nix lacks `kernels.linux_5_10 = throw \"linux 5.10 was removed ...\";` and `vanillaPackages.linux_5_10 = throw \"linux 5.10 was removed ...\";` (those of linux-kernels.nix go in the allowAliases parts; kupdate update writes them all in the `linux_5_10: remove` commit)",
 				lk + `:61: kernels.linux_5_10 is still here while "5.10" is removed from ` + kj + `; delete it (the throw goes in the allowAliases part)`,
 				lk + `:198: vanillaPackages.linux_5_10 is still here while "5.10" is removed from ` + kj + `; delete it (the throw goes in the allowAliases part)`,
 			},

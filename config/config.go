@@ -60,6 +60,11 @@ type Nixpkgs struct {
 	Base     string `toml:"base"`      // branch changes are based on and PRs target
 	CacheDir string `toml:"cache_dir"` // what kupdate can rebuild (managed clone, HTTP and rc caches); see CacheDir
 	StateDir string `toml:"state_dir"` // what it cannot (state.json, builds.json, the lock); see StateDir
+	// AliasThrows makes a removal also turn the kernel's two aliases in
+	// aliases.nix into dated throws, nixpkgs' 2025 convention. false (the
+	// default, nixpkgs' practice since Dec 2025) leaves aliases.nix alone:
+	// its aliases resolve to the throws in linux-kernels.nix.
+	AliasThrows bool `toml:"alias_throws"`
 }
 
 // Git is how commits are made and pushed.

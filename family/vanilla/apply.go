@@ -22,7 +22,7 @@ func (f *Family) Apply(t *family.Tree, c family.Change) (map[string][]byte, erro
 	case Init:
 		return applyInit(m, c)
 	case Remove:
-		return applyRemove(m, c)
+		return applyRemove(m, c, f.aliasThrows)
 	}
 	return nil, fmt.Errorf("unknown change kind %q", c.Kind)
 }
@@ -97,7 +97,11 @@ func applyInit(m *kernelfiles.Model, c family.Change) (map[string][]byte, error)
 	return files, nil
 }
 
-func applyRemove(m *kernelfiles.Model, c family.Change) (map[string][]byte, error) {
+// applyRemove turns the branch's entries into throws; aliases.nix changes
+// only with aliasThrows (nixpkgs' 2025 convention): since Dec 2025 nixpkgs
+// leaves `linux_X_Y = linuxKernel.kernels.linux_X_Y;` in place, resolving
+// to the throw in linux-kernels.nix (the 6.17 and 6.19 removals).
+func applyRemove(m *kernelfiles.Model, c family.Change, aliasThrows bool) (map[string][]byte, error) {
 	e, ok := m.Entry(c.Branch)
 	if !ok || c.Branch == "testing" {
 		return nil, fmt.Errorf("%s has no branch %q to remove", kernelfiles.KernelsJSONPath, c.Branch)
@@ -145,15 +149,17 @@ func applyRemove(m *kernelfiles.Model, c family.Change) (map[string][]byte, erro
 	}
 	files[kernelfiles.LinuxKernelsPath] = lk.Bytes()
 
-	al := kernelfiles.NewEditor(kernelfiles.AliasesPath, m.File(kernelfiles.AliasesPath))
-	for _, n := range names {
-		for _, a := range []string{n, strings.Replace(n, "linux_", "linuxPackages_", 1)} {
-			if err := al.AliasThrow(a, c.Branch, date, true, eolMsg); err != nil {
-				return nil, err
+	if aliasThrows {
+		al := kernelfiles.NewEditor(kernelfiles.AliasesPath, m.File(kernelfiles.AliasesPath))
+		for _, n := range names {
+			for _, a := range []string{n, strings.Replace(n, "linux_", "linuxPackages_", 1)} {
+				if err := al.AliasThrow(a, c.Branch, date, true, eolMsg); err != nil {
+					return nil, err
+				}
 			}
 		}
+		files[kernelfiles.AliasesPath] = al.Bytes()
 	}
-	files[kernelfiles.AliasesPath] = al.Bytes()
 
 	if _, ok := m.HardenedEntry(c.Branch); ok {
 		proot := m.PatchesJSON()

@@ -18,10 +18,14 @@
 //   - An init copies its predecessor's entry (same kernelPatches) and adds
 //     the vanillaPackages entry and both aliases, moving linux_latest when
 //     it is the newest, all in one commit.
-//   - A branch kernel.org marks EOL is removed: throws in each section's own
-//     wording, `# Added YYYY-MM-DD` where that section dates them;
-//     linux_latest moves to the newest remaining branch, linux_default to
-//     the newest remaining longterm one. Its hardened variant goes with it.
+//   - A branch kernel.org marks EOL is removed: its kernels-org.json key
+//     deleted, throws in linux-kernels.nix's kernels and vanillaPackages in
+//     each section's own wording, `# Added YYYY-MM-DD` where that section
+//     dates them; linux_latest moves to the newest remaining branch,
+//     linux_default to the newest remaining longterm one. Its hardened
+//     variant goes with it. aliases.nix is left alone, as nixpkgs does
+//     since Dec 2025 (its aliases resolve to those throws); AliasThrows
+//     (nixpkgs.alias_throws) turns them into dated throws as in 2025.
 //   - lts follows kernel.org when the tree records it (trees from before Aug
 //     2025 stay without it). A move between stable and longterm rides along
 //     with a bump, or is a change of its own titled `linux_6_18: mark as
@@ -69,11 +73,18 @@ type Source interface {
 
 // Family is the kernel.org kernels of a tree.
 type Family struct {
-	src Source
+	src         Source
+	aliasThrows bool
 }
 
-// New is the family with its source.
+// New is the family with its source. Its removals leave aliases.nix alone,
+// as nixpkgs does since Dec 2025 (see AliasThrows).
 func New(src Source) *Family { return &Family{src: src} }
+
+// AliasThrows sets whether a removal also turns the kernel's aliases in
+// aliases.nix into dated throws, nixpkgs' 2025 convention that a release
+// branch or a fork may still follow (config: nixpkgs.alias_throws).
+func (f *Family) AliasThrows(on bool) *Family { f.aliasThrows = on; return f }
 
 var _ family.Family = (*Family)(nil)
 

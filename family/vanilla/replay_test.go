@@ -1,0 +1,136 @@
+package vanilla_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/vanilla"
+)
+
+// The replays edit nixpkgs' real texts (testdata/replay/PROVENANCE): the
+// "before" of a change is the real file with the change undone by hand,
+// and the change must give the real file back byte for byte.
+
+func readReal(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// realTree is the Dec 2025 linux-kernels.nix, the July 2026 aliases.nix
+// and the Jan 2026 kernels-org.json, each passed through edit first.
+type realTree struct{ json, lk, al string }
+
+func loadReal(t *testing.T) realTree {
+	return realTree{
+		json: readReal(t, "../../testdata/fixtures/kernels-org-2026-01.json"),
+		lk:   readReal(t, "testdata/replay/linux-kernels-2025-12.nix"),
+		al:   readReal(t, "testdata/replay/aliases-2026-07.nix"),
+	}
+}
+
+func (r realTree) tree(date string) *family.Tree {
+	tr := family.NewTree(map[string][]byte{kj: []byte(r.json), lk: []byte(r.lk), al: []byte(r.al)})
+	tr.Now = func() time.Time { t, _ := time.Parse(time.DateOnly, date); return t }
+	return tr
+}
+
+// cut removes the first occurrence of s from text, failing when it is not
+// there (the undoing of a change must find what the change made).
+func cut(t *testing.T, text, s string) string {
+	t.Helper()
+	if !strings.Contains(text, s) {
+		t.Fatalf("real text lacks %q", s)
+	}
+	return strings.Replace(text, s, "", 1)
+}
+
+func swap(t *testing.T, text, old, new string) string {
+	t.Helper()
+	if !strings.Contains(text, old) {
+		t.Fatalf("real text lacks %q", old)
+	}
+	return strings.Replace(text, old, new, 1)
+}
+
+func sameBytes(t *testing.T, what string, got []byte, want string) {
+	t.Helper()
+	if d := cmp.Diff(want, string(got)); d != "" {
+		t.Errorf("%s differs from nixpkgs' (-want +got):\n%s", what, d)
+	}
+}
+
+// A removal leaves the July 2026 aliases.nix byte-identical, as nixpkgs'
+// removals of 6.17 and 6.19 did; with alias_throws (the 2025 convention)
+// it turns exactly the two aliases into dated throws.
+func TestReplayRemovalLeavesAliases(t *testing.T) {
+	real := loadReal(t)
+	c := vanilla.Made(family.Change{Kind: vanilla.Remove, Branch: "5.10", From: "5.10.247", LTS: true})
+
+	files, err := vanilla.New(nil).Apply(real.tree("2026-07-20"), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := files[al]; ok {
+		t.Errorf("the removal wrote aliases.nix:\n%s", cmp.Diff(real.al, string(b)))
+	}
+	sameBytes(t, kj, files[kj], cut(t, real.json, `    "5.10": {
+        "version": "5.10.247",
+        "hash": "sha256:037yv5lryfanpfbk3z60yfsx14nskgf386b6cfkbzn7wl5xvij3h",
+        "lts": true
+    },
+`))
+
+	files, err = vanilla.New(nil).AliasThrows(true).Apply(real.tree("2026-07-20"), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := swap(t, real.al, "  linux_5_10 = linuxKernel.kernels.linux_5_10;\n",
+		"  linux_5_10 = throw \"linux 5.10 was removed because it has reached its end of life upstream\"; # Added 2026-07-20\n")
+	want = swap(t, want, "  linuxPackages_5_10 = linuxKernel.packages.linux_5_10;\n",
+		"  linuxPackages_5_10 = throw \"linux 5.10 was removed because it has reached its end of life upstream\"; # Added 2026-07-20\n")
+	sameBytes(t, al+" (alias_throws)", files[al], want)
+}
+
+// An init of 6.18 on the tree before it gives nixpkgs' linux-kernels.nix
+// and aliases.nix back.
+func TestReplayInit(t *testing.T) {
+	real := loadReal(t)
+	before := real
+	before.lk = cut(t, real.lk, `        linux_6_18 = callPackage ./kernel/mainline.nix {
+          branch = "6.18";
+          kernelPatches = [
+            kernelPatches.bridge_stp_helper
+            kernelPatches.request_key_helper
+          ];
+        };
+
+`)
+	before.lk = cut(t, before.lk, "      linux_6_18 = recurseIntoAttrs (packagesFor kernels.linux_6_18);\n")
+	before.lk = swap(t, before.lk, "linux_latest = packages.linux_6_18;", "linux_latest = packages.linux_6_17;")
+	before.al = cut(t, real.al, "  linux_6_18 = linuxKernel.kernels.linux_6_18;\n")
+	before.al = cut(t, before.al, "  linuxPackages_6_18 = linuxKernel.packages.linux_6_18;\n")
+	entry := `    "6.18": {
+        "version": "6.18.5",
+        "hash": "sha256:0h6r5w7755gd8ys18zi9rgw95wrd2yalbq0h88ihv3ggki01z78q",
+        "lts": false
+    }
+`
+	before.json = swap(t, real.json, "    },\n"+entry, "    }\n")
+
+	c := vanilla.Made(family.Change{Kind: vanilla.Init, Branch: "6.18", To: "6.18.5", Hash: "sha256:0h6r5w7755gd8ys18zi9rgw95wrd2yalbq0h88ihv3ggki01z78q"})
+	files, err := vanilla.New(nil).Apply(before.tree("2025-12-01"), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBytes(t, kj, files[kj], real.json)
+	sameBytes(t, lk, files[lk], real.lk)
+	sameBytes(t, al, files[al], real.al)
+}
