@@ -1,6 +1,7 @@
 package vanilla_test
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/family/vanilla"
+	"github.com/kupdate/kupdate/updater"
 )
 
 // The replays edit nixpkgs' real texts (testdata/replay/PROVENANCE): the
@@ -133,4 +135,71 @@ func TestReplayInit(t *testing.T) {
 	sameBytes(t, kj, files[kj], real.json)
 	sameBytes(t, lk, files[lk], real.lk)
 	sameBytes(t, al, files[al], real.al)
+}
+
+// with54 is the real Dec 2025 tree with 5.4 put back as it was before
+// nixpkgs removed it (Oct 2025): its kernels entry before 5.10's, its
+// vanillaPackages entry, its kernels-org.json entry (nixpkgs' 5.4.288),
+// and without its two throws.
+func with54(t *testing.T, real realTree) realTree {
+	b := real
+	b.lk = cut(t, real.lk, "        linux_5_4 = throw \"linux 5.4 was removed because it will reach its end of life within 25.11\";\n")
+	b.lk = cut(t, b.lk, "      linux_5_4 = throw \"linux 5.4 was removed because it will reach its end of life within 25.11\"; # Added 2025-10-22\n")
+	b.lk = swap(t, b.lk, "        linux_5_10 = callPackage", `        linux_5_4 = callPackage ./kernel/mainline.nix {
+          branch = "5.4";
+          kernelPatches = [
+            kernelPatches.bridge_stp_helper
+            kernelPatches.request_key_helper
+          ];
+        };
+
+        linux_5_10 = callPackage`)
+	b.lk = swap(t, b.lk, "      linux_5_10 = recurseIntoAttrs", "      linux_5_4 = recurseIntoAttrs (packagesFor kernels.linux_5_4);\n      linux_5_10 = recurseIntoAttrs")
+	b.json = swap(t, real.json, `    "6.6": {`, `    "5.4": {
+        "version": "5.4.288",
+        "hash": "sha256:1zhsb6gwhb6cvijzh7s8rnm4b06klyhb2mxb06gcyfvj0givlvw7",
+        "lts": true
+    },
+    "6.6": {`)
+	return b
+}
+
+// propose remove linux_5_4 --eol-within 25.11, dated the day nixpkgs
+// removed it, gives nixpkgs' linux-kernels.nix back: the same words in
+// kernels (undated, as that section is) and vanillaPackages (dated).
+func TestReplayProposeRemove54(t *testing.T) {
+	real := loadReal(t)
+	before := with54(t, real)
+	plan, err := (&updater.Planner{Families: family.Registry{vanilla.New(nil)}}).Propose(context.Background(), before.tree("2025-10-22"),
+		[]family.Request{{Kind: family.RequestRemove, Attr: "linux_5_4", EOLWithin: "25.11"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Changes) != 1 {
+		t.Fatalf("%d changes, want 1", len(plan.Changes))
+	}
+	c := plan.Changes[0]
+	if c.Title != "linux_5_4: remove" || c.Own != "remove" || c.Key != (family.Key{Family: vanilla.Name, Attr: "linux_5_4", Target: "removed"}) ||
+		!cmp.Equal(c.Files, []string{kj, lk}) {
+		t.Errorf("change: title %q own %q key %+v files %v", c.Title, c.Own, c.Key, c.Files)
+	}
+	files, err := vanilla.New(nil).Apply(before.tree("2025-10-22"), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBytes(t, lk, files[lk], real.lk)
+	sameBytes(t, kj, files[kj], real.json)
+
+	// The 2025 convention turns the aliases into throws worded the same and
+	// dated, as nixpkgs' aliases.nix of Nov 2025 has them (index file id
+	// 19239915: `linux_5_4 = throw "..."; # Added 2025-10-26`).
+	before.al = swap(t, before.al, "  linux_5_10 = linuxKernel", "  linux_5_4 = linuxKernel.kernels.linux_5_4;\n  linux_5_10 = linuxKernel")
+	before.al = swap(t, before.al, "  linuxPackages_5_10 = linuxKernel", "  linuxPackages_5_4 = linuxKernel.packages.linux_5_4;\n  linuxPackages_5_10 = linuxKernel")
+	files, err = vanilla.New(nil).AliasThrows(true).Apply(before.tree("2025-10-26"), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := swap(t, real.al, "  linux_5_10 = linuxKernel", "  linux_5_4 = throw \"linux 5.4 was removed because it will reach its end of life within 25.11\"; # Added 2025-10-26\n  linux_5_10 = linuxKernel")
+	want = swap(t, want, "  linuxPackages_5_10 = linuxKernel", "  linuxPackages_5_4 = throw \"linux 5.4 was removed because it will reach its end of life within 25.11\"; # Added 2025-10-26\n  linuxPackages_5_10 = linuxKernel")
+	sameBytes(t, al+" (alias_throws)", files[al], want)
 }

@@ -157,6 +157,8 @@ func (*Family) EvalChecks(c family.Change) []string {
 			"p.linuxKernel.packageAliases.linux_latest.kernel.version",
 			"p.linuxKernel.packageAliases.linux_default.kernel.version",
 		)
+	case Default:
+		out = append(out, "p.linuxKernel.packageAliases.linux_default.kernel.version", "p.linuxPackages.kernel.version")
 	}
 	return out
 }
@@ -183,6 +185,9 @@ func (*Family) Ahead(base *family.Tree, k family.Key) bool {
 	m, err := kernelfiles.Read(base)
 	if err != nil {
 		return true
+	}
+	if k.Attr == DefaultAttr {
+		return m.Default() != k.Target
 	}
 	branch := strings.ReplaceAll(strings.TrimPrefix(k.Attr, "linux_"), "_", ".")
 	e, has := m.Entry(branch)
@@ -230,6 +235,8 @@ func Title(c family.Change) string {
 		return fmt.Sprintf("%s: init at %s", c.Attr, c.To)
 	case Remove:
 		return c.Attr + ": remove"
+	case Default:
+		return fmt.Sprintf("linuxPackages: %s -> %s", c.From, c.To)
 	}
 	return ""
 }
@@ -265,7 +272,15 @@ func finish(c family.Change) family.Change {
 		c.Own = "remove"
 		c.Key.Target = targetRemoved
 		c.Intro = fmt.Sprintf("`%s` has reached its end of life upstream and is removed.", c.Attr)
+		if r, ok := c.Payload.(Removal); ok && r.EOLWithin != "" {
+			c.Intro = fmt.Sprintf("`%s` will reach its end of life upstream within NixOS %s's support window and is removed, as a maintainer asked.", c.Attr, r.EOLWithin)
+		}
 		c.Gone = removedExprs(c.Attr)
+	case Default:
+		// kupdate/<base>/linux_default-linux_6_18: one branch per target.
+		c.Own = kernelfiles.Attr(c.To)
+		c.Key.Target = kernelfiles.Attr(c.To)
+		c.Intro = fmt.Sprintf("`linux_default` (`linuxPackages`, the kernel NixOS boots by default) moves from `%s` to `%s`, as a maintainer asked.", kernelfiles.Attr(c.From), kernelfiles.Attr(c.To))
 	}
 	return c
 }
