@@ -26,6 +26,11 @@
 //     variant goes with it. aliases.nix is left alone, as nixpkgs does
 //     since Dec 2025 (its aliases resolve to those throws); AliasThrows
 //     (nixpkgs.alias_throws) turns them into dated throws as in 2025.
+//   - On a maintainer's request (Propose): a longterm branch is removed
+//     before its end of life, every throw worded "linux X.Y was removed
+//     because it will reach its end of life within YY.MM" (4.19's and
+//     5.4's wording); linux_default moves to a newer longterm branch, one
+//     commit titled `linuxPackages: 6.12 -> 6.18` (nixpkgs#485549).
 //   - lts follows kernel.org when the tree records it (trees from before Aug
 //     2025 stay without it). A move between stable and longterm rides along
 //     with a bump, or is a change of its own titled `linux_6_18: mark as
@@ -158,7 +163,7 @@ func (*Family) EvalChecks(c family.Change) []string {
 			"p.linuxKernel.packageAliases.linux_default.kernel.version",
 		)
 	case Default:
-		out = append(out, "p.linuxKernel.packageAliases.linux_default.kernel.version", "p.linuxPackages.kernel.version")
+		out = append(out, "p.linuxKernel.packageAliases.linux_default.kernel.version", "(p.linuxPackages or p.linuxKernel.packageAliases.linux_default).kernel.version")
 	}
 	return out
 }
