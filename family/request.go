@@ -55,3 +55,19 @@ func (e *RefusedError) Error() string {
 func Refuse(r Request, format string, args ...any) *RefusedError {
 	return &RefusedError{Request: r, Reason: fmt.Sprintf(format, args...)}
 }
+
+// Suggestion is a request a family advises a maintainer to make, with why:
+// kupdate never makes it by itself (`kupdate status` shows the command).
+type Suggestion struct {
+	Family  string
+	Reason  string // "linux_6_18 is a newer longterm branch than linux_default (linux_6_12)"
+	Request Request
+}
+
+// Command is the command that makes the request.
+func (s Suggestion) Command() string { return "kupdate propose " + s.Request.String() }
+
+// Suggester is a family that advises requests for a tree.
+type Suggester interface {
+	Suggest(t *Tree) []Suggestion
+}

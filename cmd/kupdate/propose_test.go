@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kupdate/kupdate/state"
 )
 
 // `kupdate propose remove` in a checkout: one validated commit, worded as
@@ -118,5 +120,17 @@ func TestProposeDefaultCommits(t *testing.T) {
 	diff := gitLog(t, tree, "diff", "-U0", head, "HEAD")
 	if !strings.HasSuffix(diff, "@@ -251 +251 @@ in\n-    linux_default = packages.linux_6_12;\n+    linux_default = packages.linux_6_18;") {
 		t.Errorf("diff:\n%s", diff)
+	}
+}
+
+// kupdate status ends with what a maintainer may want to ask for, and the
+// command.
+func TestStatusShowsSuggestions(t *testing.T) {
+	var out strings.Builder
+	printStatus(&env{stdout: &out}, &state.State{Suggestions: []state.Suggestion{{Family: "kernel.org", Attr: "linux_6_18",
+		Reason: "linux_6_18 is a newer longterm branch than linux_default (linux_6_12)", Command: "kupdate propose default linux_6_18"}}})
+	want := "\nsuggested: linux_6_18 is a newer longterm branch than linux_default (linux_6_12): kupdate propose default linux_6_18\n"
+	if !strings.HasSuffix(out.String(), want) {
+		t.Errorf("status:\n%s\nwant it to end with %q", out.String(), want)
 	}
 }

@@ -121,3 +121,30 @@ func applyDefault(m *kernelfiles.Model, c family.Change) (map[string][]byte, err
 	}
 	return map[string][]byte{kernelfiles.LinuxKernelsPath: lk.Bytes()}, nil
 }
+
+// Suggest advises moving linux_default when the tree has a newer longterm
+// branch than linux_default's (nixpkgs moved it from 6.12 to 6.18 by hand,
+// #485549): the newest such branch.
+func (*Family) Suggest(t *family.Tree) []family.Suggestion {
+	m, err := kernelfiles.Read(t)
+	if err != nil || !m.HasLTS() {
+		return nil
+	}
+	cur, ok := attrBranch(m.Default())
+	if !ok {
+		return nil
+	}
+	newest := ""
+	for _, e := range m.Kernels() {
+		if e.Branch != "testing" && e.LTS && kernelorg.CompareSeries(e.Branch, cur) > 0 && (newest == "" || kernelorg.CompareSeries(e.Branch, newest) > 0) {
+			newest = e.Branch
+		}
+	}
+	if newest == "" {
+		return nil
+	}
+	attr := kernelfiles.Attr(newest)
+	return []family.Suggestion{{Family: Name,
+		Reason:  fmt.Sprintf("%s is a newer longterm branch than linux_default (%s)", attr, m.Default()),
+		Request: family.Request{Kind: family.RequestDefault, Attr: attr}}}
+}

@@ -95,3 +95,19 @@ func TestProposeDefault(t *testing.T) {
 		t.Errorf("second request: %v", err)
 	}
 }
+
+// Suggest advises moving linux_default once a newer branch is longterm,
+// with the command that does it; not before.
+func TestSuggestDefault(t *testing.T) {
+	real := loadReal(t)
+	f := vanilla.New(nil)
+	if got := f.Suggest(real.tree("2026-01-10")); len(got) != 0 {
+		t.Errorf("6.18 not longterm yet: %+v", got)
+	}
+	real.json = swap(t, real.json, "\"6.18.5\",\n        \"hash\": \"sha256:0h6r5w7755gd8ys18zi9rgw95wrd2yalbq0h88ihv3ggki01z78q\",\n        \"lts\": false",
+		"\"6.18.5\",\n        \"hash\": \"sha256:0h6r5w7755gd8ys18zi9rgw95wrd2yalbq0h88ihv3ggki01z78q\",\n        \"lts\": true")
+	got := f.Suggest(real.tree("2026-01-10"))
+	if len(got) != 1 || got[0].Reason != "linux_6_18 is a newer longterm branch than linux_default (linux_6_12)" || got[0].Command() != "kupdate propose default linux_6_18" {
+		t.Errorf("suggestions: %+v", got)
+	}
+}
