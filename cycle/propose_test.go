@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/kupdate/kupdate/cycle"
 	"github.com/kupdate/kupdate/family"
 )
@@ -72,5 +73,47 @@ func TestProposeRefusedWritesNothing(t *testing.T) {
 	}
 	if b := f.forkBranches(); len(b) != 0 {
 		t.Errorf("fork branches: %v", b)
+	}
+}
+
+// nixpkgs.bases: an init starts from master and its PR targets master
+// (nixpkgs#509589), with master's labels; the rolling branch stays on
+// nixpkgs.base. A second cycle changes nothing.
+func TestInitOnItsOwnBase(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.cfg.Nixpkgs.Bases = map[string]string{"init": "master"}
+	f.cfg.GitHub.Labels = map[string][]string{"master": {"6.topic: kernel"}}
+	// master moves on past staging-nixos.
+	up := f.gh.RepoDir("NixOS", "nixpkgs")
+	moved := gitOut(t, up, "-c", "user.name=m", "-c", "user.email=m@example.org", "commit-tree", "master^{tree}", "-p", "master", "-m", "master moves on")
+	gitOut(t, up, "update-ref", "refs/heads/master", moved)
+	f.run()
+	type pr struct {
+		Title, Head, Base string
+		Labels            []string
+	}
+	var got []pr
+	for _, p := range f.gh.PRs("NixOS", "nixpkgs") {
+		got = append(got, pr{p.Title, p.Head, p.Base, p.Labels})
+	}
+	want := []pr{
+		{"Kernel updates for 2026-01-10", rolling, "staging-nixos", []string{"backport release-25.11"}},
+		{"linux_6_19: init at 6.19", "kupdate/master/linux_6_19-init", "master", []string{"6.topic: kernel"}},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("PRs (-want +got):\n%s", d)
+	}
+	repo := f.gh.RepoDir("kupdate-bot", "nixpkgs")
+	if got, want := gitOut(t, repo, "rev-parse", "kupdate/master/linux_6_19-init^"), moved; got != want {
+		t.Errorf("the init starts from %s, master is at %s", got, want)
+	}
+	if got, want := gitOut(t, repo, "rev-parse", rolling+"~2"), gitOut(t, up, "rev-parse", "staging-nixos"); got != want {
+		t.Errorf("the rolling branch starts from %s, staging-nixos is at %s", got, want)
+	}
+	f.gh.ResetRequests()
+	f.run()
+	if w := f.writes(); w != nil {
+		t.Errorf("GitHub writes the second time: %v", w)
 	}
 }
