@@ -420,6 +420,24 @@ func TestCheck(t *testing.T) {
 			verified: 1,
 		},
 		{
+			name: "removal before end of life, as a maintainer proposes it",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", vanilla.Made(family.Change{Kind: vanilla.Remove, Branch: "5.10", From: "5.10.247", LTS: true,
+					Payload: vanilla.Removal{EOLWithin: "26.05"}}), nil)
+			},
+			verified: 1,
+		},
+		{
+			name: "removal whose alias points at another kernel",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", vanilla.Made(family.Change{Kind: vanilla.Remove, Branch: "5.10", From: "5.10.247", LTS: true}),
+					replace(t, al, "  linux_5_10 = linuxKernel.kernels.linux_5_10;\n", "  linux_5_10 = linuxKernel.kernels.linux_6_1;\n"))
+			},
+			want: []string{
+				kj + ":17: \"5.10\" is removed without its throws: pkgs/top-level/aliases.nix lacks `linux_5_10 = linuxKernel.kernels.linux_5_10; (or a throw)` (those of linux-kernels.nix go in the allowAliases parts; kupdate update writes them all in the `linux_5_10: remove` commit)",
+			},
+		},
+		{
 			name: "removal without its throws",
 			pr: func(t *testing.T, p *prRepo) {
 				p.edit("linux_5_10: remove", func(files map[string][]byte) {
