@@ -420,6 +420,24 @@ func TestCheck(t *testing.T) {
 			verified: 1,
 		},
 		{
+			name: "removal before end of life, as a maintainer proposes it",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", vanilla.Made(family.Change{Kind: vanilla.Remove, Branch: "5.10", From: "5.10.247", LTS: true,
+					Payload: vanilla.Removal{EOLWithin: "26.05"}}), nil)
+			},
+			verified: 1,
+		},
+		{
+			name: "removal whose alias points at another kernel",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("", vanilla.Made(family.Change{Kind: vanilla.Remove, Branch: "5.10", From: "5.10.247", LTS: true}),
+					replace(t, al, "  linux_5_10 = linuxKernel.kernels.linux_5_10;\n", "  linux_5_10 = linuxKernel.kernels.linux_6_1;\n"))
+			},
+			want: []string{
+				kj + ":17: \"5.10\" is removed without its throws: pkgs/top-level/aliases.nix lacks `linux_5_10 = linuxKernel.kernels.linux_5_10; (or a throw)` (those of linux-kernels.nix go in the allowAliases parts; kupdate update writes them all in the `linux_5_10: remove` commit)",
+			},
+		},
+		{
 			name: "removal without its throws",
 			pr: func(t *testing.T, p *prRepo) {
 				p.edit("linux_5_10: remove", func(files map[string][]byte) {
@@ -429,7 +447,7 @@ func TestCheck(t *testing.T) {
 				})
 			},
 			want: []string{
-				kj + ":17: \"5.10\" is removed without its throws: pkgs/top-level/linux-kernels.nix lacks `kernels.linux_5_10 = throw \"linux 5.10 was removed ...\";` and `vanillaPackages.linux_5_10 = throw \"linux 5.10 was removed ...\";`; pkgs/top-level/aliases.nix lacks `linux_5_10 = throw \"linux 5.10 was removed ...\"; # Added YYYY-MM-DD` and `linuxPackages_5_10 = throw \"linux 5.10 was removed ...\"; # Added YYYY-MM-DD` (those of linux-kernels.nix go in the allowAliases parts; kupdate update writes them all in the `linux_5_10: remove` commit)",
+				kj + ":17: \"5.10\" is removed without its throws: pkgs/top-level/linux-kernels.nix lacks `kernels.linux_5_10 = throw \"linux 5.10 was removed ...\";` and `vanillaPackages.linux_5_10 = throw \"linux 5.10 was removed ...\";` (those of linux-kernels.nix go in the allowAliases parts; kupdate update writes them all in the `linux_5_10: remove` commit)",
 				lk + `:61: kernels.linux_5_10 is still here while "5.10" is removed from ` + kj + `; delete it (the throw goes in the allowAliases part)`,
 				lk + `:198: vanillaPackages.linux_5_10 is still here while "5.10" is removed from ` + kj + `; delete it (the throw goes in the allowAliases part)`,
 			},

@@ -60,6 +60,25 @@ type Nixpkgs struct {
 	Base     string `toml:"base"`      // branch changes are based on and PRs target
 	CacheDir string `toml:"cache_dir"` // what kupdate can rebuild (managed clone, HTTP and rc caches); see CacheDir
 	StateDir string `toml:"state_dir"` // what it cannot (state.json, builds.json, the lock); see StateDir
+	// AliasThrows makes a removal also turn the kernel's two aliases in
+	// aliases.nix into dated throws, nixpkgs' 2025 convention. false (the
+	// default, nixpkgs' practice since Dec 2025) leaves aliases.nix alone:
+	// its aliases resolve to the throws in linux-kernels.nix.
+	AliasThrows bool `toml:"alias_throws"`
+	// Bases overrides Base for the changes of a kind that go on a branch
+	// of their own: kind ("init", "remove", "default") -> base branch (an
+	// init may go straight to master: nixpkgs#509589). The rolling branch
+	// always starts from Base.
+	Bases map[string]string `toml:"bases"`
+}
+
+// BaseFor is the base branch a change of kind starts from and its PR
+// targets.
+func (n Nixpkgs) BaseFor(kind string) string {
+	if b := n.Bases[kind]; b != "" {
+		return b
+	}
+	return n.Base
 }
 
 // Git is how commits are made and pushed.
@@ -167,6 +186,7 @@ func Default() Config {
 		Nixpkgs: Nixpkgs{
 			Remote: "https://github.com/NixOS/nixpkgs.git",
 			Base:   "staging-nixos",
+			Bases:  map[string]string{},
 		},
 		Git: Git{
 			AuthorName:  "kupdate",
@@ -316,6 +336,11 @@ func (c *Config) validate() error {
 	}
 	if c.Nixpkgs.Base == "" {
 		return bad("nixpkgs.base", "must name a branch (e.g. \"staging-nixos\")")
+	}
+	for kind, b := range c.Nixpkgs.Bases {
+		if kind == "" || b == "" || strings.ContainsAny(b, " ~^:?*[\\") || strings.HasPrefix(b, "-") {
+			return bad("nixpkgs.bases", "%q = %q: want a kind of change (init, remove, default) and the branch its PRs target (e.g. init = \"master\")", kind, b)
+		}
 	}
 	if c.Nixpkgs.Path == "" && c.Nixpkgs.Remote == "" {
 		return bad("nixpkgs.remote", "must be set when nixpkgs.path is empty (kupdate keeps a clone of it)")

@@ -71,6 +71,7 @@ func TestErrors(t *testing.T) {
 		{"syntax", "[build\n", "c.toml:1:"},
 		{"max_jobs 0 without builders", "[build]\nmax_jobs = 0\n", "c.toml:2:1: build.max_jobs: 0 builds only on remote builders"},
 		{"bad nix option", "[build.options]\n\"--impure\" = \"x\"\n", "c.toml:2:2: build.options: \"--impure\" is not a Nix setting name"},
+		{"bad base", "[nixpkgs.bases]\ninit = \"mas ter\"\n", `c.toml:2:1: nixpkgs.bases: "init" = "mas ter": want a kind of change (init, remove, default) and the branch its PRs target (e.g. init = "master")`},
 		{"app half", "[github]\napp_id = 5\n", "c.toml:2:1: github.app_id: GitHub App auth needs installation_id and private_key_file too"},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package cycle
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -21,6 +22,7 @@ import (
 // changes it should carry.
 type planned struct {
 	name    string
+	base    string // the branch it starts from and its PR targets
 	rolling bool
 	changes []*ChangeResult
 }
@@ -33,6 +35,9 @@ type pass struct {
 	held   []family.Note // the plan's held changes (of the --only attributes)
 	builds *buildCache
 	reach  int // the most commits one of kupdate's branches can hold
+	// others are the passes of the other bases (nixpkgs.bases) read so
+	// far: the same but for base and tree.
+	others map[string]*pass
 }
 
 // branchRun is what the steps returned for one branch, as far as it went.
@@ -49,6 +54,8 @@ type branchRun struct {
 
 // branches groups the changes: the point releases into the rolling branch
 // (first), every other change into a branch of its own.
+// A change of its own branch starts from the base nixpkgs.bases names for
+// its kind, else nixpkgs.base.
 func (c *Cycle) branches(changes []*ChangeResult) []*planned {
 	base := c.cfg.Nixpkgs.Base
 	var out []*planned
@@ -56,15 +63,45 @@ func (c *Cycle) branches(changes []*ChangeResult) []*planned {
 	for _, ch := range changes {
 		if ch.Change.Rolling() {
 			if roll == nil {
-				roll = &planned{name: gitops.RollingBranch(base), rolling: true}
+				roll = &planned{name: gitops.RollingBranch(base), base: base, rolling: true}
 				out = append([]*planned{roll}, out...)
 			}
 			roll.changes = append(roll.changes, ch)
 			continue
 		}
-		out = append(out, &planned{name: gitops.ChangeBranch(base, ch.Change), changes: []*ChangeResult{ch}})
+		own := c.cfg.Nixpkgs.BaseFor(string(ch.Change.Kind))
+		out = append(out, &planned{name: gitops.ChangeBranch(own, ch.Change), base: own, changes: []*ChangeResult{ch}})
 	}
 	return out
+}
+
+// onBase is ps for a branch that starts from another base than
+// nixpkgs.base: that base's tip (fetched now in the managed clone) and its
+// tree, read once per cycle.
+func (c *Cycle) onBase(ctx context.Context, ps *pass, base string) (*pass, error) {
+	if base == c.cfg.Nixpkgs.Base {
+		return ps, nil
+	}
+	if q, ok := ps.others[base]; ok {
+		return q, nil
+	}
+	tip, err := ps.repo.BranchTip(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := loadTree(ctx, c.families, ps.repo, tip)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", base, err)
+	}
+	tree.Now = c.now
+	q := *ps
+	q.base, q.tree, q.others = tip, tree, nil
+	if ps.others == nil {
+		ps.others = map[string]*pass{}
+	}
+	ps.others[base] = &q
+	c.log.Info("cycle: other base read", "base", base, "commit", tip.String()[:12])
+	return &q, nil
 }
 
 // runBranch takes p through the steps and returns its result (nil when
@@ -72,7 +109,10 @@ func (c *Cycle) branches(changes []*ChangeResult) []*planned {
 // stop.
 func (c *Cycle) runBranch(ctx context.Context, ps *pass, p *planned) (*BranchResult, error) {
 	var r branchRun
-	var err error
+	ps, err := c.onBase(ctx, ps, p.base)
+	if err != nil {
+		return nil, fmt.Errorf("branch %s: %w", p.name, err)
+	}
 	if r.prep, err = c.prepare(ctx, ps, p); err != nil || len(r.prep.commits) == 0 {
 		settle(p, r.prep, nil)
 		return nil, err
@@ -98,7 +138,7 @@ func (c *Cycle) afterPrepare(ctx context.Context, ps *pass, p *planned, r *branc
 		logDecision(ctx, c.log.With("branch", p.name), r.d)
 		r.err = r.d.err
 		if r.d.verdict == keep || r.d.verdict == unreadable {
-			r.found = c.findPR(ctx, p.name)
+			r.found = c.findPR(ctx, p.name, p.base)
 			return c.after(ctx, StepPushed, p.name)
 		}
 	}
@@ -106,7 +146,7 @@ func (c *Cycle) afterPrepare(ctx context.Context, ps *pass, p *planned, r *branc
 		r.diffs = c.diffs(ctx, ps, r.prep.built.Hashes)
 	}
 	if r.d.verdict == leaveAlone {
-		r.found = c.findPR(ctx, p.name)
+		r.found = c.findPR(ctx, p.name, p.base)
 		return c.after(ctx, StepPushed, p.name)
 	}
 	if r.builds, err = c.build(ctx, ps, r.prep, bp, r.d); err != nil {
@@ -133,7 +173,7 @@ func (c *Cycle) publishAndPropose(ctx context.Context, ps *pass, p *planned, r *
 	}
 	if !pushed(r.push) {
 		r.err = r.push.Err
-		r.found = c.findPR(ctx, p.name)
+		r.found = c.findPR(ctx, p.name, p.base)
 		return nil
 	}
 	var err error

@@ -75,6 +75,12 @@ type Options struct {
 	DryRun  bool
 	NoBuild bool     // skip validation by evaluation and the builds
 	Only    []string // limit the cycle to changes of these attributes (linux_6_12)
+	// Requests, when set, replace the plan: the cycle proposes exactly the
+	// changes maintainers asked for (kupdate propose ... --pr), each on
+	// its own branch and PR, and leaves the state, the other branches and
+	// the promotion alone. A request the families refuse stops the cycle
+	// before anything is written (a *family.RefusedError).
+	Requests []family.Request
 	// Nixpkgs is a local checkout to start from (its HEAD commit); "" means
 	// nixpkgs.path, and when that is empty too, the managed clone of
 	// nixpkgs.remote in the cache directory. The checkout's worktree, index
@@ -343,9 +349,14 @@ func newKernelOrg(cfg *config.Config, log *slog.Logger, userAgent string, transp
 	return kernelorg.New(ko)
 }
 
-// plan asks every family of the tree what it needs.
-func plan(ctx context.Context, reg family.Registry, log *slog.Logger, tree *family.Tree) (*family.Plan, error) {
-	return (&updater.Planner{Families: reg, Log: log}).Plan(ctx, tree)
+// plan asks every family of the tree what it needs, or, with requests,
+// for the changes maintainers asked for instead.
+func plan(ctx context.Context, reg family.Registry, log *slog.Logger, tree *family.Tree, requests []family.Request) (*family.Plan, error) {
+	p := &updater.Planner{Families: reg, Log: log}
+	if len(requests) > 0 {
+		return p.Propose(ctx, tree, requests)
+	}
+	return p.Plan(ctx, tree)
 }
 
 // loadTree reads the files the families know at commit.

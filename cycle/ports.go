@@ -19,6 +19,9 @@ import (
 // the managed clone or a maintainer's checkout.
 type repository interface {
 	Base() plumbing.Hash
+	// BranchTip is the commit another base branch starts from
+	// (nixpkgs.bases).
+	BranchTip(ctx context.Context, name string) (plumbing.Hash, error)
 	ReadFile(ctx context.Context, commit plumbing.Hash, path string) ([]byte, error)
 	// Build writes a branch's commits as objects on base.
 	Build(ctx context.Context, base plumbing.Hash, b gitops.Branch) (gitops.BuiltBranch, error)

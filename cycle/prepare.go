@@ -64,7 +64,7 @@ func (c *Cycle) prepare(ctx context.Context, ps *pass, p *planned) (prepared, er
 			return out, nil
 		}
 		t0 := time.Now()
-		built, err := ps.repo.Build(ctx, ps.base, gitops.Branch{Name: p.name, Base: c.cfg.Nixpkgs.Base, Commits: out.commits, Reach: ps.reach})
+		built, err := ps.repo.Build(ctx, ps.base, gitops.Branch{Name: p.name, Base: p.base, Commits: out.commits, Reach: ps.reach})
 		if err != nil {
 			out.err = err
 			log.Error("cycle: writing the commits failed", "err", err)

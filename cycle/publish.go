@@ -55,7 +55,7 @@ func pushedHead(pr gitops.PushResult) string {
 func (c *Cycle) propose(ctx context.Context, prep prepared, b builds, pr gitops.PushResult) (*workflow.PRResult, error) {
 	t0 := time.Now()
 	res, err := c.wf.Sync(ctx, []workflow.BranchUpdate{{
-		Branch: prep.built.Name, Head: pushedHead(pr), Base: c.cfg.Nixpkgs.Base, Changes: prep.changes(), Build: b.report,
+		Branch: prep.built.Name, Head: pushedHead(pr), Base: prep.built.Base, Changes: prep.changes(), Build: b.report,
 		Pushed: pr.Outcome == gitops.Pushed, Draft: !b.report.OK(),
 	}})
 	if len(res) == 0 {
@@ -69,8 +69,8 @@ func (c *Cycle) propose(ctx context.Context, prep prepared, b builds, pr gitops.
 // findPR looks up the branch's open PR when the cycle does not reach the PR
 // step (the branch was kept, left alone, or not pushed), so that the summary
 // and the state still name it. A failure to look is only logged.
-func (c *Cycle) findPR(ctx context.Context, branch string) *workflow.PullRequest {
-	pr, err := c.wf.OpenPR(ctx, branch, c.cfg.Nixpkgs.Base)
+func (c *Cycle) findPR(ctx context.Context, branch, base string) *workflow.PullRequest {
+	pr, err := c.wf.OpenPR(ctx, branch, base)
 	if err != nil {
 		c.log.Warn("cycle: looking up the branch's PR", "branch", branch, "err", err)
 		return nil

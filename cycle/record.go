@@ -28,7 +28,24 @@ func record(rep *Report) *state.State {
 	for _, p := range rep.Promotions {
 		st.Promotions = append(st.Promotions, promotionRecord(p))
 	}
+	st.Suggestions = suggestions(rep.families, rep.tree)
 	return st
+}
+
+// suggestions are what the families of t advise a maintainer to ask for.
+func suggestions(reg family.Registry, t *family.Tree) []state.Suggestion {
+	if t == nil {
+		return nil
+	}
+	var out []state.Suggestion
+	for _, f := range reg.Present(t) {
+		if s, ok := f.(family.Suggester); ok {
+			for _, sg := range s.Suggest(t) {
+				out = append(out, state.Suggestion{Family: sg.Family, Attr: sg.Request.Attr, Reason: sg.Reason, Command: sg.Command()})
+			}
+		}
+	}
+	return out
 }
 
 // prRef is the branch's PR as the cycle left it: as GitHub reported it when

@@ -35,7 +35,7 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 			return rep, err
 		}
 	}
-	if c.cfg.Promote.Enabled {
+	if c.cfg.Promote.Enabled && len(c.o.Requests) == 0 {
 		t0 := time.Now()
 		rep.Promotions, rep.PromoteErr = c.wf.Promote(ctx)
 		c.log.Info("cycle: promotion done", withErr(rep.PromoteErr, "took", since(t0))...)
@@ -73,7 +73,7 @@ func (c *Cycle) start(ctx context.Context, repo repository, rep *Report) (*pass,
 	c.log.Info("cycle: tree read", "source", rep.Source, "base", c.cfg.Nixpkgs.Base, "commit", base.String()[:12], "took", since(t0))
 
 	t0 = time.Now()
-	pl, err := plan(ctx, c.families, c.log, tree)
+	pl, err := plan(ctx, c.families, c.log, tree, c.o.Requests)
 	if err != nil {
 		return nil, err
 	}
@@ -104,13 +104,19 @@ func (c *Cycle) start(ctx context.Context, repo repository, rep *Report) (*pass,
 
 // save keeps the build results and writes the cycle's state.
 func (c *Cycle) save(rep *Report, builds *buildCache) error {
-	// With --only, --no-build, or a branch kept as proposed, the cycle did
-	// not look at every result: they are still wanted.
-	if len(c.o.Only) == 0 && !c.o.NoBuild && !slices.ContainsFunc(rep.Branches, func(b *BranchResult) bool { return len(b.Kept) > 0 }) {
+	// With --only, --no-build, requests, or a branch kept as proposed, the
+	// cycle did not look at every result: they are still wanted.
+	if len(c.o.Only) == 0 && len(c.o.Requests) == 0 && !c.o.NoBuild && !slices.ContainsFunc(rep.Branches, func(b *BranchResult) bool { return len(b.Kept) > 0 }) {
 		builds.prune()
 	}
 	if err := c.saveBuilds(builds); err != nil {
 		c.log.Warn("cycle: saving build results", "err", err)
+	}
+	if len(c.o.Requests) > 0 {
+		// A proposal looked at its own changes only: the state of the
+		// last whole cycle stays as it is (the next one records the
+		// proposal's PR with the rest).
+		return nil
 	}
 	cur := record(rep)
 	why := notLooked(rep, cur)

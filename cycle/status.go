@@ -65,6 +65,9 @@ func (c *Cycle) Status(ctx context.Context) (*state.State, []error) {
 		st.Base = lv.base
 	}
 	st.Attrs = c.liveAttrs(st, lv, prs)
+	if lv.tree != nil {
+		st.Suggestions = suggestions(c.families, lv.tree)
+	}
 	return st, errs
 }
 

@@ -33,6 +33,11 @@ type UpdateOptions struct {
 	// Build builds the kernels of the changes that stuck, in the tree, in
 	// the tiers of [build], after all of them are in.
 	Build bool
+	// Requests, when set, replace the plan with the changes maintainers
+	// asked for (kupdate propose): kernel.org is not asked, and a request
+	// the families refuse is an error before anything is written (a
+	// *family.RefusedError).
+	Requests []family.Request
 
 	Log    *slog.Logger        // nil discards
 	Getenv func(string) string // github.token_env; nil means os.Getenv
@@ -144,7 +149,7 @@ func planDir(ctx context.Context, dir string, o UpdateOptions) (*UpdatePlan, err
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	tree.Now = o.Now
-	pl, err := plan(ctx, o.Families, o.Log, tree)
+	pl, err := plan(ctx, o.Families, o.Log, tree, o.Requests)
 	if err != nil {
 		return nil, err
 	}

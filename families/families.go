@@ -38,8 +38,12 @@ func New(s Sources) family.Registry {
 	if h == nil {
 		h = githubHardened(s)
 	}
+	k := vanilla.New(s.KernelOrg)
+	if s.Config != nil {
+		k.AliasThrows(s.Config.Nixpkgs.AliasThrows)
+	}
 	return family.Registry{
-		vanilla.New(s.KernelOrg),
+		k,
 		hardened.New(h, s.KernelOrg),
 	}
 }

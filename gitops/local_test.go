@@ -614,3 +614,27 @@ func TestCheckClean(t *testing.T) {
 		t.Errorf("a managed clone: %v", err)
 	}
 }
+
+// In a checkout, another base is the local branch, else origin's as last
+// fetched; a branch it has neither of is an error that says what to do.
+func TestBranchTipLocal(t *testing.T) {
+	t.Parallel()
+	dir, _ := checkout(t)
+	r := openLocal(t, dir)
+	for _, tc := range []struct{ name, want string }{
+		{base, gitCmd(t, dir, "rev-parse", "origin/"+base)},
+		{"work", gitCmd(t, dir, "rev-parse", "work")},
+	} {
+		got, err := r.BranchTip(context.Background(), tc.name)
+		if err != nil || got.String() != tc.want {
+			t.Errorf("BranchTip(%s) = %s, %v; want %s", tc.name, got, err, tc.want)
+		}
+	}
+	_, err := r.BranchTip(context.Background(), "master2")
+	if want := "nixpkgs checkout " + dir + ": no branch master2 (nor origin/master2): fetch it, or change nixpkgs.bases"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+	if _, err := r.BranchTip(context.Background(), "a..b"); err == nil || err.Error() != `base branch "a..b" is not a valid branch name: check nixpkgs.bases` {
+		t.Errorf("err = %v", err)
+	}
+}

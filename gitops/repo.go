@@ -395,3 +395,22 @@ func findGitDir(dir string) (string, error) {
 	}
 	return gd, nil
 }
+
+// BranchTip is the commit another base branch than the repository's own
+// (nixpkgs.bases) starts from: in the managed clone, fetched now from the
+// upstream like the base; in a maintainer's checkout, the local branch
+// name, else origin's as last fetched (a checkout is never fetched).
+func (r *Repo) BranchTip(ctx context.Context, name string) (plumbing.Hash, error) {
+	if err := plumbing.NewBranchReferenceName(name).Validate(); err != nil || name == "" {
+		return plumbing.ZeroHash, fmt.Errorf("base branch %q is not a valid branch name: check nixpkgs.bases", name)
+	}
+	if !r.local {
+		return r.syncBase(ctx, r.upstream, name)
+	}
+	for _, ref := range []plumbing.ReferenceName{plumbing.NewBranchReferenceName(name), plumbing.NewRemoteReferenceName("origin", name)} {
+		if h, err := r.storage.Reference(ref); err == nil {
+			return h.Hash(), nil
+		}
+	}
+	return plumbing.ZeroHash, fmt.Errorf("nixpkgs checkout %s: no branch %s (nor origin/%s): fetch it, or change nixpkgs.bases", r.dir, name, name)
+}

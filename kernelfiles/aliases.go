@@ -137,6 +137,12 @@ func (e *nixEditor) addAlias(name, value string) error {
 // the aliases block's other throws of removed kernels. A name the block
 // does not have is left alone (not every tree aliases every kernel).
 func (e *nixEditor) aliasThrow(name, branch, date string, eol bool, defaultMsg string) error {
+	return e.aliasThrowAs(name, branch, date, eol, defaultMsg, "")
+}
+
+// aliasThrowAs is aliasThrow; a fixed message other than "" is written as
+// it is.
+func (e *nixEditor) aliasThrowAs(name, branch, date string, eol bool, defaultMsg, fixed string) error {
 	t, s, _, err := e.aliasesSet()
 	if err != nil {
 		return err
@@ -148,6 +154,9 @@ func (e *nixEditor) aliasThrow(name, branch, date string, eol bool, defaultMsg s
 	msg, _, ok := throwWording(t, s, seriesKind(name), branch, eol)
 	if !ok {
 		msg = defaultMsg
+	}
+	if fixed != "" {
+		msg = fixed
 	}
 	e.replace(b.start, b.end, throwLine(t.indentAt(b.start), name, msg, date))
 	return nil

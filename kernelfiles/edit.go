@@ -117,3 +117,15 @@ func (e *Editor) AddThrow(section, name, branch, date string, eol bool, defaultM
 func (e *Editor) AliasThrow(name, branch, date string, eol bool, defaultMsg string) error {
 	return e.e.aliasThrow(name, branch, date, eol, defaultMsg)
 }
+
+// AddThrowWorded is AddThrow with the message msg, whatever the section's
+// other throws say; it is dated where the section dates them (defaultDated
+// when it has none): a removal worded by the maintainer who asked for it.
+func (e *Editor) AddThrowWorded(section, name, branch, date, msg string, defaultDated bool) error {
+	return e.e.addThrowAs(section, name, branch, date, true, msg, defaultDated, msg)
+}
+
+// AliasThrowWorded is AliasThrow with the message msg.
+func (e *Editor) AliasThrowWorded(name, branch, date, msg string) error {
+	return e.e.aliasThrowAs(name, branch, date, true, msg, msg)
+}

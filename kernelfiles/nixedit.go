@@ -238,6 +238,12 @@ func throwWording(t *nixText, s nixSet, kind, branch string, eol bool) (msg stri
 // in numeric order among the throws of the same kind. A name already there
 // is left as it is.
 func (e *nixEditor) addThrow(section, name, branch, date string, eol bool, defaultMsg string, defaultDated bool) error {
+	return e.addThrowAs(section, name, branch, date, eol, defaultMsg, defaultDated, "")
+}
+
+// addThrowAs is addThrow; a fixed message other than "" is written as it
+// is, dated as the section dates its throws.
+func (e *nixEditor) addThrowAs(section, name, branch, date string, eol bool, defaultMsg string, defaultDated bool, fixed string) error {
 	t, s, err := e.section(section)
 	if err != nil {
 		return err
@@ -251,6 +257,9 @@ func (e *nixEditor) addThrow(section, name, branch, date string, eol bool, defau
 	msg, dated, ok := throwWording(t, s.aliases, seriesKind(name), branch, eol)
 	if !ok {
 		msg, dated = defaultMsg, defaultDated
+	}
+	if fixed != "" {
+		msg = fixed
 	}
 	if !dated {
 		date = ""

@@ -135,8 +135,9 @@ type fakeCycler struct {
 	quit     chan struct{}
 	branches []server.BranchStatus
 	// What an earlier process left (CycleHistory, PromotionLister).
-	earlier    *server.StepStatus
-	promotions []server.PromotionStatus
+	earlier     *server.StepStatus
+	promotions  []server.PromotionStatus
+	suggestions []state.Suggestion
 
 	mu        sync.Mutex
 	calls     []string
@@ -160,7 +161,9 @@ func (f *fakeCycler) State() *state.State {
 	if f.branches == nil && f.earlier == nil && f.promotions == nil {
 		return nil
 	}
-	return stateOf(f.branches, f.earlier, f.promotions)
+	st := stateOf(f.branches, f.earlier, f.promotions)
+	st.Suggestions = f.suggestions
+	return st
 }
 
 func stateOf(rows []server.BranchStatus, earlier *server.StepStatus, promotions []server.PromotionStatus) *state.State {

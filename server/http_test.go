@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kupdate/kupdate/server"
+	"github.com/kupdate/kupdate/state"
 )
 
 // sampleBranches is what a cycle over a tree like nixpkgs' might report.
@@ -42,6 +43,8 @@ func busyStatus(t *testing.T, h *harness) {
 	t.Helper()
 	h.cycler.mu.Lock()
 	h.cycler.branches = sampleBranches()
+	h.cycler.suggestions = []state.Suggestion{{Family: "kernel.org", Attr: "linux_6_18",
+		Reason: "linux_6_18 is a newer longterm branch than linux_default (linux_6_12)", Command: "kupdate propose default linux_6_18"}}
 	h.cycler.mu.Unlock()
 	h.clock.fire(h.clock.nextTimer(t)) // 10:17
 	c := h.cycler.next(t, server.StepCycle)
@@ -92,6 +95,7 @@ func TestStatusPage(t *testing.T) {
 		`<tr><td>6.6</td>`,
 		`<a href="https://github.com/NixOS/nixpkgs/pull/461188">#461188</a> open`,
 		`<td class="bad">configfile failed</td>`,
+		`<li>linux_6_18 is a newer longterm branch than linux_default (linux_6_12): <code>kupdate propose default linux_6_18</code></li>`,
 		`<dd id="version">kupdate <code>v1.2.3</code> · commit <code title="0123456789abcdef0123456789abcdef01234567">0123456789ab</code> · go1.26.0</dd>`,
 	} {
 		if !strings.Contains(page, s) {

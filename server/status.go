@@ -100,10 +100,13 @@ type Status struct {
 	LastCycle     *StepStatus    `json:"last_cycle"`     // nil before the first
 	LastPromotion *StepStatus    `json:"last_promotion"` // nil before the first
 	// Promotions are the last cycle's, when the Cycler lists them.
-	Promotions   []PromotionStatus `json:"promotions,omitempty"`
-	NextRun      time.Time         `json:"next_run,omitzero"`
-	ShuttingDown bool              `json:"shutting_down"`
-	Schedule     string            `json:"schedule"`
+	Promotions []PromotionStatus `json:"promotions,omitempty"`
+	// Suggestions are the requests the last cycle's families advise a
+	// maintainer to make (kupdate propose), with the command.
+	Suggestions  []state.Suggestion `json:"suggestions,omitempty"`
+	NextRun      time.Time          `json:"next_run,omitzero"`
+	ShuttingDown bool               `json:"shutting_down"`
+	Schedule     string             `json:"schedule"`
 	// Build is the kupdate serving the page; nil when not named.
 	Build *BuildInfo `json:"build,omitempty"`
 }
@@ -122,6 +125,7 @@ func (s *Server) Status() Status {
 		LastCycle:     clone(s.lastCycle),
 		LastPromotion: clone(s.lastPromotion),
 		Promotions:    promotions,
+		Suggestions:   suggestionsOf(last),
 		NextRun:       s.nextRun,
 		ShuttingDown:  s.draining,
 		Schedule:      s.cfg.Schedule,
@@ -190,4 +194,12 @@ func prRef(p *state.PR) *PRRef {
 		return nil
 	}
 	return &PRRef{Number: p.Number, URL: p.URL, State: string(p.State)}
+}
+
+// suggestionsOf are the last cycle's suggestions, nil before any.
+func suggestionsOf(last *state.State) []state.Suggestion {
+	if last == nil {
+		return nil
+	}
+	return last.Suggestions
 }

@@ -44,10 +44,22 @@ type State struct {
 	// Branches are kupdate's branches with their PRs.
 	Branches   []Branch    `json:"branches"`
 	Promotions []Promotion `json:"promotions,omitempty"`
+	// Suggestions are the requests the families advise a maintainer to
+	// make for the tree at the base, which kupdate never makes by itself.
+	Suggestions []Suggestion `json:"suggestions,omitempty"`
 	// Stale names the sources `kupdate status` could not read live
 	// ("kernel.org", "nixpkgs", "github"): their values are the last
 	// cycle's. A cycle never writes it.
 	Stale []string `json:"stale,omitempty"`
+}
+
+// Suggestion is a request a family advises for the tree, with the command
+// that makes it.
+type Suggestion struct {
+	Family  string `json:"family"`
+	Attr    string `json:"attr"`    // the attribute the request is about: linux_6_18
+	Reason  string `json:"reason"`  // why: "linux_6_18 is a newer longterm branch than linux_default (linux_6_12)"
+	Command string `json:"command"` // kupdate propose default linux_6_18
 }
 
 // Attr is one kernel attribute as the last cycle that looked at it left

@@ -123,3 +123,50 @@ func Apply(reg family.Registry, t *family.Tree, c family.Change) (map[string][]b
 func ChangedFiles(files map[string][]byte) []string {
 	return slices.Sorted(maps.Keys(files))
 }
+
+// Propose turns the requests maintainers made (kupdate propose) into a plan
+// of their changes, each made by the family that keeps its attribute
+// (family.Proposer) and applied to a copy of t as Plan applies its
+// changes. A request no family keeps the attribute of, or that its family
+// refuses, or whose change does not apply, is an error (a
+// *family.RefusedError for the first two): nothing of the plan is to be
+// written.
+func (p *Planner) Propose(ctx context.Context, t *family.Tree, reqs []family.Request) (*family.Plan, error) {
+	plan := &family.Plan{}
+	work := t
+	for _, r := range reqs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c, err := p.propose(work, r)
+		if err != nil {
+			return nil, err
+		}
+		files, next, err := Apply(p.Families, work, c)
+		if err != nil {
+			return nil, fmt.Errorf("propose %s: %w", r, err)
+		}
+		c.Files = ChangedFiles(files)
+		plan.Changes = append(plan.Changes, c)
+		work = next
+	}
+	return plan, nil
+}
+
+// propose asks the families t carries, in registry order, for r's change.
+func (p *Planner) propose(t *family.Tree, r family.Request) (family.Change, error) {
+	if !family.ValidAttr(r.Attr) {
+		return family.Change{}, family.Refuse(r, "%q is not a kernel attribute (want e.g. linux_6_12)", r.Attr)
+	}
+	for _, f := range p.Families.Present(t) {
+		pr, ok := f.(family.Proposer)
+		if !ok {
+			continue
+		}
+		c, ok, err := pr.Propose(t, r)
+		if err != nil || ok {
+			return c, err
+		}
+	}
+	return family.Change{}, family.Refuse(r, "%s is not a kernel this tree keeps (kupdate status lists them)", r.Attr)
+}

@@ -109,6 +109,7 @@ func commands() map[string]command {
 		"releases": {"what kernel.org offers, with verified hashes", runReleases},
 		"plan":     {"print the changes a nixpkgs checkout needs; writes nothing", runPlan},
 		"update":   {"apply the plan to a nixpkgs checkout, validated change by change, one commit each", runUpdate},
+		"propose":  {"a change a maintainer asks for: remove linux_X_Y --eol-within YY.MM, or default linux_X_Y; in a checkout, or --pr", runPropose},
 		"run":      {"one whole cycle: poll, plan, build, commit, push, PRs, promote (--dry-run: show, write nothing)", runRun},
 		"status":   {"per kernel branch: nixpkgs, kernel.org, the PR and the last result", runStatus},
 		"serve":    {"the service: scheduled cycles, webhooks, status page, /metrics", runServe},
@@ -328,6 +329,18 @@ func printUsage(fs *flag.FlagSet, w io.Writer) {
 // that was asked for (-h, --help) goes to stdout and ends the command with
 // exit 0; a mistake is reported on stderr with the usage, exit 2.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := parseFlagsLoose(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected arguments: %s (kupdate help %s shows its flags)", strings.Join(fs.Args(), " "), strings.TrimPrefix(fs.Name(), "kupdate "))
+	}
+	return nil
+}
+
+// parseFlagsLoose is parseFlags for a command with arguments: what is not a
+// flag is left in fs.Args().
+func parseFlagsLoose(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			w := fs.Output()
@@ -339,9 +352,6 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 		printUsage(fs, fs.Output())
 		return &exitError{code: exitUsage, err: errors.New("")}
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected arguments: %s (kupdate help %s shows its flags)", strings.Join(fs.Args(), " "), strings.TrimPrefix(fs.Name(), "kupdate "))
 	}
 	return nil
 }

@@ -140,6 +140,12 @@ func printStatus(e *env, st *state.State) {
 	if len(prs) > 0 {
 		fmt.Fprintf(w, "\n%s\n", strings.Join(prs, "\n"))
 	}
+	for i, s := range st.Suggestions {
+		if i == 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "suggested: %s: %s\n", s.Reason, s.Command)
+	}
 }
 
 func firstLine(s string) string {

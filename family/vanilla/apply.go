@@ -10,7 +10,8 @@ import (
 	"github.com/kupdate/kupdate/kernelorg"
 )
 
-// Apply makes a bump, an init or a removal to the files of t.
+// Apply makes a bump, an init, a removal or a move of linux_default to the
+// files of t.
 func (f *Family) Apply(t *family.Tree, c family.Change) (map[string][]byte, error) {
 	m, err := kernelfiles.Read(t)
 	if err != nil {
@@ -22,7 +23,9 @@ func (f *Family) Apply(t *family.Tree, c family.Change) (map[string][]byte, erro
 	case Init:
 		return applyInit(m, c)
 	case Remove:
-		return applyRemove(m, c)
+		return applyRemove(m, c, f.aliasThrows)
+	case Default:
+		return applyDefault(m, c)
 	}
 	return nil, fmt.Errorf("unknown change kind %q", c.Kind)
 }
@@ -97,7 +100,21 @@ func applyInit(m *kernelfiles.Model, c family.Change) (map[string][]byte, error)
 	return files, nil
 }
 
-func applyRemove(m *kernelfiles.Model, c family.Change) (map[string][]byte, error) {
+// Removal is the Payload of a removal a maintainer asked for
+// (`kupdate propose remove`): its wording.
+type Removal struct {
+	// EOLWithin is the NixOS release within whose support window the
+	// branch reaches its end of life ("25.11"); every throw then says
+	// "linux X.Y was removed because it will reach its end of life within
+	// 25.11", as nixpkgs worded 4.19's and 5.4's removals.
+	EOLWithin string
+}
+
+// applyRemove turns the branch's entries into throws; aliases.nix changes
+// only with aliasThrows (nixpkgs' 2025 convention): since Dec 2025 nixpkgs
+// leaves `linux_X_Y = linuxKernel.kernels.linux_X_Y;` in place, resolving
+// to the throw in linux-kernels.nix (the 6.17 and 6.19 removals).
+func applyRemove(m *kernelfiles.Model, c family.Change, aliasThrows bool) (map[string][]byte, error) {
 	e, ok := m.Entry(c.Branch)
 	if !ok || c.Branch == "testing" {
 		return nil, fmt.Errorf("%s has no branch %q to remove", kernelfiles.KernelsJSONPath, c.Branch)
@@ -107,8 +124,8 @@ func applyRemove(m *kernelfiles.Model, c family.Change) (map[string][]byte, erro
 	files := map[string][]byte{kernelfiles.KernelsJSONPath: root.Dump(false)}
 
 	attr, date := kernelfiles.Attr(c.Branch), m.Today()
-	eolMsg := "linux " + c.Branch + " was removed because it has reached its end of life upstream"
 	lk := kernelfiles.NewEditor(kernelfiles.LinuxKernelsPath, m.File(kernelfiles.LinuxKernelsPath))
+	throw := throwWriter(lk, c, date)
 	names := []string{attr}
 	if m.HasHardenedVariant(c.Branch) {
 		names = append(names, attr+"_hardened") // its hardened variant goes with it
@@ -123,7 +140,7 @@ func applyRemove(m *kernelfiles.Model, c family.Change) (map[string][]byte, erro
 			return nil, err
 		}
 		if dropped {
-			if err := lk.AddThrow("packages", n, c.Branch, date, true, eolMsg, false); err != nil {
+			if err := throw("packages", n, eolMsg(c.Branch), false); err != nil {
 				return nil, err
 			}
 		}
@@ -131,29 +148,30 @@ func applyRemove(m *kernelfiles.Model, c family.Change) (map[string][]byte, erro
 	if _, err := lk.DropBinding("vanillaPackages", attr, true); err != nil {
 		return nil, err
 	}
-	if err := lk.AddThrow("vanillaPackages", attr, c.Branch, date, true,
-		"linux "+c.Branch+" was removed because it reached its end of life upstream", true); err != nil {
+	if err := throw("vanillaPackages", attr, "linux "+c.Branch+" was removed because it reached its end of life upstream", true); err != nil {
 		return nil, err
 	}
 	for _, n := range names {
 		if _, err := lk.DropBinding("kernels", n, true); err != nil {
 			return nil, err
 		}
-		if err := lk.AddThrow("kernels", n, c.Branch, date, true, eolMsg, false); err != nil {
+		if err := throw("kernels", n, eolMsg(c.Branch), false); err != nil {
 			return nil, err
 		}
 	}
 	files[kernelfiles.LinuxKernelsPath] = lk.Bytes()
 
-	al := kernelfiles.NewEditor(kernelfiles.AliasesPath, m.File(kernelfiles.AliasesPath))
-	for _, n := range names {
-		for _, a := range []string{n, strings.Replace(n, "linux_", "linuxPackages_", 1)} {
-			if err := al.AliasThrow(a, c.Branch, date, true, eolMsg); err != nil {
-				return nil, err
+	if aliasThrows {
+		al := kernelfiles.NewEditor(kernelfiles.AliasesPath, m.File(kernelfiles.AliasesPath))
+		for _, n := range names {
+			for _, a := range []string{n, strings.Replace(n, "linux_", "linuxPackages_", 1)} {
+				if err := aliasThrow(al, c, a, date); err != nil {
+					return nil, err
+				}
 			}
 		}
+		files[kernelfiles.AliasesPath] = al.Bytes()
 	}
-	files[kernelfiles.AliasesPath] = al.Bytes()
 
 	if _, ok := m.HardenedEntry(c.Branch); ok {
 		proot := m.PatchesJSON()
@@ -161,6 +179,40 @@ func applyRemove(m *kernelfiles.Model, c family.Change) (map[string][]byte, erro
 		files[kernelfiles.PatchesJSONPath] = proot.Dump(true)
 	}
 	return files, nil
+}
+
+func eolMsg(branch string) string {
+	return "linux " + branch + " was removed because it has reached its end of life upstream"
+}
+
+// withinMsg is the wording of a removal a maintainer asked for, "" for one
+// kernel.org's EOL flag called for.
+func withinMsg(c family.Change) string {
+	if r, ok := c.Payload.(Removal); ok && r.EOLWithin != "" {
+		return "linux " + c.Branch + " was removed because it will reach its end of life within " + r.EOLWithin
+	}
+	return ""
+}
+
+// throwWriter adds a removal's throw to a section of linux-kernels.nix:
+// worded as the section words its throws (msg and dated when it has none),
+// or, for a removal a maintainer asked for, in the maintainer's words,
+// dated where the section dates.
+func throwWriter(lk *kernelfiles.Editor, c family.Change, date string) func(section, name, msg string, dated bool) error {
+	within := withinMsg(c)
+	return func(section, name, msg string, dated bool) error {
+		if within != "" {
+			return lk.AddThrowWorded(section, name, c.Branch, date, within, dated)
+		}
+		return lk.AddThrow(section, name, c.Branch, date, true, msg, dated)
+	}
+}
+
+func aliasThrow(al *kernelfiles.Editor, c family.Change, name, date string) error {
+	if within := withinMsg(c); within != "" {
+		return al.AliasThrowWorded(name, c.Branch, date, within)
+	}
+	return al.AliasThrow(name, c.Branch, date, true, eolMsg(c.Branch))
 }
 
 // moveAliases points linux_latest at the newest remaining branch and

@@ -18,10 +18,19 @@
 //   - An init copies its predecessor's entry (same kernelPatches) and adds
 //     the vanillaPackages entry and both aliases, moving linux_latest when
 //     it is the newest, all in one commit.
-//   - A branch kernel.org marks EOL is removed: throws in each section's own
-//     wording, `# Added YYYY-MM-DD` where that section dates them;
-//     linux_latest moves to the newest remaining branch, linux_default to
-//     the newest remaining longterm one. Its hardened variant goes with it.
+//   - A branch kernel.org marks EOL is removed: its kernels-org.json key
+//     deleted, throws in linux-kernels.nix's kernels and vanillaPackages in
+//     each section's own wording, `# Added YYYY-MM-DD` where that section
+//     dates them; linux_latest moves to the newest remaining branch,
+//     linux_default to the newest remaining longterm one. Its hardened
+//     variant goes with it. aliases.nix is left alone, as nixpkgs does
+//     since Dec 2025 (its aliases resolve to those throws); AliasThrows
+//     (nixpkgs.alias_throws) turns them into dated throws as in 2025.
+//   - On a maintainer's request (Propose): a longterm branch is removed
+//     before its end of life, every throw worded "linux X.Y was removed
+//     because it will reach its end of life within YY.MM" (4.19's and
+//     5.4's wording); linux_default moves to a newer longterm branch, one
+//     commit titled `linuxPackages: 6.12 -> 6.18` (nixpkgs#485549).
 //   - lts follows kernel.org when the tree records it (trees from before Aug
 //     2025 stay without it). A move between stable and longterm rides along
 //     with a bump, or is a change of its own titled `linux_6_18: mark as
@@ -69,11 +78,18 @@ type Source interface {
 
 // Family is the kernel.org kernels of a tree.
 type Family struct {
-	src Source
+	src         Source
+	aliasThrows bool
 }
 
-// New is the family with its source.
+// New is the family with its source. Its removals leave aliases.nix alone,
+// as nixpkgs does since Dec 2025 (see AliasThrows).
 func New(src Source) *Family { return &Family{src: src} }
+
+// AliasThrows sets whether a removal also turns the kernel's aliases in
+// aliases.nix into dated throws, nixpkgs' 2025 convention that a release
+// branch or a fork may still follow (config: nixpkgs.alias_throws).
+func (f *Family) AliasThrows(on bool) *Family { f.aliasThrows = on; return f }
 
 var _ family.Family = (*Family)(nil)
 
@@ -146,6 +162,8 @@ func (*Family) EvalChecks(c family.Change) []string {
 			"p.linuxKernel.packageAliases.linux_latest.kernel.version",
 			"p.linuxKernel.packageAliases.linux_default.kernel.version",
 		)
+	case Default:
+		out = append(out, "p.linuxKernel.packageAliases.linux_default.kernel.version", "(p.linuxPackages or p.linuxKernel.packageAliases.linux_default).kernel.version")
 	}
 	return out
 }
@@ -172,6 +190,9 @@ func (*Family) Ahead(base *family.Tree, k family.Key) bool {
 	m, err := kernelfiles.Read(base)
 	if err != nil {
 		return true
+	}
+	if k.Attr == DefaultAttr {
+		return m.Default() != k.Target
 	}
 	branch := strings.ReplaceAll(strings.TrimPrefix(k.Attr, "linux_"), "_", ".")
 	e, has := m.Entry(branch)
@@ -219,6 +240,8 @@ func Title(c family.Change) string {
 		return fmt.Sprintf("%s: init at %s", c.Attr, c.To)
 	case Remove:
 		return c.Attr + ": remove"
+	case Default:
+		return fmt.Sprintf("linuxPackages: %s -> %s", c.From, c.To)
 	}
 	return ""
 }
@@ -254,7 +277,15 @@ func finish(c family.Change) family.Change {
 		c.Own = "remove"
 		c.Key.Target = targetRemoved
 		c.Intro = fmt.Sprintf("`%s` has reached its end of life upstream and is removed.", c.Attr)
+		if r, ok := c.Payload.(Removal); ok && r.EOLWithin != "" {
+			c.Intro = fmt.Sprintf("`%s` will reach its end of life upstream within NixOS %s's support window and is removed, as a maintainer asked.", c.Attr, r.EOLWithin)
+		}
 		c.Gone = removedExprs(c.Attr)
+	case Default:
+		// kupdate/<base>/linux_default-linux_6_18: one branch per target.
+		c.Own = kernelfiles.Attr(c.To)
+		c.Key.Target = kernelfiles.Attr(c.To)
+		c.Intro = fmt.Sprintf("`linux_default` (`linuxPackages`, the kernel NixOS boots by default) moves from `%s` to `%s`, as a maintainer asked.", kernelfiles.Attr(c.From), kernelfiles.Attr(c.To))
 	}
 	return c
 }

@@ -122,8 +122,9 @@ func (v *verification) initComplete(e *entry, ks *kernelfiles.KernelSections, ne
 }
 
 // removalComplete checks a removed branch: its entries gone from kernels and
-// vanillaPackages, throws in their allowAliases parts and in aliases.nix,
-// and no packageAlias still pointing at it. It reports whether all is well.
+// vanillaPackages, throws in their allowAliases parts, its aliases in
+// aliases.nix either kept or throws, and no packageAlias still pointing at
+// it. It reports whether all is well.
 func (v *verification) removalComplete(e *entry, ks *kernelfiles.KernelSections) bool {
 	n := len(v.out.Findings)
 	attr := kernelfiles.Attr(e.Branch)
@@ -145,9 +146,12 @@ func (v *verification) removalComplete(e *entry, ks *kernelfiles.KernelSections)
 			m.Add(linuxKernels, fmt.Sprintf("%s.%s = throw \"linux %s was removed ...\";", s.name, attr, e.Branch))
 		}
 	}
-	for _, name := range []string{attr, pkgs} {
-		if b, ok := ks.Aliases[name]; !isThrow(b, ok) {
-			m.Add(aliasesNix, fmt.Sprintf("%s = throw \"linux %s was removed ...\"; # Added YYYY-MM-DD", name, e.Branch))
+	// aliases.nix may keep the kernel's aliases, which then resolve to the
+	// throws above (nixpkgs since Dec 2025), or turn them into throws of
+	// their own (2025); an alias pointing anywhere else is wrong.
+	for _, a := range []struct{ name, keep string }{{attr, "linuxKernel.kernels." + attr}, {pkgs, "linuxKernel.packages." + attr}} {
+		if b, ok := ks.Aliases[a.name]; ok && !isThrow(b, ok) && b.Value != a.keep {
+			m.Add(aliasesNix, fmt.Sprintf("%s = %s; (or a throw)", a.name, a.keep))
 		}
 	}
 	if !m.Empty() {
