@@ -19,25 +19,14 @@ import (
 // wants automated PRs disclosed and reviewed by a person.
 const Disclosure = "This PR was prepared by kupdate, an automated tool; per nixpkgs' automation policy a person must review it before merge."
 
-// rollingTitle is the title of the rolling PR of point releases, dated the
-// day the PR was opened. The date stays when the PR later takes a newer point
-// release: renaming would notify every subscriber for nothing, and the body
-// says what the PR holds now.
-func rollingTitle(opened time.Time) string {
-	return "Kernel updates for " + opened.UTC().Format(time.DateOnly)
-}
-
-var rollingTitleRE = regexp.MustCompile(`^Kernel updates for (\d{4}-\d{2}-\d{2})$`)
-
-// rollingDate is the date of a rolling title, when title is one with a
-// valid date.
-func rollingDate(title string) (time.Time, bool) {
-	m := rollingTitleRE.FindStringSubmatch(title)
-	if m == nil {
-		return time.Time{}, false
-	}
-	d, err := time.Parse(time.DateOnly, m[1])
-	return d, err == nil
+// rollingTitle is the title of the rolling PR of point releases: format
+// (github.rolling_title) with {date} the day the PR is opened. kupdate
+// writes it once, when it opens the PR, and never again (see update): the
+// PR is the rolling one by its head branch, which is data, so nothing reads
+// a date or a format back out of a title, and neither a newer point release
+// nor another title format renames an open PR.
+func rollingTitle(format string, opened time.Time) string {
+	return strings.Replace(format, "{date}", opened.UTC().Format(time.DateOnly), 1)
 }
 
 // promotionTitle is nixpkgs' title for bringing a staging branch into its
@@ -45,6 +34,10 @@ func rollingDate(title string) (time.Time, bool) {
 func promotionTitle(from string, opened time.Time) string {
 	return from + " merge for " + opened.UTC().Format(time.DateOnly)
 }
+
+// isRolling reports whether u is the branch of point releases (with
+// nothing left on it, too: its PR is still the rolling one).
+func isRolling(u BranchUpdate) bool { return rolling(u.Changes) || len(u.Changes) == 0 }
 
 // rolling reports whether the branch holds point releases only.
 func rolling(cs []family.Change) bool {
@@ -60,10 +53,11 @@ func rolling(cs []family.Change) bool {
 }
 
 // Title is the PR title for u, were it opened at opened: the rolling title
-// for point releases, otherwise the change's own commit title.
-func Title(u BranchUpdate, opened time.Time) string {
-	if rolling(u.Changes) || len(u.Changes) == 0 {
-		return rollingTitle(opened)
+// (format, github.rolling_title) for point releases, otherwise the change's
+// own commit title.
+func Title(u BranchUpdate, format string, opened time.Time) string {
+	if isRolling(u) {
+		return rollingTitle(format, opened)
 	}
 	titles := make([]string, len(u.Changes))
 	for i, c := range u.Changes {

@@ -79,6 +79,7 @@ type Workflow struct {
 	draft, merge           bool
 	reviewers, teams       []string
 	labels                 map[string][]string
+	rollingTitle           string // github.rolling_title
 	promote                config.Promote
 	checks                 bool // report with check runs (GitHub App) rather than commit statuses
 	authHint               string
@@ -99,12 +100,15 @@ func New(cfg *config.Config, opts Options) (*Workflow, error) {
 	g := cfg.GitHub
 	w := &Workflow{
 		owner: g.Owner, repo: g.Repo, headOwner: g.ForkOwner, base: cfg.Nixpkgs.Base,
-		draft: g.Draft, merge: g.Merge, labels: g.Labels, promote: cfg.Promote,
+		draft: g.Draft, merge: g.Merge, labels: g.Labels, promote: cfg.Promote, rollingTitle: g.RollingTitle,
 		checks: g.AppID != 0, dryRun: opts.DryRun,
 		log: opts.Log, clock: opts.Clock, maxWait: opts.MaxWait, backoff: opts.Backoff, attempts: opts.Attempts,
 	}
 	if w.headOwner == "" {
 		w.headOwner = g.Owner
+	}
+	if w.rollingTitle == "" {
+		w.rollingTitle = config.DefaultRollingTitle
 	}
 	for _, r := range g.Reviewers {
 		if _, team, ok := strings.Cut(r, "/"); ok {
@@ -418,7 +422,7 @@ func (w *Workflow) syncBranch(ctx context.Context, run *runState, u BranchUpdate
 // labels, nor reviewers: requestReviews asks them). It returns the new PR;
 // nil in a dry run.
 func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, res *PRResult, acts *[]string) (*github.PullRequest, error) {
-	title := Title(u, w.clock())
+	title := Title(u, w.rollingTitle, w.clock())
 	text, _ := body(u, w.fetchURL())
 	head := w.headOwner + ":" + u.Branch
 	draft := w.draft || u.Draft
@@ -465,13 +469,14 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 	if opened {
 		res.Outcome = w.done(Opened)
 	}
-	title := Title(u, pr.GetCreatedAt().Time)
-	if d, ok := rollingDate(pr.GetTitle()); ok && (rolling(u.Changes) || len(u.Changes) == 0) {
-		// The date in the title is the day kupdate opened the PR by its own
-		// clock; GitHub's created_at may be another day (a skewed clock, a
-		// PR opened around midnight UTC). A title already dated stays, so
-		// no cycle renames the PR for a date alone.
-		title = rollingTitle(d)
+	title := Title(u, w.rollingTitle, pr.GetCreatedAt().Time)
+	if isRolling(u) {
+		// The rolling PR's title is written when it is opened and is the
+		// PR's from then on: its date stays when newer point releases come
+		// (the body says what it holds now), a title in the format of an
+		// earlier kupdate or setting stays, and so does a person's edit.
+		// Renaming would notify every subscriber for nothing.
+		title = pr.GetTitle()
 	}
 	text, want := body(u, w.fetchURL())
 	res.Title, res.Body = title, text

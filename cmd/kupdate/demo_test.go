@@ -70,7 +70,7 @@ func TestDemoNoBuildKeep(t *testing.T) {
 		}
 	}
 	body, err := os.ReadFile(filepath.Join(keep, "prs/1.md"))
-	if err != nil || !bytes.HasPrefix(body, []byte("# Kernel updates for 2026-04-30\n\n<!-- kupdate: ")) {
+	if err != nil || !bytes.HasPrefix(body, []byte("# kernel updates for 2026-04-30\n\n<!-- kupdate: ")) {
 		t.Errorf("prs/1.md: %v\n%.200s", err, body)
 	}
 
