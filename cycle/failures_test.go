@@ -166,7 +166,7 @@ func TestNewerPointRelease(t *testing.T) {
 		t.Errorf("the second cycle built linux_6_12 alone %d times, want 1:\n%s", got, f.logs)
 	}
 	prs := f.gh.PRs("NixOS", "nixpkgs")
-	if len(prs) != 2 || !strings.Contains(prs[0].Body, "`linux_6_12: 6.12.64 -> 6.12.66`") || prs[0].HeadSHA != f.forkBranches()[rolling] {
+	if len(prs) != 2 || !strings.Contains(prs[0].Body, "- **linux_6_12: 6.12.64 -> 6.12.66**\n") || prs[0].HeadSHA != f.forkBranches()[rolling] {
 		t.Errorf("PRs: %+v", prs)
 	}
 	var writes []string

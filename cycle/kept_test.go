@@ -119,7 +119,7 @@ func TestFailedSourceKeepsProposedCommits(t *testing.T) {
 	if diff := cmp.Diff(want, outcomes); diff != "" {
 		t.Errorf("outcomes of the clean cycle (-want +got):\n%s", diff)
 	}
-	if prs := f.gh.PRs("NixOS", "nixpkgs"); len(prs) != 2 || strings.Count(prs[0].Body, "`linux_6_12: 6.12.64 -> 6.12.65`") != 1 || !strings.Contains(prs[0].Body, "`linux_5_15: 5.15.197 -> 5.15.198`") {
+	if prs := f.gh.PRs("NixOS", "nixpkgs"); len(prs) != 2 || strings.Count(prs[0].Body, "- **linux_6_12: 6.12.64 -> 6.12.65**\n") != 1 || !strings.Contains(prs[0].Body, "- **linux_5_15: 5.15.197 -> 5.15.198**\n") {
 		t.Errorf("PRs after the clean cycle: %+v", prs)
 	}
 }

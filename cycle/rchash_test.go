@@ -109,7 +109,7 @@ func TestWrongRCHashHealedInOneCycle(t *testing.T) {
 	if got := gitOut(t, f.gh.RepoDir("kupdate-bot", "nixpkgs"), "show", rolling+":"+kernelsOrg); !strings.Contains(got, `"version": "`+healRC+`",`+"\n        \"hash\": \""+kernelorgtest.NARHash(healRC)+`"`) {
 		t.Errorf("%s on %s:\n%s", kernelsOrg, rolling, got)
 	}
-	if prs := f.gh.PRs("NixOS", "nixpkgs"); len(prs) != 1 || !strings.Contains(prs[0].Body, "`linux_testing: 6.19-rc4 -> "+healRC+"`") {
+	if prs := f.gh.PRs("NixOS", "nixpkgs"); len(prs) != 1 || !strings.Contains(prs[0].Body, "- **linux_testing: 6.19-rc4 -> "+healRC+"**\n") {
 		t.Errorf("PRs: %+v", prs)
 	}
 	f.checkHealed(t, file)

@@ -93,7 +93,7 @@ func TestRollingPRLifecycle(t *testing.T) {
 		t.Errorf("cycle 3 actions (-want +got):\n%s", diff)
 	}
 	pr, _ = f.sim.PR("NixOS", "nixpkgs", 1)
-	if pr.Title != "kernel updates for 2026-01-10" || !strings.Contains(pr.Body, "`linux_6_12: 6.12.63 -> 6.12.65`") || pr.HeadSHA != u.Head {
+	if pr.Title != "kernel updates for 2026-01-10" || !strings.Contains(pr.Body, "- **linux_6_12: 6.12.63 -> 6.12.65**\n") || pr.HeadSHA != u.Head {
 		t.Errorf("PR #1 after the newer release: %+v", pr)
 	}
 	if n := len(f.sim.PRs("NixOS", "nixpkgs")); n != 1 {
@@ -595,4 +595,23 @@ func TestOpenPR(t *testing.T) {
 	if pr, err := w.OpenPR(ctx, rolling, ""); pr != nil || err != nil {
 		t.Errorf("after the close: %+v, %v", pr, err)
 	}
+}
+
+// TestTestedPRBody: a branch built and tested in every tier shows it in
+// nixpkgs' checklist, on the platform kupdate built for; the testing bump
+// and the branches come in the order the branch holds them (nixpkgs':
+// testing first, then newest to oldest), titles bold, then what they are.
+func TestTestedPRBody(t *testing.T) {
+	f := newFixture(t)
+	w := f.workflow()
+	u := f.push(rolling, bump("linux_6_18", "6.18.2", "6.18.3"), bump("linux_6_12", "6.12.63", "6.12.64"))
+	for _, a := range []string{"linux_6_18", "linux_6_12"} {
+		for _, tier := range []string{"eval", "configfile", "kernel", "test"} {
+			u.Build.Results = append(u.Build.Results, build.Result{Attr: a, Tier: tier, Status: build.Passed})
+		}
+	}
+	syncOK(t, w, u)
+	pr, err := f.sim.PR("NixOS", "nixpkgs", 1)
+	must(t, err)
+	golden(t, "tested-pr.md", f.stable(pr.Body))
 }

@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
@@ -65,6 +66,10 @@ type Options struct {
 	Backoff  time.Duration // first wait after a 5xx, doubling; 0 means 2s
 	Attempts int           // tries per read, and per branch after a failed write; 0 means 4
 	Timeout  time.Duration // per HTTP request; 0 means 1m
+	// Platform is the Nix system the build tiers build for, ticked under
+	// "Built on platform" in a PR body when the kernel tier passed; ""
+	// means Nix's "system" of build.options, else this machine's.
+	Platform string
 }
 
 // Workflow talks to one GitHub repository.
@@ -80,6 +85,7 @@ type Workflow struct {
 	reviewers, teams       []string
 	labels                 map[string][]string
 	rollingTitle           string // github.rolling_title
+	platform               string // the Nix system the kernel tier builds for
 	promote                config.Promote
 	checks                 bool // report with check runs (GitHub App) rather than commit statuses
 	authHint               string
@@ -109,6 +115,13 @@ func New(cfg *config.Config, opts Options) (*Workflow, error) {
 	}
 	if w.rollingTitle == "" {
 		w.rollingTitle = config.DefaultRollingTitle
+	}
+	w.platform = opts.Platform
+	if w.platform == "" {
+		w.platform = cfg.Build.Options["system"] // Nix's own setting, when set
+	}
+	if w.platform == "" {
+		w.platform = HostPlatform(runtime.GOOS, runtime.GOARCH)
 	}
 	for _, r := range g.Reviewers {
 		if _, team, ok := strings.Cut(r, "/"); ok {
@@ -423,7 +436,7 @@ func (w *Workflow) syncBranch(ctx context.Context, run *runState, u BranchUpdate
 // nil in a dry run.
 func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, res *PRResult, acts *[]string) (*github.PullRequest, error) {
 	title := Title(u, w.rollingTitle, w.clock())
-	text, _ := body(u, w.fetchURL())
+	text, _ := body(u, w.fetchURL(), w.platform)
 	head := w.headOwner + ":" + u.Branch
 	draft := w.draft || u.Draft
 	kind := "PR"
@@ -478,7 +491,7 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 		// Renaming would notify every subscriber for nothing.
 		title = pr.GetTitle()
 	}
-	text, want := body(u, w.fetchURL())
+	text, want := body(u, w.fetchURL(), w.platform)
 	res.Title, res.Body = title, text
 	have, ok := parseMarker(pr.GetBody())
 

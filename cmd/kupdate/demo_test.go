@@ -7,8 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/kupdate/kupdate/workflow"
 )
 
 // runDemoCmd runs `kupdate demo args...` as main would, and returns its
@@ -31,6 +34,11 @@ func runDemoCmd(t *testing.T, args ...string) (code int, stdout, stderr, workDir
 	s = regexp.MustCompile(`\b[0-9a-f]{40}\b`).ReplaceAllString(s, "<commit>")
 	s = regexp.MustCompile(`\b[0-9a-f]{12}\b`).ReplaceAllString(s, "<commit12>")
 	s = regexp.MustCompile(`Done in [0-9.]+(ms|s|m[0-9.]*s)\.`).ReplaceAllString(s, "Done in <duration>.")
+	// The demo builds on this machine, and a PR body ticks its platform
+	// under "Built on platform": the goldens show it as on x86_64-linux.
+	if h := workflow.HostPlatform(runtime.GOOS, runtime.GOARCH); h != "x86_64-linux" {
+		s = strings.NewReplacer("[x] "+h, "[x] x86_64-linux", "[ ] x86_64-linux", "[ ] "+h).Replace(s)
+	}
 	return code, s, errb.String(), dir
 }
 
