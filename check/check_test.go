@@ -471,6 +471,15 @@ func TestCheck(t *testing.T) {
 			},
 		},
 		{
+			name: "pull request title of 2026 on a commit",
+			pr: func(t *testing.T, p *prRepo) {
+				p.apply("kernel updates for 2026-04-30", bump("6.12", "6.12.64", "6.12.66", true), nil)
+			},
+			want: []string{
+				kj + `:27: commit %s "kernel updates for 2026-04-30": "kernel updates for ..." is a pull request title; each commit is titled after the one branch it changes: "linux_6_12: 6.12.64 -> 6.12.66"`,
+			},
+		},
+		{
 			name: "two branches in one commit",
 			pr: func(t *testing.T, p *prRepo) {
 				p.apply("linux_6_12: 6.12.64 -> 6.12.66", bump("6.12", "6.12.64", "6.12.66", true), func(files map[string][]byte) {

@@ -10,8 +10,10 @@ import (
 )
 
 // The PR title of kupdate's rolling update branch (and of nixpkgs' weekly
-// batches): a fine pull request title, never a commit title.
-const batchTitlePrefix = "Kernel updates for"
+// batches): a fine pull request title, never a commit title. nixpkgs
+// writes it in lower case since 2026 and capitalised before, so either
+// counts.
+const batchTitlePrefix = "kernel updates for"
 
 // titles checks each commit that changes a family's files. One that
 // changes a family's entries must be titled as nixpkgs' convention (the
@@ -130,8 +132,8 @@ func (r *run) commitTitle(c Commit, cts []family.CommitTitles) {
 		if w.Partial != "" {
 			report("%s", w.Partial)
 		}
-	case strings.HasPrefix(c.Title, batchTitlePrefix):
-		report("%q is a pull request title; each commit is titled after the one branch it changes: %s", batchTitlePrefix+" ...", w)
+	case len(c.Title) >= len(batchTitlePrefix) && strings.EqualFold(c.Title[:len(batchTitlePrefix)], batchTitlePrefix):
+		report("%q is a pull request title; each commit is titled after the one branch it changes: %s", c.Title[:len(batchTitlePrefix)]+" ...", w)
 	default:
 		report("the title does not say what the commit does; it %s: title it %s", w.What, w)
 	}

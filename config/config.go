@@ -105,18 +105,21 @@ type Build struct {
 
 // GitHub is the repository PRs are opened on and how kupdate authenticates.
 type GitHub struct {
-	APIURL         string              `toml:"api_url"`
-	Owner          string              `toml:"owner"`
-	Repo           string              `toml:"repo"`
-	ForkOwner      string              `toml:"fork_owner"` // owner of the fork the branches are pushed to; empty = same repository
-	TokenEnv       EnvName             `toml:"token_env"`
-	AppID          int64               `toml:"app_id"`
-	InstallationID int64               `toml:"installation_id"`
-	PrivateKeyFile string              `toml:"private_key_file"`
-	Draft          bool                `toml:"draft"`
-	Merge          bool                `toml:"merge"`
-	Reviewers      []string            `toml:"reviewers"`
-	Labels         map[string][]string `toml:"labels"` // base branch -> labels; a missing base = discovered
+	APIURL         string   `toml:"api_url"`
+	Owner          string   `toml:"owner"`
+	Repo           string   `toml:"repo"`
+	ForkOwner      string   `toml:"fork_owner"` // owner of the fork the branches are pushed to; empty = same repository
+	TokenEnv       EnvName  `toml:"token_env"`
+	AppID          int64    `toml:"app_id"`
+	InstallationID int64    `toml:"installation_id"`
+	PrivateKeyFile string   `toml:"private_key_file"`
+	Draft          bool     `toml:"draft"`
+	Merge          bool     `toml:"merge"`
+	Reviewers      []string `toml:"reviewers"`
+	// RollingTitle is the title of the PR of point releases, {date} the
+	// day kupdate opens it (YYYY-MM-DD, UTC).
+	RollingTitle string              `toml:"rolling_title"`
+	Labels       map[string][]string `toml:"labels"` // base branch -> labels; a missing base = discovered
 }
 
 // Promote is the staging -> target step.
@@ -207,11 +210,12 @@ func Default() Config {
 			LogLines:    40,
 		},
 		GitHub: GitHub{
-			APIURL:   "https://api.github.com/",
-			Owner:    "NixOS",
-			Repo:     "nixpkgs",
-			TokenEnv: "GITHUB_TOKEN",
-			Draft:    true,
+			APIURL:       "https://api.github.com/",
+			Owner:        "NixOS",
+			Repo:         "nixpkgs",
+			TokenEnv:     "GITHUB_TOKEN",
+			Draft:        true,
+			RollingTitle: DefaultRollingTitle,
 		},
 		Promote: Promote{
 			Pairs: []Pair{{From: "staging-nixos", To: "master"}},
@@ -390,6 +394,9 @@ func (c *Config) validate() error {
 	if c.GitHub.AppID != 0 && (c.GitHub.InstallationID == 0 || c.GitHub.PrivateKeyFile == "") {
 		return bad("github.app_id", "GitHub App auth needs installation_id and private_key_file too")
 	}
+	if msg := checkRollingTitle(c.GitHub.RollingTitle); msg != "" {
+		return bad("github.rolling_title", "%s", msg)
+	}
 	seen := map[string]bool{}
 	for i, r := range c.GitHub.Reviewers {
 		if msg := checkReviewer(r, c.GitHub.Owner); msg != "" {
@@ -556,4 +563,27 @@ func keyParts(it unstable.Iterator) []string {
 		parts = append(parts, string(it.Node().Data))
 	}
 	return parts
+}
+
+// DefaultRollingTitle is nixpkgs' title of a batch of kernel point
+// releases as most of 2026's are worded (#526772, #535984, #547572).
+const DefaultRollingTitle = "kernel updates for {date}"
+
+// checkRollingTitle says what is wrong with a github.rolling_title, "" when
+// nothing: one {date} and no other placeholder, on one line, short enough
+// for GitHub's 256 characters once the date is in.
+func checkRollingTitle(t string) string {
+	switch {
+	case strings.Count(t, "{date}") != 1:
+		return fmt.Sprintf("want the placeholder {date} exactly once (the default is %q), got %q", DefaultRollingTitle, t)
+	case strings.ContainsAny(strings.ReplaceAll(t, "{date}", ""), "{}"):
+		return fmt.Sprintf("%q: {date} is the only placeholder; write no other braces", t)
+	case strings.ContainsAny(t, "\r\n"):
+		return fmt.Sprintf("%q: a title is one line", t)
+	case strings.TrimSpace(t) != t:
+		return fmt.Sprintf("%q: no leading or trailing spaces", t)
+	case len(t) > 200:
+		return fmt.Sprintf("%d bytes: at most 200", len(t))
+	}
+	return ""
 }

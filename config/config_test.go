@@ -73,6 +73,9 @@ func TestErrors(t *testing.T) {
 		{"bad nix option", "[build.options]\n\"--impure\" = \"x\"\n", "c.toml:2:2: build.options: \"--impure\" is not a Nix setting name"},
 		{"bad base", "[nixpkgs.bases]\ninit = \"mas ter\"\n", `c.toml:2:1: nixpkgs.bases: "init" = "mas ter": want a kind of change (init, remove, default) and the branch its PRs target (e.g. init = "master")`},
 		{"app half", "[github]\napp_id = 5\n", "c.toml:2:1: github.app_id: GitHub App auth needs installation_id and private_key_file too"},
+		{"rolling title without date", "[github]\nrolling_title = \"kernel updates\"\n", `c.toml:2:1: github.rolling_title: want the placeholder {date} exactly once (the default is "kernel updates for {date}"), got "kernel updates"`},
+		{"rolling title, other placeholder", "[github]\nrolling_title = \"{attr} for {date}\"\n", `c.toml:2:1: github.rolling_title: "{attr} for {date}": {date} is the only placeholder; write no other braces`},
+		{"rolling title on two lines", "[github]\nrolling_title = \"kernel updates\\nfor {date}\"\n", `github.rolling_title: "kernel updates\nfor {date}": a title is one line`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -73,8 +73,8 @@ func TestBaseMoves(t *testing.T) {
 		t.Errorf("rebuilt after an unrelated base move:\n%s", logs)
 	}
 	if diff := cmp.Diff([]string{
-		"linux_6_12: 6.12.64 -> 6.12.65: unchanged",
 		"linux_6_18: 6.18.5 -> 6.18.6: unchanged",
+		"linux_6_12: 6.12.64 -> 6.12.65: unchanged",
 		"linux_6_19: init at 6.19: unchanged",
 	}, outcomesOf(rep)); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
@@ -100,19 +100,19 @@ func TestBaseMoves(t *testing.T) {
 		t.Errorf("the last export is %s, want the fork's %s", got, first[initBr])
 	}
 
-	// A maintainer bumps linux_6_12 by hand on the base, as kupdate would
-	// have: the rolling branch keeps only linux_6_18's bump, rebuilt on the
+	// A maintainer bumps linux_6_18 by hand on the base, as kupdate would
+	// have: the rolling branch keeps only linux_6_12's bump, rebuilt on the
 	// new base, and the init (which touches kernels-org.json too) is
 	// rebuilt; both are force-pushed. Their kernels' own entries are as
 	// they were built, so the build results are reused.
 	bumped := gitOut(t, fork, "show", rolling+"~1:"+kernelsOrg) + "\n"
-	moved, err = f.gh.Commit("NixOS", "nixpkgs", "staging-nixos", map[string]string{kernelsOrg: bumped}, "linux_6_12: 6.12.64 -> 6.12.65")
+	moved, err = f.gh.Commit("NixOS", "nixpkgs", "staging-nixos", map[string]string{kernelsOrg: bumped}, "linux_6_18: 6.18.5 -> 6.18.6")
 	must(t, err)
 	f.syncFork()
 	f.gh.ResetRequests()
 	rep = f.run()
 	if diff := cmp.Diff([]string{
-		"linux_6_18: 6.18.5 -> 6.18.6: updated",
+		"linux_6_12: 6.12.64 -> 6.12.65: updated",
 		"linux_6_19: init at 6.19: updated",
 	}, outcomesOf(rep)); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
@@ -125,15 +125,15 @@ func TestBaseMoves(t *testing.T) {
 			t.Errorf("%s is based on %s, want the new base %s", br.Name, got, moved)
 		}
 	}
-	if got := gitOut(t, fork, "log", "--format=%s", "staging-nixos.."+rolling); got != "linux_6_18: 6.18.5 -> 6.18.6" {
+	if got := gitOut(t, fork, "log", "--format=%s", "staging-nixos.."+rolling); got != "linux_6_12: 6.12.64 -> 6.12.65" {
 		t.Errorf("commits on %s:\n%s", rolling, got)
 	}
 	second := f.forkBranches()
 
-	// The maintainer takes linux_6_18's bump too: nothing is left to plan
+	// The maintainer takes linux_6_12's bump too: nothing is left to plan
 	// for the rolling branch, which is not pushed; the init moves again.
 	all := gitOut(t, fork, "show", rolling+":"+kernelsOrg) + "\n"
-	moved, err = f.gh.Commit("NixOS", "nixpkgs", "staging-nixos", map[string]string{kernelsOrg: all}, "linux_6_18: 6.18.5 -> 6.18.6")
+	moved, err = f.gh.Commit("NixOS", "nixpkgs", "staging-nixos", map[string]string{kernelsOrg: all}, "linux_6_12: 6.12.64 -> 6.12.65")
 	must(t, err)
 	f.syncFork()
 	pushes = f.receives.Load()

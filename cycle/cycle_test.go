@@ -75,14 +75,14 @@ func TestRunAndRunAgain(t *testing.T) {
 		got = append(got, pr{p.Number, p.Title, p.Head, p.Base, p.HeadOwner, p.State, p.Draft, p.Labels})
 	}
 	want := []pr{
-		{1, "Kernel updates for 2026-01-10", rolling, "staging-nixos", "kupdate-bot", "open", true, []string{"backport release-25.11"}},
+		{1, "kernel updates for 2026-01-10", rolling, "staging-nixos", "kupdate-bot", "open", true, []string{"backport release-25.11"}},
 		{2, "linux_6_19: init at 6.19", initBr, "staging-nixos", "kupdate-bot", "open", true, []string{"backport release-25.11"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("PRs (-want +got):\n%s", diff)
 	}
 	repo := f.gh.RepoDir("kupdate-bot", "nixpkgs")
-	if got := gitOut(t, repo, "log", "--format=%s", "staging-nixos.."+rolling); got != "linux_6_18: 6.18.5 -> 6.18.6\nlinux_6_12: 6.12.64 -> 6.12.65" {
+	if got := gitOut(t, repo, "log", "--format=%s", "staging-nixos.."+rolling); got != "linux_6_12: 6.12.64 -> 6.12.65\nlinux_6_18: 6.18.5 -> 6.18.6" {
 		t.Errorf("commits on %s:\n%s", rolling, got)
 	}
 	if got := gitOut(t, repo, "log", "--format=%s", "staging-nixos.."+initBr); got != "linux_6_19: init at 6.19" {

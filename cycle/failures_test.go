@@ -113,11 +113,11 @@ func TestEvaluationFailureLeavesChangeOut(t *testing.T) {
 	for _, ch := range rep.Changes {
 		outcomes = append(outcomes, ch.Change.Title+": "+string(ch.Outcome()))
 	}
-	want := []string{"linux_6_12: 6.12.64 -> 6.12.65: opened", "linux_6_18: 6.18.5 -> 6.18.6: opened", "linux_testing: 6.19-rc4 -> 6.19-rc8: failed"}
+	want := []string{"linux_testing: 6.19-rc4 -> 6.19-rc8: failed", "linux_6_18: 6.18.5 -> 6.18.6: opened", "linux_6_12: 6.12.64 -> 6.12.65: opened"}
 	if diff := cmp.Diff(want, outcomes); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
-	if got := gitOut(t, f.gh.RepoDir("kupdate-bot", "nixpkgs"), "log", "--format=%s", "staging-nixos.."+rolling); got != "linux_6_18: 6.18.5 -> 6.18.6\nlinux_6_12: 6.12.64 -> 6.12.65" {
+	if got := gitOut(t, f.gh.RepoDir("kupdate-bot", "nixpkgs"), "log", "--format=%s", "staging-nixos.."+rolling); got != "linux_6_12: 6.12.64 -> 6.12.65\nlinux_6_18: 6.18.5 -> 6.18.6" {
 		t.Errorf("commits on %s:\n%s", rolling, got)
 	}
 }
@@ -166,7 +166,7 @@ func TestNewerPointRelease(t *testing.T) {
 		t.Errorf("the second cycle built linux_6_12 alone %d times, want 1:\n%s", got, f.logs)
 	}
 	prs := f.gh.PRs("NixOS", "nixpkgs")
-	if len(prs) != 2 || !strings.Contains(prs[0].Body, "`linux_6_12: 6.12.64 -> 6.12.66`") || prs[0].HeadSHA != f.forkBranches()[rolling] {
+	if len(prs) != 2 || !strings.Contains(prs[0].Body, "- **linux_6_12: 6.12.64 -> 6.12.66**\n") || prs[0].HeadSHA != f.forkBranches()[rolling] {
 		t.Errorf("PRs: %+v", prs)
 	}
 	var writes []string
@@ -230,7 +230,7 @@ func TestHardenedInitWaitsForItsBranch(t *testing.T) {
 	for _, ch := range rep.Changes {
 		outcomes = append(outcomes, ch.Change.Title+": "+string(ch.Outcome()))
 	}
-	want := []string{"linux_6_12: 6.12.64 -> 6.12.65: opened", "linux_6_18: 6.18.5 -> 6.18.6: opened", "linux_6_19: init at 6.19: opened", "linux_6_19_hardened: init at 6.19-hardened1: waiting"}
+	want := []string{"linux_6_18: 6.18.5 -> 6.18.6: opened", "linux_6_12: 6.12.64 -> 6.12.65: opened", "linux_6_19: init at 6.19: opened", "linux_6_19_hardened: init at 6.19-hardened1: waiting"}
 	if diff := cmp.Diff(want, outcomes); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}

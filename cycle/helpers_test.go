@@ -176,7 +176,7 @@ func (f *fixture) options(more ...func(*cycle.Options)) cycle.Options {
 		},
 		Now:             func() time.Time { return epoch },
 		GitHubTransport: f.gh.Client().Transport,
-		GitHub:          workflow.Options{Backoff: time.Millisecond, Attempts: 2},
+		GitHub:          workflow.Options{Backoff: time.Millisecond, Attempts: 2, Platform: "x86_64-linux"},
 		BuildEnv:        []string{"KUPDATE_KERNEL_MIRROR=" + f.ko.URL, "KUPDATE_GITHUB_MIRROR=" + f.gh.URL()},
 	}
 	for _, m := range more {

@@ -51,8 +51,8 @@ func TestFailedSourceKeepsProposedCommits(t *testing.T) {
 	hardened := f.withHardened("v6.12.65-hardened1", "v6.18.6-hardened1")
 	f.run(hardened)
 	proposed := strings.Join([]string{
-		"linux_6_12: 6.12.64 -> 6.12.65",
 		"linux_6_18: 6.18.5 -> 6.18.6",
+		"linux_6_12: 6.12.64 -> 6.12.65",
 		"linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.65-hardened1",
 		"linux/hardened/patches/6.18: v6.18.4-hardened1 -> v6.18.6-hardened1",
 	}, "\n")
@@ -101,7 +101,7 @@ func TestFailedSourceKeepsProposedCommits(t *testing.T) {
 	// Everything verifies again: the branch gets 5.15.198, each commit once.
 	f.ko.ClearFault(kernelorgtest.ChecksumsPath("6.12.65"))
 	rep := f.run(hardened)
-	if got, want := commitsOn(t, f, rolling), "linux_5_15: 5.15.197 -> 5.15.198\n"+proposed; got != want {
+	if got, want := commitsOn(t, f, rolling), strings.Replace(proposed, "6.12.65\n", "6.12.65\nlinux_5_15: 5.15.197 -> 5.15.198\n", 1); got != want {
 		t.Errorf("commits on %s after the clean cycle:\n%s\nwant:\n%s", rolling, got, want)
 	}
 	var outcomes []string
@@ -109,9 +109,9 @@ func TestFailedSourceKeepsProposedCommits(t *testing.T) {
 		outcomes = append(outcomes, ch.Change.Title+": "+string(ch.Outcome()))
 	}
 	want := []string{
-		"linux_5_15: 5.15.197 -> 5.15.198: added",
-		"linux_6_12: 6.12.64 -> 6.12.65: unchanged",
 		"linux_6_18: 6.18.5 -> 6.18.6: unchanged",
+		"linux_6_12: 6.12.64 -> 6.12.65: unchanged",
+		"linux_5_15: 5.15.197 -> 5.15.198: added",
 		"linux_6_19: init at 6.19: unchanged",
 		"linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.65-hardened1: unchanged",
 		"linux/hardened/patches/6.18: v6.18.4-hardened1 -> v6.18.6-hardened1: unchanged",
@@ -119,7 +119,7 @@ func TestFailedSourceKeepsProposedCommits(t *testing.T) {
 	if diff := cmp.Diff(want, outcomes); diff != "" {
 		t.Errorf("outcomes of the clean cycle (-want +got):\n%s", diff)
 	}
-	if prs := f.gh.PRs("NixOS", "nixpkgs"); len(prs) != 2 || strings.Count(prs[0].Body, "`linux_6_12: 6.12.64 -> 6.12.65`") != 1 || !strings.Contains(prs[0].Body, "`linux_5_15: 5.15.197 -> 5.15.198`") {
+	if prs := f.gh.PRs("NixOS", "nixpkgs"); len(prs) != 2 || strings.Count(prs[0].Body, "- **linux_6_12: 6.12.64 -> 6.12.65**\n") != 1 || !strings.Contains(prs[0].Body, "- **linux_5_15: 5.15.197 -> 5.15.198**\n") {
 		t.Errorf("PRs after the clean cycle: %+v", prs)
 	}
 }
@@ -133,7 +133,7 @@ func TestFailedChangeKeepsProposedCommit(t *testing.T) {
 	// snapshot. kernel.org serves it to kupdate's hashing, then fails Nix.
 	f := newFixture(t, specs(kernelorgtest.Spec{Version: "6.19-rc5"})...)
 	f.run()
-	if got := commitsOn(t, f, rolling); got != "linux_6_12: 6.12.64 -> 6.12.65\nlinux_6_18: 6.18.5 -> 6.18.6\nlinux_testing: 6.19-rc4 -> 6.19-rc5" {
+	if got := commitsOn(t, f, rolling); got != "linux_testing: 6.19-rc4 -> 6.19-rc5\nlinux_6_18: 6.18.5 -> 6.18.6\nlinux_6_12: 6.12.64 -> 6.12.65" {
 		t.Fatalf("commits on %s:\n%s", rolling, got)
 	}
 	before := f.world()
@@ -168,7 +168,7 @@ func TestFailedChangeKeepsProposedCommit(t *testing.T) {
 	for _, ch := range rep.Changes {
 		outcomes = append(outcomes, ch.Change.Title+": "+string(ch.Outcome()))
 	}
-	want := []string{"linux_6_12: 6.12.64 -> 6.12.66: kept", "linux_6_18: 6.18.5 -> 6.18.6: kept", "linux_testing: 6.19-rc4 -> 6.19-rc9: failed"}
+	want := []string{"linux_testing: 6.19-rc4 -> 6.19-rc9: failed", "linux_6_18: 6.18.5 -> 6.18.6: kept", "linux_6_12: 6.12.64 -> 6.12.66: kept"}
 	if diff := cmp.Diff(want, outcomes); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}

@@ -77,7 +77,7 @@ func TestWrongRCHashHealedInOneCycle(t *testing.T) {
 	dir := f.checkout(t)
 	pl, err := cycle.PlanUpdate(ctx, f.cfg, dir, f.updateOptions(""))
 	must(t, err)
-	bump := pl.Changes[len(pl.Changes)-1]
+	bump := pl.Changes[0]
 	if bump.Title != "linux_testing: 6.19-rc4 -> "+healRC || bump.Hash != wrongHash {
 		t.Fatalf("planned %+v; want the testing bump with the cached hash", bump)
 	}
@@ -99,9 +99,9 @@ func TestWrongRCHashHealedInOneCycle(t *testing.T) {
 		outcomes = append(outcomes, ch.Change.Title+": "+string(ch.Outcome())+" "+ch.Change.Hash)
 	}
 	want := []string{
-		"linux_6_12: 6.12.64 -> 6.12.65: opened " + kernelorgtest.FlatHash("6.12.65"),
-		"linux_6_18: 6.18.5 -> 6.18.6: opened " + kernelorgtest.FlatHash("6.18.6"),
 		"linux_testing: 6.19-rc4 -> " + healRC + ": opened " + kernelorgtest.NARHash(healRC),
+		"linux_6_18: 6.18.5 -> 6.18.6: opened " + kernelorgtest.FlatHash("6.18.6"),
+		"linux_6_12: 6.12.64 -> 6.12.65: opened " + kernelorgtest.FlatHash("6.12.65"),
 	}
 	if diff := cmp.Diff(want, outcomes); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
@@ -109,7 +109,7 @@ func TestWrongRCHashHealedInOneCycle(t *testing.T) {
 	if got := gitOut(t, f.gh.RepoDir("kupdate-bot", "nixpkgs"), "show", rolling+":"+kernelsOrg); !strings.Contains(got, `"version": "`+healRC+`",`+"\n        \"hash\": \""+kernelorgtest.NARHash(healRC)+`"`) {
 		t.Errorf("%s on %s:\n%s", kernelsOrg, rolling, got)
 	}
-	if prs := f.gh.PRs("NixOS", "nixpkgs"); len(prs) != 1 || !strings.Contains(prs[0].Body, "`linux_testing: 6.19-rc4 -> "+healRC+"`") {
+	if prs := f.gh.PRs("NixOS", "nixpkgs"); len(prs) != 1 || !strings.Contains(prs[0].Body, "- **linux_testing: 6.19-rc4 -> "+healRC+"**\n") {
 		t.Errorf("PRs: %+v", prs)
 	}
 	f.checkHealed(t, file)
@@ -144,7 +144,7 @@ func TestUpdateHealsWrongRCHash(t *testing.T) {
 	if err := rep.Err(); err != nil {
 		t.Fatalf("Update failed: %v\n%s", err, f.logs)
 	}
-	want := []string{"linux_6_12: 6.12.64 -> 6.12.65: committed", "linux_6_18: 6.18.5 -> 6.18.6: committed", "linux_testing: 6.19-rc4 -> " + healRC + ": committed"}
+	want := []string{"linux_testing: 6.19-rc4 -> " + healRC + ": committed", "linux_6_18: 6.18.5 -> 6.18.6: committed", "linux_6_12: 6.12.64 -> 6.12.65: committed"}
 	if diff := cmp.Diff(want, outcomes(rep)); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}

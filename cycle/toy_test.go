@@ -188,7 +188,7 @@ func TestToyFamily(t *testing.T) {
 	}
 	pr, err := f.gh.PR("NixOS", "nixpkgs", 1)
 	must(t, err)
-	if !strings.Contains(pr.Body, "`linux_toy: 1.0 -> 1.1`") || !strings.Contains(pr.Body, "nix-build -A linuxKernel.kernels.linux_toy") {
+	if !strings.Contains(pr.Body, "- **linux_toy: 1.0 -> 1.1**\n") || !strings.Contains(pr.Body, "nix-build -A linuxKernel.kernels.linux_toy") {
 		t.Errorf("the rolling PR does not show the toy change:\n%s", pr.Body)
 	}
 	var rec string

@@ -76,7 +76,7 @@ const (
 
 // Epoch is when the demo world's clock starts, 2026-04-30 09:00 UTC: a week
 // after the releases of DefaultReleases. The clock then runs at the real pace
-// (Env.Now), so PR titles ("Kernel updates for 2026-04-30") and commit dates
+// (Env.Now), so PR titles ("kernel updates for 2026-04-30") and commit dates
 // are those of the story, not of the day it runs.
 func Epoch() time.Time { return time.Date(2026, 4, 30, 9, 0, 0, 0, time.UTC) }
 

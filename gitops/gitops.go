@@ -11,6 +11,7 @@ package gitops
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -88,29 +89,31 @@ func PlanBranches(base string, commits []Commit) []Branch {
 	return append(bs, own...)
 }
 
-// Disclosure is the line in every commit body saying who prepared it
-// (nixpkgs' policy on automation).
-const Disclosure = "This commit was prepared by kupdate, an automated tool; a person reviews it before merge."
-
 // Trailer marks kupdate's commits. A commit on a kupdate branch without it,
 // or not authored and committed by kupdate's identity, was made by someone
 // else, and kupdate never force-pushes it away.
 const Trailer = family.PreparedBy
 
-// Message is the commit message of c: nixpkgs' title, the upstream
-// ChangeLog link when there is one, the disclosure, and the trailers: the
-// one that marks kupdate's commits and the change's Key.
+// Message is the commit message of c as nixpkgs' kernel commits are
+// written: the title alone, then the trailers (the one that marks
+// kupdate's commits and the change's Key). The ChangeLog link and the
+// disclosure of automation are the pull request's to carry (nixpkgs'
+// automation policy asks for the disclosure on the PR).
 func Message(c family.Change) string {
 	if c.Key.IsZero() {
-		return legacyMessage(c)
+		return c.Title + "\n\n" + Trailer + "\n"
 	}
-	return legacyMessage(c) + strings.Join(c.Key.Trailers()[1:], "\n") + "\n"
+	return c.Title + "\n\n" + strings.Join(c.Key.Trailers(), "\n") + "\n"
 }
 
-// legacyMessage is c's message as kupdate wrote it before commits carried
-// their Key: up to and including the Prepared-by trailer. A commit of that
-// shape on the fork is the same commit (see sameMessage).
-func legacyMessage(c family.Change) string {
+// formerDisclosure is the line an earlier kupdate wrote into every commit
+// body, before the disclosure moved to the PR.
+const formerDisclosure = "This commit was prepared by kupdate, an automated tool; a person reviews it before merge."
+
+// formerMessages are c's message in the shapes earlier kupdates wrote: the
+// title, the ChangeLog link when there is one, the disclosure, and the
+// trailers, with the Key's (from when commits carried it) and without.
+func formerMessages(c family.Change) []string {
 	var b strings.Builder
 	b.WriteString(c.Title)
 	b.WriteString("\n\n")
@@ -118,23 +121,24 @@ func legacyMessage(c family.Change) string {
 		b.WriteString(c.ChangeLog)
 		b.WriteString("\n\n")
 	}
-	b.WriteString(Disclosure)
+	b.WriteString(formerDisclosure)
 	b.WriteString("\n\n")
 	b.WriteString(Trailer)
 	b.WriteString("\n")
-	return b.String()
+	unkeyed := b.String()
+	if c.Key.IsZero() {
+		return []string{unkeyed}
+	}
+	return []string{unkeyed + strings.Join(c.Key.Trailers()[1:], "\n") + "\n", unkeyed}
 }
 
-// sameMessage reports whether a commit message on the fork (theirs) is the
-// one kupdate writes for the change it wrote ours for: equal, or ours as an
-// earlier kupdate wrote it, without the Key's trailers. So an upgrade does
-// not force-push every open branch just to add them.
-func sameMessage(ours, theirs string) bool {
-	if ours == theirs {
-		return true
-	}
-	i := strings.Index(ours, Trailer+"\n")
-	return i >= 0 && theirs == ours[:i+len(Trailer)+1]
+// sameMessage reports whether a commit message on the fork (theirs) is one
+// kupdate writes for c: Message(c), or c's message as an earlier kupdate
+// wrote it. Each is rendered from c and compared whole, so nothing is read
+// back out of a message, and an upgrade does not force-push every open
+// branch only because the shape of its messages changed.
+func sameMessage(c family.Change, theirs string) bool {
+	return theirs == Message(c) || slices.Contains(formerMessages(c), theirs)
 }
 
 // isOurs reports whether c was made by kupdate with identity id: the trailer

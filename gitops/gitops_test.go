@@ -72,19 +72,19 @@ func TestMessage(t *testing.T) {
 	}{
 		{
 			vanilla.Made(family.Change{Kind: vanilla.Bump, Branch: "6.12", From: "6.12.63", To: "6.12.64", ChangeLog: "https://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-6.12.64"}),
-			"linux_6_12: 6.12.63 -> 6.12.64\n\nhttps://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-6.12.64\n\n" +
-				"This commit was prepared by kupdate, an automated tool; a person reviews it before merge.\n\n" +
+			// The title alone and the trailers: the ChangeLog link is the PR's.
+			"linux_6_12: 6.12.63 -> 6.12.64\n\n" +
 				"Prepared-by: kupdate\nKupdate-Family: kernel.org\nKupdate-Attr: linux_6_12\nKupdate-Target: 6.12.64\n",
 		},
 		{
 			vanilla.Made(family.Change{Kind: vanilla.Remove, Branch: "6.17", From: "6.17.13"}),
-			"linux_6_17: remove\n\nThis commit was prepared by kupdate, an automated tool; a person reviews it before merge.\n\n" +
+			"linux_6_17: remove\n\n" +
 				"Prepared-by: kupdate\nKupdate-Family: kernel.org\nKupdate-Attr: linux_6_17\nKupdate-Target: removed\n",
 		},
 		{
 			// A change without a Key (made by hand): the trailer alone.
 			family.Change{Title: "drop aliases"},
-			"drop aliases\n\nThis commit was prepared by kupdate, an automated tool; a person reviews it before merge.\n\nPrepared-by: kupdate\n",
+			"drop aliases\n\nPrepared-by: kupdate\n",
 		},
 	} {
 		if got := gitops.Message(tc.c); got != tc.want {

@@ -51,7 +51,7 @@ func (r *Repo) onOlderBase(ctx context.Context, tip plumbing.Hash, b BuiltBranch
 		if err != nil {
 			return nil, fmt.Sprintf("commit %s could not be read (%v)", short(b.Hashes[i]), err)
 		}
-		if len(c.ParentHashes) != 1 || !sameMessage(o.Message, c.Message) {
+		if len(c.ParentHashes) != 1 || !sameMessage(b.Commits[i].Change, c.Message) {
 			return nil, "its commits are not the planned ones"
 		}
 		theirs[i], ours[i] = c, o

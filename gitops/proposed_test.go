@@ -2,7 +2,9 @@ package gitops_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,12 +75,14 @@ func TestLegacyCommits(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, "http")
-	legacy := plan1()
-	for i := range legacy {
-		legacy[i].Change.Key = family.Key{}
-	}
-	w.cycle(day1, legacy)
+	w.cycle(day1, plan1())
 	rolling := gitops.RollingBranch(base)
+	var legacy []string
+	for _, c := range plan1()[:2] {
+		legacy = append(legacy, c.Change.Title+"\n\n"+c.Change.ChangeLog+"\n\n"+
+			"This commit was prepared by kupdate, an automated tool; a person reviews it before merge.\n\nPrepared-by: kupdate\n")
+	}
+	reword(t, w.fork, rolling, legacy)
 	if msg := gitCmd(t, w.fork, "log", "-1", "--format=%B", rolling); strings.Contains(msg, "Kupdate-") {
 		t.Fatalf("the legacy commit has a key:\n%s", msg)
 	}
@@ -101,6 +105,81 @@ func TestLegacyCommits(t *testing.T) {
 	if got := outcomes(r.PushDryRun(ctx, w.forkRemote(), build(t, r, other))); got[rolling] != gitops.WouldPush {
 		t.Errorf("outcomes of another change: %v", got)
 	}
+}
+
+// Branches an earlier kupdate pushed with the commit messages of its day
+// (the title, the ChangeLog link, the disclosure and the trailers, with the
+// Key and before it): the same commits, so an upgrade pushes nothing, nor
+// does a branch kept on an older base get rebuilt for its messages alone.
+func TestFormerMessagesAreTheSame(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const disclosure = "This commit was prepared by kupdate, an automated tool; a person reviews it before merge."
+	for _, tc := range []struct {
+		name  string
+		keyed bool
+	}{{"with the key", true}, {"before the key", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, "http")
+			w.cycle(day1, plan1())
+			rolling := gitops.RollingBranch(base)
+			var msgs []string
+			for _, c := range plan1()[:2] {
+				m := c.Change.Title + "\n\n" + c.Change.ChangeLog + "\n\n" + disclosure + "\n\nPrepared-by: kupdate\n"
+				if tc.keyed {
+					m += "Kupdate-Family: kernel.org\nKupdate-Attr: " + c.Change.Attr + "\nKupdate-Target: " + c.Change.To + "\n"
+				}
+				msgs = append(msgs, m)
+			}
+			reword(t, w.fork, rolling, msgs)
+			if got := gitCmd(t, w.fork, "log", "-1", "--format=%B", rolling); !strings.Contains(got, disclosure) {
+				t.Fatalf("the reworded commit:\n%s", got)
+			}
+
+			// The same plan a day later, the base unchanged: nothing to push.
+			r := w.open(day1.Add(24 * time.Hour))
+			if got := outcomes(r.PushDryRun(ctx, w.forkRemote(), build(t, r, plan1()))); got[rolling] != gitops.Unchanged {
+				t.Errorf("outcomes over the former messages: %v", got)
+			}
+			// The base moved on elsewhere: the branch is kept on its older base.
+			w.upstreamCommit("unrelated", map[string][]byte{"README.md": []byte("moved\n")})
+			r = w.open(day1.Add(48 * time.Hour))
+			if got := outcomes(r.PushDryRun(ctx, w.forkRemote(), build(t, r, plan1()))); got[rolling] != gitops.Unchanged {
+				t.Errorf("outcomes over the former messages on an older base: %v", got)
+			}
+			// A title of another change is another commit.
+			msgs[1] = strings.Replace(msgs[1], "6.18.3", "6.18.4", 1)
+			reword(t, w.fork, rolling, msgs)
+			r = w.open(day1.Add(72 * time.Hour))
+			if got := outcomes(r.PushDryRun(ctx, w.forkRemote(), build(t, r, plan1()))); got[rolling] != gitops.WouldPush {
+				t.Errorf("outcomes over another title: %v", got)
+			}
+		})
+	}
+}
+
+// reword rewrites the last len(msgs) commits of branch in the bare
+// repository dir with msgs (oldest first), keeping their trees, authors,
+// committers and dates: what an earlier kupdate would have pushed.
+func reword(t *testing.T, dir, branch string, msgs []string) {
+	t.Helper()
+	parent := gitCmd(t, dir, "rev-parse", fmt.Sprintf("%s~%d", branch, len(msgs)))
+	for i, msg := range msgs {
+		c := fmt.Sprintf("%s~%d", branch, len(msgs)-1-i)
+		id := strings.Split(gitCmd(t, dir, "log", "-1", "--date=raw", "--format=%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd", c), "\x00")
+		cmd := exec.Command("git", "commit-tree", gitCmd(t, dir, "rev-parse", c+"^{tree}"), "-p", parent, "-F", "-")
+		cmd.Dir, cmd.Stdin = dir, strings.NewReader(msg)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+os.TempDir(),
+			"GIT_AUTHOR_NAME="+id[0], "GIT_AUTHOR_EMAIL="+id[1], "GIT_AUTHOR_DATE="+id[2],
+			"GIT_COMMITTER_NAME="+id[3], "GIT_COMMITTER_EMAIL="+id[4], "GIT_COMMITTER_DATE="+id[5])
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git commit-tree: %v", err)
+		}
+		parent = strings.TrimSpace(string(out))
+	}
+	gitCmd(t, dir, "update-ref", "refs/heads/"+branch, parent)
 }
 
 func startsWith(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }

@@ -206,7 +206,7 @@ func (r *Repo) same(tip plumbing.Hash, b BuiltBranch) bool {
 			return false
 		}
 		ours, err := object.GetCommit(r.storage, b.Hashes[i])
-		if err != nil || ours.TreeHash != theirs.TreeHash || !sameMessage(ours.Message, theirs.Message) {
+		if err != nil || ours.TreeHash != theirs.TreeHash || !sameMessage(b.Commits[i].Change, theirs.Message) {
 			return false
 		}
 		h = theirs.ParentHashes[0]

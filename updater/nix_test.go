@@ -202,7 +202,7 @@ func TestNixTamperedChecksumsWriteNothing(t *testing.T) {
 		t.Fatalf("planned %s", planSummary(plan))
 	}
 	failed := plan.Failed()
-	if len(failed) != 2 || !strings.Contains(failed[0].Reason, "no verified hash for 6.12.71") {
+	if len(failed) != 2 || !strings.Contains(failed[1].Reason, "no verified hash for 6.12.71") {
 		t.Fatalf("held = %s", planSummary(plan))
 	}
 	if st := gitStatus(t, dir); len(st) != 0 {

@@ -151,9 +151,9 @@ func TestPlanNotYetHoldsOnlyThatChange(t *testing.T) {
 	}
 	want := []string{
 		"linux_5_10: remove",
-		"linux_5_15: 5.15.197 -> 5.15.200",
-		"linux_6_6: 6.6.119 -> 6.6.125",
 		"linux_6_18: 6.18.5 -> 6.18.9",
+		"linux_6_6: 6.6.119 -> 6.6.125",
+		"linux_5_15: 5.15.197 -> 5.15.200",
 		"linux_7_0: init at 7.0.1",
 	}
 	if d := cmp.Diff(want, titles); d != "" {
@@ -164,9 +164,9 @@ func TestPlanNotYetHoldsOnlyThatChange(t *testing.T) {
 		held = append(held, n.String())
 	}
 	wantHeld := []string{
-		"6.1: no verified hash for 6.1.163: sha256sums.asc: signature does not verify",
-		"6.12: 6.12.70 not yet signed on kernel.org",
 		"testing: the 7.1-rc1 snapshot is not on git.kernel.org yet",
+		"6.12: 6.12.70 not yet signed on kernel.org",
+		"6.1: no verified hash for 6.1.163: sha256sums.asc: signature does not verify",
 	}
 	if d := cmp.Diff(wantHeld, held); d != "" {
 		t.Errorf("held (-want +got):\n%s", d)
@@ -224,7 +224,7 @@ func TestPlanRules(t *testing.T) {
 }
 `,
 		releases: []kernelorg.Release{rel("longterm", "6.12.64", false), rel("longterm", "6.18.6", false)},
-		want:     []string{"linux_6_12: mark as longterm", "linux_6_18: 6.18.5 -> 6.18.6"},
+		want:     []string{"linux_6_18: 6.18.5 -> 6.18.6", "linux_6_12: mark as longterm"},
 		skipped:  []string{"testing: kernel.org lists no rc; linux_testing stays at 6.19-rc4 until the next rc1"},
 	}, {
 		name: "old shape without lts stays without lts; older branches and the removed are skipped",
@@ -240,7 +240,7 @@ func TestPlanRules(t *testing.T) {
 }
 `,
 		releases: []kernelorg.Release{rel("longterm", "6.12.65", false), rel("longterm", "6.6.120", false), rel("stable", "6.17.13", false), rel("stable", "6.18.6", false), rel("mainline", "6.19", false)},
-		want:     []string{"linux_6_12: 6.12.64 -> 6.12.65", "linux_6_18: 6.18.5 -> 6.18.6", "linux_6_19: init at 6.19"},
+		want:     []string{"linux_6_18: 6.18.5 -> 6.18.6", "linux_6_12: 6.12.64 -> 6.12.65", "linux_6_19: init at 6.19"},
 		skipped: []string{
 			"6.6: older than the tree's oldest branch 6.12",
 			"6.17: removed from the tree (pkgs/top-level/linux-kernels.nix:133); never added back",

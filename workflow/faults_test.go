@@ -178,7 +178,7 @@ func TestValidationError(t *testing.T) {
 	// A PR that cannot be opened says why and what to check.
 	u2 := workflow.BranchUpdate{Branch: "kupdate/staging-nixos/linux_6_20-init", Head: u.Head, Changes: u.Changes}
 	_, err = w.Sync(context.Background(), []workflow.BranchUpdate{u2})
-	want = "open draft PR kupdate-bot:kupdate/staging-nixos/linux_6_20-init -> staging-nixos: Kernel updates for 2026-01-10: GitHub answered 422 Unprocessable Entity: Validation Failed: PullRequest head invalid (check that kupdate-bot:kupdate/staging-nixos/linux_6_20-init was pushed and is ahead of staging-nixos, and that the base branch staging-nixos exists in NixOS/nixpkgs)"
+	want = "open draft PR kupdate-bot:kupdate/staging-nixos/linux_6_20-init -> staging-nixos: kernel updates for 2026-01-10: GitHub answered 422 Unprocessable Entity: Validation Failed: PullRequest head invalid (check that kupdate-bot:kupdate/staging-nixos/linux_6_20-init was pushed and is ahead of staging-nixos, and that the base branch staging-nixos exists in NixOS/nixpkgs)"
 	if err == nil || err.Error() != want {
 		t.Errorf("unpushed head:\n got: %v\nwant: %s", err, want)
 	}

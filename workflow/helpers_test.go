@@ -96,6 +96,7 @@ func newFixture(t testing.TB, configure ...func(*config.Config)) *fixture {
 		Clock:     clk.Now,
 		Transport: sim.Client().Transport,
 		Backoff:   time.Millisecond,
+		Platform:  "x86_64-linux",
 	}
 	return f
 }

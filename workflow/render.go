@@ -19,25 +19,14 @@ import (
 // wants automated PRs disclosed and reviewed by a person.
 const Disclosure = "This PR was prepared by kupdate, an automated tool; per nixpkgs' automation policy a person must review it before merge."
 
-// rollingTitle is the title of the rolling PR of point releases, dated the
-// day the PR was opened. The date stays when the PR later takes a newer point
-// release: renaming would notify every subscriber for nothing, and the body
-// says what the PR holds now.
-func rollingTitle(opened time.Time) string {
-	return "Kernel updates for " + opened.UTC().Format(time.DateOnly)
-}
-
-var rollingTitleRE = regexp.MustCompile(`^Kernel updates for (\d{4}-\d{2}-\d{2})$`)
-
-// rollingDate is the date of a rolling title, when title is one with a
-// valid date.
-func rollingDate(title string) (time.Time, bool) {
-	m := rollingTitleRE.FindStringSubmatch(title)
-	if m == nil {
-		return time.Time{}, false
-	}
-	d, err := time.Parse(time.DateOnly, m[1])
-	return d, err == nil
+// rollingTitle is the title of the rolling PR of point releases: format
+// (github.rolling_title) with {date} the day the PR is opened. kupdate
+// writes it once, when it opens the PR, and never again (see update): the
+// PR is the rolling one by its head branch, which is data, so nothing reads
+// a date or a format back out of a title, and neither a newer point release
+// nor another title format renames an open PR.
+func rollingTitle(format string, opened time.Time) string {
+	return strings.Replace(format, "{date}", opened.UTC().Format(time.DateOnly), 1)
 }
 
 // promotionTitle is nixpkgs' title for bringing a staging branch into its
@@ -45,6 +34,10 @@ func rollingDate(title string) (time.Time, bool) {
 func promotionTitle(from string, opened time.Time) string {
 	return from + " merge for " + opened.UTC().Format(time.DateOnly)
 }
+
+// isRolling reports whether u is the branch of point releases (with
+// nothing left on it, too: its PR is still the rolling one).
+func isRolling(u BranchUpdate) bool { return rolling(u.Changes) || len(u.Changes) == 0 }
 
 // rolling reports whether the branch holds point releases only.
 func rolling(cs []family.Change) bool {
@@ -60,10 +53,11 @@ func rolling(cs []family.Change) bool {
 }
 
 // Title is the PR title for u, were it opened at opened: the rolling title
-// for point releases, otherwise the change's own commit title.
-func Title(u BranchUpdate, opened time.Time) string {
-	if rolling(u.Changes) || len(u.Changes) == 0 {
-		return rollingTitle(opened)
+// (format, github.rolling_title) for point releases, otherwise the change's
+// own commit title.
+func Title(u BranchUpdate, format string, opened time.Time) string {
+	if isRolling(u) {
+		return rollingTitle(format, opened)
 	}
 	titles := make([]string, len(u.Changes))
 	for i, c := range u.Changes {
@@ -164,51 +158,30 @@ const (
 	maxBody = 60000
 )
 
-// body renders the PR body for u. fetchURL is the repository the branch can
-// be fetched from.
-func body(u BranchUpdate, fetchURL string) (string, marker) {
+// body renders the PR body for u in the shape of nixpkgs' pull request
+// template: the bold list of commit titles and what they are, the "Things
+// done" checklist (template.go), then kupdate's own: the build and test
+// table, the upstream ChangeLogs, how to reproduce, and the disclosure.
+// fetchURL is the repository the branch can be fetched from; platform is
+// the Nix system the kernel tier builds for.
+func body(u BranchUpdate, fetchURL, platform string) (string, marker) {
 	buildMD, digest := buildSection(u.Build, maxTail)
 	m := marker{versions: versions(u.Changes), head: short(u.Head), build: digest}
-	attrs, removed := buildAttrs(u.Changes), removedAttrs(u.Changes)
 	render := func(buildMD string) string {
 		var b strings.Builder
 		b.WriteString(m.String())
 		b.WriteString("\n")
-		b.WriteString(intro(u.Changes))
-		b.WriteString("\n\n## Commits\n\n")
 		for _, c := range u.Changes {
-			fmt.Fprintf(&b, "- `%s`", c.Title)
-			if c.ChangeLog != "" {
-				fmt.Fprintf(&b, " ([ChangeLog](%s))", c.ChangeLog)
-			}
-			b.WriteString("\n")
+			fmt.Fprintf(&b, "- **%s**\n", c.Title)
 		}
+		b.WriteString("\n" + intro(u.Changes) + "\n\n")
+		b.WriteString(thingsDone(didOf(u.Build, platform)))
+		b.WriteString("\n" + templateLinks)
 		b.WriteString("\n## Build and test\n\n")
-		if len(attrs) == 0 && len(u.Build.Results) == 0 {
-			// Only removals: nothing exists to build, and "not built" would
-			// suggest a step was skipped.
-			fmt.Fprintf(&b, "Nothing to build: this PR only removes %s.\n", codeList(removed))
-		} else {
-			b.WriteString(buildMD)
-		}
-		if len(removed) > 0 {
-			b.WriteString("\nTo check the removal, evaluate what it removed: each `nix-instantiate` command below must now fail with the message of the `throw` that replaced it (on the base branch it still evaluates).\n")
-		}
-		b.WriteString("\n## Reproduce\n\n```sh\n")
-		fmt.Fprintf(&b, "git fetch %s %s\n", fetchURL, u.Branch)
-		fmt.Fprintf(&b, "git checkout %s\n", u.Head)
-		for _, a := range attrs {
-			fmt.Fprintf(&b, "nix-build -A linuxKernel.kernels.%s\n", a)
-		}
-		if len(removed) > 0 {
-			b.WriteString("# each must fail with its removal message\n")
-		}
-		for _, c := range u.Changes {
-			for _, expr := range c.Gone {
-				fmt.Fprintf(&b, "nix-instantiate -A %s\n", expr)
-			}
-		}
-		b.WriteString("```\n\n---\n\n")
+		writeBuild(&b, u, buildMD)
+		writeChangeLogs(&b, u.Changes)
+		writeReproduce(&b, u, fetchURL)
+		b.WriteString("\n---\n\n")
 		b.WriteString(Disclosure)
 		b.WriteString("\n")
 		return b.String()
@@ -221,6 +194,58 @@ func body(u BranchUpdate, fetchURL string) (string, marker) {
 		out = render(short)
 	}
 	return out, m
+}
+
+// writeBuild is the build and test section: the table, or for removals
+// only, what to check instead.
+func writeBuild(b *strings.Builder, u BranchUpdate, buildMD string) {
+	removed := removedAttrs(u.Changes)
+	if len(buildAttrs(u.Changes)) == 0 && len(u.Build.Results) == 0 {
+		// Only removals: nothing exists to build, and "not built" would
+		// suggest a step was skipped.
+		fmt.Fprintf(b, "Nothing to build: this PR only removes %s.\n", codeList(removed))
+	} else {
+		b.WriteString(buildMD)
+	}
+	if len(removed) > 0 {
+		b.WriteString("\nTo check the removal, evaluate what it removed: each `nix-instantiate` command below must now fail with the message of the `throw` that replaced it (on the base branch it still evaluates).\n")
+	}
+}
+
+// writeChangeLogs lists upstream's change logs, which nixpkgs' commits do
+// not carry: the PR does.
+func writeChangeLogs(b *strings.Builder, cs []family.Change) {
+	first := true
+	for _, c := range cs {
+		if c.ChangeLog == "" {
+			continue
+		}
+		if first {
+			b.WriteString("\n## ChangeLogs\n\n")
+			first = false
+		}
+		fmt.Fprintf(b, "- `%s` %s: [ChangeLog](%s)\n", c.Attr, c.To, c.ChangeLog)
+	}
+}
+
+// writeReproduce is how a reviewer gets the branch and builds (or, for a
+// removal, evaluates) what it changes.
+func writeReproduce(b *strings.Builder, u BranchUpdate, fetchURL string) {
+	b.WriteString("\n## Reproduce\n\n```sh\n")
+	fmt.Fprintf(b, "git fetch %s %s\n", fetchURL, u.Branch)
+	fmt.Fprintf(b, "git checkout %s\n", u.Head)
+	for _, a := range buildAttrs(u.Changes) {
+		fmt.Fprintf(b, "nix-build -A linuxKernel.kernels.%s\n", a)
+	}
+	if len(removedAttrs(u.Changes)) > 0 {
+		b.WriteString("# each must fail with its removal message\n")
+	}
+	for _, c := range u.Changes {
+		for _, expr := range c.Gone {
+			fmt.Fprintf(b, "nix-instantiate -A %s\n", expr)
+		}
+	}
+	b.WriteString("```\n")
 }
 
 func intro(cs []family.Change) string {

@@ -34,7 +34,7 @@ func TestRollingPRLifecycle(t *testing.T) {
 	}
 	pr, err := f.sim.PR("NixOS", "nixpkgs", 1)
 	must(t, err)
-	if pr.Title != "Kernel updates for 2026-01-10" || !pr.Draft || pr.Base != "staging-nixos" || pr.HeadOwner != "kupdate-bot" || pr.Head != rolling {
+	if pr.Title != "kernel updates for 2026-01-10" || !pr.Draft || pr.Base != "staging-nixos" || pr.HeadOwner != "kupdate-bot" || pr.Head != rolling {
 		t.Errorf("PR #1: %+v", pr)
 	}
 	if diff := cmp.Diff([]string{"backport release-25.11"}, pr.Labels); diff != "" {
@@ -93,7 +93,7 @@ func TestRollingPRLifecycle(t *testing.T) {
 		t.Errorf("cycle 3 actions (-want +got):\n%s", diff)
 	}
 	pr, _ = f.sim.PR("NixOS", "nixpkgs", 1)
-	if pr.Title != "Kernel updates for 2026-01-10" || !strings.Contains(pr.Body, "`linux_6_12: 6.12.63 -> 6.12.65`") || pr.HeadSHA != u.Head {
+	if pr.Title != "kernel updates for 2026-01-10" || !strings.Contains(pr.Body, "- **linux_6_12: 6.12.63 -> 6.12.65**\n") || pr.HeadSHA != u.Head {
 		t.Errorf("PR #1 after the newer release: %+v", pr)
 	}
 	if n := len(f.sim.PRs("NixOS", "nixpkgs")); n != 1 {
@@ -120,7 +120,7 @@ func TestRollingPRLifecycle(t *testing.T) {
 		t.Fatalf("after upstream moved on: %+v", res[0])
 	}
 	pr, _ = f.sim.PR("NixOS", "nixpkgs", 2)
-	if pr.Title != "Kernel updates for 2026-01-13" || pr.State != "open" {
+	if pr.Title != "kernel updates for 2026-01-13" || pr.State != "open" {
 		t.Errorf("PR #2: %+v", pr)
 	}
 	if old, _ := f.sim.PR("NixOS", "nixpkgs", 1); old.State != "closed" {
@@ -142,14 +142,14 @@ func TestRollingTitleKeepsItsDate(t *testing.T) {
 	syncOK(t, w, u)
 	pr, err := f.sim.PR("NixOS", "nixpkgs", 1)
 	must(t, err)
-	if pr.Title != "Kernel updates for 2026-01-09" {
+	if pr.Title != "kernel updates for 2026-01-09" {
 		t.Fatalf("opened as %q", pr.Title)
 	}
 	f.requests()
 
 	// The same branch again: no write at all.
 	res := syncOK(t, w, u)
-	if res[0].Outcome != workflow.Unchanged || res[0].Title != "Kernel updates for 2026-01-09" {
+	if res[0].Outcome != workflow.Unchanged || res[0].Title != "kernel updates for 2026-01-09" {
 		t.Errorf("same branch again: %s %q", res[0].Outcome, res[0].Title)
 	}
 	if got := writes(f.sim.Requests()); got != nil {
@@ -165,19 +165,57 @@ func TestRollingTitleKeepsItsDate(t *testing.T) {
 		t.Errorf("newer release actions (-want +got):\n%s", diff)
 	}
 	pr, _ = f.sim.PR("NixOS", "nixpkgs", 1)
-	if pr.Title != "Kernel updates for 2026-01-09" {
+	if pr.Title != "kernel updates for 2026-01-09" {
 		t.Errorf("renamed to %q", pr.Title)
 	}
 
-	// A title that is not a dated rolling title (a person's edit) is put
-	// back, dated the day GitHub says the PR was opened.
+	// A person's edit of the title stays: kupdate titles the rolling PR
+	// when it opens it, and never again.
 	must(t, f.sim.SetTitle("NixOS", "nixpkgs", 1, "kernel stuff"))
+	u = f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.66"))
+	u.Build = passed("linux_6_12")
 	res = syncOK(t, w, u)
-	if diff := cmp.Diff([]string{"edit PR #1: title"}, res[0].Actions); diff != "" {
-		t.Errorf("restored title actions (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"edit PR #1: body", "set status kupdate/build on " + u.Head[:12] + ": success"}, res[0].Actions); diff != "" {
+		t.Errorf("after a person's title actions (-want +got):\n%s", diff)
+	}
+	if pr, _ = f.sim.PR("NixOS", "nixpkgs", 1); pr.Title != "kernel stuff" || res[0].Title != "kernel stuff" {
+		t.Errorf("title %q, reported %q; want the person's", pr.Title, res[0].Title)
+	}
+}
+
+// TestRollingTitleSetting: github.rolling_title words a new rolling PR, and
+// an open one titled by an earlier kupdate ("Kernel updates for …") keeps
+// its title: no rename for a format alone.
+func TestRollingTitleSetting(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.GitHub.RollingTitle = "Linux kernel point releases, {date}"
+	w := f.workflow()
+	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
+	syncOK(t, w, u)
+	pr, err := f.sim.PR("NixOS", "nixpkgs", 1)
+	must(t, err)
+	if pr.Title != "Linux kernel point releases, 2026-01-10" {
+		t.Fatalf("opened as %q", pr.Title)
+	}
+
+	// The PR as kupdate titled it before the setting: kept, also when the
+	// branch moves on.
+	must(t, f.sim.SetTitle("NixOS", "nixpkgs", 1, "Kernel updates for 2026-01-10"))
+	f.requests()
+	res := syncOK(t, w, u)
+	if res[0].Outcome != workflow.Unchanged || res[0].Title != "Kernel updates for 2026-01-10" {
+		t.Errorf("same branch: %s %q", res[0].Outcome, res[0].Title)
+	}
+	if got := writes(f.sim.Requests()); got != nil {
+		t.Errorf("writes for an old title alone: %v", got)
+	}
+	u = f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.65"))
+	res = syncOK(t, w, u)
+	if diff := cmp.Diff([]string{"edit PR #1: body"}, res[0].Actions); diff != "" {
+		t.Errorf("newer release actions (-want +got):\n%s", diff)
 	}
 	if pr, _ = f.sim.PR("NixOS", "nixpkgs", 1); pr.Title != "Kernel updates for 2026-01-10" {
-		t.Errorf("restored title %q", pr.Title)
+		t.Errorf("renamed to %q", pr.Title)
 	}
 }
 
@@ -364,13 +402,13 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("dry-run outcome %q #%d, want %q #0", res[0].Outcome, res[0].Number, workflow.WouldOpen)
 	}
 	if diff := cmp.Diff([]string{
-		"open draft PR kupdate-bot:kupdate/staging-nixos/updates -> staging-nixos: Kernel updates for 2026-01-10",
+		"open draft PR kupdate-bot:kupdate/staging-nixos/updates -> staging-nixos: kernel updates for 2026-01-10",
 		"label the new PR: backport release-25.11",
 		"set status kupdate/build on " + u.Head[:12] + ": success",
 	}, res[0].Actions); diff != "" {
 		t.Errorf("dry-run actions (-want +got):\n%s", diff)
 	}
-	if res[0].Title != "Kernel updates for 2026-01-10" || !strings.Contains(res[0].Body, workflow.Disclosure) {
+	if res[0].Title != "kernel updates for 2026-01-10" || !strings.Contains(res[0].Body, workflow.Disclosure) {
 		t.Errorf("dry-run text: %+v", res[0])
 	}
 	if got := writes(f.sim.Requests()); got != nil {
@@ -459,7 +497,7 @@ func TestFailedBuildIsDraft(t *testing.T) {
 	u := f.push(rolling, bump("linux_6_12", "6.12.63", "6.12.64"))
 	u.Build, u.Draft = failed("linux_6_12"), true
 	res := syncOK(t, w, u)
-	if res[0].Outcome != workflow.Opened || res[0].Actions[0] != "open draft PR kupdate-bot:"+rolling+" -> staging-nixos: Kernel updates for 2026-01-10" {
+	if res[0].Outcome != workflow.Opened || res[0].Actions[0] != "open draft PR kupdate-bot:"+rolling+" -> staging-nixos: kernel updates for 2026-01-10" {
 		t.Fatalf("opened: %+v", res[0])
 	}
 	isDraft(true)
@@ -557,4 +595,23 @@ func TestOpenPR(t *testing.T) {
 	if pr, err := w.OpenPR(ctx, rolling, ""); pr != nil || err != nil {
 		t.Errorf("after the close: %+v, %v", pr, err)
 	}
+}
+
+// TestTestedPRBody: a branch built and tested in every tier shows it in
+// nixpkgs' checklist, on the platform kupdate built for; the testing bump
+// and the branches come in the order the branch holds them (nixpkgs':
+// testing first, then newest to oldest), titles bold, then what they are.
+func TestTestedPRBody(t *testing.T) {
+	f := newFixture(t)
+	w := f.workflow()
+	u := f.push(rolling, bump("linux_6_18", "6.18.2", "6.18.3"), bump("linux_6_12", "6.12.63", "6.12.64"))
+	for _, a := range []string{"linux_6_18", "linux_6_12"} {
+		for _, tier := range []string{"eval", "configfile", "kernel", "test"} {
+			u.Build.Results = append(u.Build.Results, build.Result{Attr: a, Tier: tier, Status: build.Passed})
+		}
+	}
+	syncOK(t, w, u)
+	pr, err := f.sim.PR("NixOS", "nixpkgs", 1)
+	must(t, err)
+	golden(t, "tested-pr.md", f.stable(pr.Body))
 }

@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
@@ -65,6 +66,10 @@ type Options struct {
 	Backoff  time.Duration // first wait after a 5xx, doubling; 0 means 2s
 	Attempts int           // tries per read, and per branch after a failed write; 0 means 4
 	Timeout  time.Duration // per HTTP request; 0 means 1m
+	// Platform is the Nix system the build tiers build for, ticked under
+	// "Built on platform" in a PR body when the kernel tier passed; ""
+	// means Nix's "system" of build.options, else this machine's.
+	Platform string
 }
 
 // Workflow talks to one GitHub repository.
@@ -79,6 +84,8 @@ type Workflow struct {
 	draft, merge           bool
 	reviewers, teams       []string
 	labels                 map[string][]string
+	rollingTitle           string // github.rolling_title
+	platform               string // the Nix system the kernel tier builds for
 	promote                config.Promote
 	checks                 bool // report with check runs (GitHub App) rather than commit statuses
 	authHint               string
@@ -99,12 +106,22 @@ func New(cfg *config.Config, opts Options) (*Workflow, error) {
 	g := cfg.GitHub
 	w := &Workflow{
 		owner: g.Owner, repo: g.Repo, headOwner: g.ForkOwner, base: cfg.Nixpkgs.Base,
-		draft: g.Draft, merge: g.Merge, labels: g.Labels, promote: cfg.Promote,
+		draft: g.Draft, merge: g.Merge, labels: g.Labels, promote: cfg.Promote, rollingTitle: g.RollingTitle,
 		checks: g.AppID != 0, dryRun: opts.DryRun,
 		log: opts.Log, clock: opts.Clock, maxWait: opts.MaxWait, backoff: opts.Backoff, attempts: opts.Attempts,
 	}
 	if w.headOwner == "" {
 		w.headOwner = g.Owner
+	}
+	if w.rollingTitle == "" {
+		w.rollingTitle = config.DefaultRollingTitle
+	}
+	w.platform = opts.Platform
+	if w.platform == "" {
+		w.platform = cfg.Build.Options["system"] // Nix's own setting, when set
+	}
+	if w.platform == "" {
+		w.platform = HostPlatform(runtime.GOOS, runtime.GOARCH)
 	}
 	for _, r := range g.Reviewers {
 		if _, team, ok := strings.Cut(r, "/"); ok {
@@ -418,8 +435,8 @@ func (w *Workflow) syncBranch(ctx context.Context, run *runState, u BranchUpdate
 // labels, nor reviewers: requestReviews asks them). It returns the new PR;
 // nil in a dry run.
 func (w *Workflow) open(ctx context.Context, u BranchUpdate, labels []string, res *PRResult, acts *[]string) (*github.PullRequest, error) {
-	title := Title(u, w.clock())
-	text, _ := body(u, w.fetchURL())
+	title := Title(u, w.rollingTitle, w.clock())
+	text, _ := body(u, w.fetchURL(), w.platform)
 	head := w.headOwner + ":" + u.Branch
 	draft := w.draft || u.Draft
 	kind := "PR"
@@ -465,15 +482,16 @@ func (w *Workflow) update(ctx context.Context, u BranchUpdate, pr *github.PullRe
 	if opened {
 		res.Outcome = w.done(Opened)
 	}
-	title := Title(u, pr.GetCreatedAt().Time)
-	if d, ok := rollingDate(pr.GetTitle()); ok && (rolling(u.Changes) || len(u.Changes) == 0) {
-		// The date in the title is the day kupdate opened the PR by its own
-		// clock; GitHub's created_at may be another day (a skewed clock, a
-		// PR opened around midnight UTC). A title already dated stays, so
-		// no cycle renames the PR for a date alone.
-		title = rollingTitle(d)
+	title := Title(u, w.rollingTitle, pr.GetCreatedAt().Time)
+	if isRolling(u) {
+		// The rolling PR's title is written when it is opened and is the
+		// PR's from then on: its date stays when newer point releases come
+		// (the body says what it holds now), a title in the format of an
+		// earlier kupdate or setting stays, and so does a person's edit.
+		// Renaming would notify every subscriber for nothing.
+		title = pr.GetTitle()
 	}
-	text, want := body(u, w.fetchURL())
+	text, want := body(u, w.fetchURL(), w.platform)
 	res.Title, res.Body = title, text
 	have, ok := parseMarker(pr.GetBody())
 

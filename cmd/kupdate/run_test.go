@@ -77,9 +77,9 @@ func TestRunCommand(t *testing.T) {
 		"=== branch kupdate/staging-nixos/updates (on staging-nixos at ",
 		"push: would push ",
 		"+++ b/pkgs/os-specific/linux/kernel/kernels-org.json\n",
-		"title: Kernel updates for " + today + "\n",
+		"title: kernel updates for " + today + "\n",
 		"labels: backport release-25.11\n",
-		"would: open draft PR kupdate-bot:kupdate/staging-nixos/updates -> staging-nixos: Kernel updates for " + today + "\n",
+		"would: open draft PR kupdate-bot:kupdate/staging-nixos/updates -> staging-nixos: kernel updates for " + today + "\n",
 		"=== branch kupdate/staging-nixos/linux_7_0-init",
 		"title: linux_7_0: init at 7.0",
 		"--- body\n<!-- kupdate: ",
@@ -186,7 +186,7 @@ func TestRunKeepsProposedCommits(t *testing.T) {
 		t.Errorf("run with a bad signature: exit %d\n%s", code, stderr)
 	}
 	for _, want := range []string{
-		"kept: kupdate/staging-nixos/updates: linux_6_1, linux_6_6, linux_6_12, linux_6_18, linux_6_12_hardened, linux_6_18_hardened could not be re-verified this cycle (see \"held:\" below); the branch stays as proposed\n",
+		"kept: kupdate/staging-nixos/updates: linux_6_18, linux_6_12, linux_6_6, linux_6_1, linux_6_12_hardened, linux_6_18_hardened could not be re-verified this cycle (see \"held:\" below); the branch stays as proposed\n",
 		"\nheld: 6.12: no verified hash for 6.12.70: ",
 		"\nheld: 6.12 (hardened): no verified hash for 6.12.70: ",
 	} {
@@ -209,7 +209,7 @@ func TestRunKeepsProposedCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr = runInWorld(t, world, env, "--config", cfg, "run", "--dry-run", "--no-build", "--only", "linux_6_12")
-	if code != 0 || !strings.Contains(stdout, "\nkept: kupdate/staging-nixos/updates: linux_5_15, linux_6_1, linux_6_6, linux_6_18, linux_testing, linux_6_12_hardened, linux_6_18_hardened not selected by --only (run without --only to update the branch); the branch stays as proposed\n") {
+	if code != 0 || !strings.Contains(stdout, "\nkept: kupdate/staging-nixos/updates: linux_testing, linux_6_18, linux_6_6, linux_6_1, linux_5_15, linux_6_12_hardened, linux_6_18_hardened not selected by --only (run without --only to update the branch); the branch stays as proposed\n") {
 		t.Errorf("run --dry-run --only linux_6_12: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 

@@ -45,11 +45,11 @@ func TestUpdateCommits(t *testing.T) {
 	}
 	want := strings.Join([]string{
 		"linux_7_0: init at 7.0.1",
-		"linux_testing: 6.19-rc4 -> 7.1-rc1",
-		"linux_6_18: 6.18.5 -> 6.18.9",
-		"linux_6_12: 6.12.64 -> 6.12.70",
-		"linux_6_1: 6.1.159 -> 6.1.163",
 		"linux_5_15: 5.15.197 -> 5.15.200",
+		"linux_6_1: 6.1.159 -> 6.1.163",
+		"linux_6_12: 6.12.64 -> 6.12.70",
+		"linux_6_18: 6.18.5 -> 6.18.9",
+		"linux_testing: 6.19-rc4 -> 7.1-rc1",
 		"linux_5_10: remove",
 	}, "\n")
 	if got := gitLog(t, tree, "log", "--format=%s", head+"..HEAD"); got != want {

@@ -33,7 +33,7 @@ func (f *Family) Plan(ctx context.Context, t *family.Tree) (*family.Plan, error)
 		if c := cmp.Compare(order(a), order(b)); c != 0 {
 			return c
 		}
-		return kernelorg.CompareSeries(a.Branch, b.Branch)
+		return kernelorg.CompareSeries(b.Branch, a.Branch)
 	})
 	for _, c := range cands {
 		if err := ctx.Err(); err != nil {
@@ -55,17 +55,22 @@ func (f *Family) Plan(ctx context.Context, t *family.Tree) (*family.Plan, error)
 
 // order is a change's place in the plan, so that every run plans the same
 // commits in the same order: removals first (they may move linux_latest
-// and linux_default), then bumps of the branches, testing, new branches.
+// and linux_default), then testing and the bumps of the branches, then new
+// branches; within each, newest branch first. The bumps are so in nixpkgs'
+// order: update-mainline.py walks kernel.org's release table (mainline,
+// stable, then longterm from newest to oldest) and commits as it goes, so
+// a batch of 2026 lists linux_testing, linux_7_0, linux_6_18, …
+// linux_5_10, and the rolling branch and its PR body follow the plan.
 func order(c family.Change) int {
 	switch {
 	case c.Kind == Remove:
 		return 0
 	case c.Branch == "testing":
-		return 2
+		return 1
 	case c.Kind == Init:
 		return 3
 	}
-	return 1
+	return 2
 }
 
 // Held is the note of a change whose hash could not be had for v. What is
