@@ -11,6 +11,7 @@ import (
 	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/family/hardened"
 	"github.com/kupdate/kupdate/family/vanilla"
+	"github.com/kupdate/kupdate/family/zen"
 	"github.com/kupdate/kupdate/kernelorg"
 )
 
@@ -29,19 +30,45 @@ type Sources struct {
 	// Hardened replaces GitHub's anthraxx/linux-hardened as the source of
 	// linux-hardened releases.
 	Hardened hardened.Source
+	// Zen replaces GitHub's zen-kernel/zen-kernel as the source of zen
+	// releases.
+	Zen zen.Source
 }
 
 // New is the registry: the kernel.org kernels, then linux-hardened (its
-// inits may build on a new kernel.org branch of the same plan).
+// inits may build on a new kernel.org branch of the same plan), then the
+// zen kernels (zen-kernels.nix; a tree without it has none).
 func New(s Sources) family.Registry {
 	h := s.Hardened
 	if h == nil {
 		h = githubHardened(s)
 	}
+	z := s.Zen
+	if z == nil {
+		z = githubZen(s)
+	}
 	return family.Registry{
 		vanilla.New(s.KernelOrg),
 		hardened.New(h, s.KernelOrg),
+		zen.New(z),
 	}
+}
+
+// githubZen is zen-kernel/zen-kernel on GitHub at github.api_url; its
+// tarballs are unpacked for hashing under the cache directory.
+func githubZen(s Sources) zen.Source {
+	gh := zen.NewGitHub(s.Config.GitHub.APIURL, s.UserAgent)
+	gh.Log = s.Log
+	if s.GitHubTransport != nil {
+		gh.HTTP = &http.Client{Transport: s.GitHubTransport}
+	}
+	if s.Getenv != nil {
+		gh.Token = s.Config.GitHub.TokenEnv.Lookup(s.Getenv)
+	}
+	if dir, err := s.Config.CacheDir(); err == nil {
+		gh.Hasher.TempDir = dir
+	}
+	return gh
 }
 
 // githubHardened is anthraxx/linux-hardened on GitHub at github.api_url.

@@ -38,6 +38,11 @@ const DefaultMaxUnpacked = 8 << 30
 // serialisation of its top-level directory. It is called again from the
 // start on a retried download (see fetch.Request.Consume).
 func (h Hasher) Hash(ctx context.Context, r io.Reader) ([]byte, error) {
+	if h.TempDir != "" {
+		if err := os.MkdirAll(h.TempDir, 0o755); err != nil {
+			return nil, fmt.Errorf("a directory to unpack the archive in: %w", err)
+		}
+	}
 	dir, err := os.MkdirTemp(h.TempDir, "srcarchive-*")
 	if err != nil {
 		return nil, fmt.Errorf("a directory to unpack the archive in: %w", err)
