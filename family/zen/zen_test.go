@@ -27,7 +27,7 @@ type world struct {
 	src *zen.GitHub
 }
 
-func newWorld(t *testing.T, tags ...string) *world {
+func newWorld(t testing.TB, tags ...string) *world {
 	t.Helper()
 	gh, err := githubtest.New(githubtest.Options{Root: t.TempDir()})
 	if err != nil {
@@ -48,7 +48,7 @@ func newWorld(t *testing.T, tags ...string) *world {
 	return w
 }
 
-func (w *world) publish(t *testing.T, tag string) {
+func (w *world) publish(t testing.TB, tag string) {
 	t.Helper()
 	top := "zen-kernel-" + strings.TrimPrefix(tag, "v")
 	if err := w.gh.PublishRelease("zen-kernel", "zen-kernel", githubtest.Release{Tag: tag, Source: srcarchivetest.Kernel(top, tag)}); err != nil {
@@ -90,7 +90,7 @@ func toSRI(t *testing.T, nix32 string) string {
 	return "sha256-" + base64.StdEncoding.EncodeToString(raw)
 }
 
-func readTestdata(t *testing.T, name string) []byte {
+func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -99,7 +99,7 @@ func readTestdata(t *testing.T, name string) []byte {
 	return b
 }
 
-func tree(t *testing.T, b []byte) *family.Tree {
+func tree(t testing.TB, b []byte) *family.Tree {
 	t.Helper()
 	tr, err := family.Registry{zen.New(nil)}.Load(map[string][]byte{zen.Path: b})
 	if err != nil {
