@@ -52,11 +52,13 @@ func (*Family) Offers(context.Context) ([]family.Offer, error) { return nil, nil
 // release of it. A release list that cannot be read holds every zen
 // change; the cycle goes on.
 func (f *Family) Plan(ctx context.Context, t *family.Tree) (*family.Plan, error) {
+	p := &family.Plan{}
 	zf, err := read(t)
 	if err != nil {
-		return nil, err
+		err = fmt.Errorf("%w: kupdate cannot update the zen kernels until the file has the lines update-zen.py writes", err)
+		p.Held = append(p.Held, family.Note{Family: Name, Branch: Name, Reason: err.Error(), Err: err})
+		return p, nil
 	}
-	p := &family.Plan{}
 	rels, err := f.src.Releases(ctx)
 	if err != nil {
 		err = fmt.Errorf("listing zen-kernel releases: %w", err)

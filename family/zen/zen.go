@@ -68,7 +68,12 @@ func (*Family) Paths() []string { return []string{Path} }
 // Present: a tree carries zen kernels when it has zen-kernels.nix.
 func (*Family) Present(t *family.Tree) bool { return t.Has(Path) }
 
-func (*Family) Load(t *family.Tree) error { _, err := read(t); return err }
+// Load accepts any zen-kernels.nix: the file is not kupdate's alone (a
+// maintainer may reshape it), and one that kupdate cannot read must not
+// stop the kernel.org kernels. Plan holds every zen change with the
+// parse error instead (a failure: the cycle reports it and exits
+// non-zero), and kupdate check reports it as a syntax finding.
+func (*Family) Load(*family.Tree) error { return nil }
 
 func (*Family) Attrs(t *family.Tree) []family.Attr {
 	f, err := read(t)

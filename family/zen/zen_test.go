@@ -314,3 +314,19 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+// A zen-kernels.nix kupdate cannot read loads (the kernel.org kernels go
+// on), and holds every zen change as a failure naming the line.
+func TestUnreadableFileHoldsZen(t *testing.T) {
+	w := newWorld(t, "v6.18.2-zen1")
+	bad := replace(t, readTestdata(t, "zen-kernels-6.17.9.nix"), `suffix = "zen1"; # zen`, `suffix = "zen-one"; # zen`)
+	tr := tree(t, bad)
+	p := plan(t, zen.New(w.src), tr)
+	want := []string{`zen: pkgs/os-specific/linux/kernel/zen-kernels.nix:20: variant zen: suffix "zen-one": want zen followed by a number (zen1): kupdate cannot update the zen kernels until the file has the lines update-zen.py writes`}
+	if diff := cmp.Diff(want, notes(p.Held)); diff != "" || len(p.Changes) != 0 || !p.Held[0].SourceFailure() {
+		t.Errorf("held (-want +got):\n%s\n%+v", diff, p)
+	}
+	if got := w.gh.Requests(); len(got) != 0 {
+		t.Errorf("requests for a tree zen cannot read: %v", got)
+	}
+}
