@@ -227,8 +227,8 @@ func (s *Server) releases(p *project) []map[string]any {
 			"assets": map[string]any{"count": len(links) + 1,
 				"sources": []map[string]any{{"format": "tar.gz", "url": s.ArchiveURL(p.path, r.Tag)}},
 				"links":   links},
-			"_links": map[string]any{"self": s.srv.URL + "/" + p.path + "/-/releases/" + r.Tag},
-			"commit": map[string]any{"id": fmt.Sprintf("%x", sha256.Sum256([]byte(r.Tag)))[:40], "short_id": fmt.Sprintf("%x", sha256.Sum256([]byte(r.Tag)))[:8]},
+			"_links":   map[string]any{"self": s.srv.URL + "/" + p.path + "/-/releases/" + r.Tag},
+			"commit":   map[string]any{"id": fmt.Sprintf("%x", sha256.Sum256([]byte(r.Tag)))[:40], "short_id": fmt.Sprintf("%x", sha256.Sum256([]byte(r.Tag)))[:8]},
 			"tag_path": "/" + p.path + "/-/tags/" + r.Tag,
 		})
 	}
