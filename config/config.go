@@ -31,6 +31,7 @@ type Config struct {
 	Git       Git       `toml:"git"`
 	Build     Build     `toml:"build"`
 	GitHub    GitHub    `toml:"github"`
+	GitLab    GitLab    `toml:"gitlab"`
 	Promote   Promote   `toml:"promote"`
 	Serve     Serve     `toml:"serve"`
 }
@@ -101,6 +102,13 @@ type Build struct {
 	// Options are further Nix settings, passed as --option NAME VALUE
 	// (e.g. substituters, builders-use-substitutes, store).
 	Options map[string]string `toml:"options"`
+}
+
+// GitLab is where kupdate reads sources hosted on GitLab (xanmod's
+// releases). Public projects need no token; one raises the rate limit.
+type GitLab struct {
+	APIURL   string  `toml:"api_url"`
+	TokenEnv EnvName `toml:"token_env"` // optional; empty: no token
 }
 
 // GitHub is the repository PRs are opened on and how kupdate authenticates.
@@ -217,6 +225,7 @@ func Default() Config {
 			Draft:        true,
 			RollingTitle: DefaultRollingTitle,
 		},
+		GitLab: GitLab{APIURL: "https://gitlab.com/api/v4/"},
 		Promote: Promote{
 			Pairs: []Pair{{From: "staging-nixos", To: "master"}},
 		},
@@ -321,6 +330,7 @@ func (c *Config) validate() error {
 		{"kernelorg.cdn_url", c.KernelOrg.CDNURL},
 		{"kernelorg.git_url", c.KernelOrg.GitURL},
 		{"github.api_url", c.GitHub.APIURL},
+		{"gitlab.api_url", c.GitLab.APIURL},
 	} {
 		if err := checkHTTPURL(u.key, u.val); err != nil {
 			return err
@@ -497,6 +507,7 @@ func (c *Config) secretEnvKeys() []struct {
 	}{
 		{"git.token_env", c.Git.TokenEnv, "KUPDATE_GIT_TOKEN"},
 		{"github.token_env", c.GitHub.TokenEnv, "GITHUB_TOKEN"},
+		{"gitlab.token_env", c.GitLab.TokenEnv, "GITLAB_TOKEN"},
 		{"serve.webhook_secret_env", c.Serve.WebhookSecretEnv, "KUPDATE_WEBHOOK_SECRET"},
 	}
 }

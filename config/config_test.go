@@ -121,14 +121,14 @@ func TestSecretEnvNames(t *testing.T) {
 		}
 	}
 	walk(reflect.ValueOf(&cfg).Elem(), "")
-	if len(want) != 3 {
-		t.Errorf("found %d *_env keys, want 3 (git.token_env, github.token_env, serve.webhook_secret_env): %v", len(want), want)
+	if len(want) != 4 {
+		t.Errorf("found %d *_env keys, want 4 (git.token_env, github.token_env, gitlab.token_env, serve.webhook_secret_env): %v", len(want), want)
 	}
 	if diff := cmp.Diff(want, cfg.SecretEnvNames()); diff != "" {
 		t.Errorf("SecretEnvNames (-want +got):\n%s", diff)
 	}
 	cfg.Serve.WebhookSecretEnv = "" // /webhook off: nothing to keep back
-	if got := cfg.SecretEnvNames(); len(got) != 2 {
+	if got := cfg.SecretEnvNames(); len(got) != 3 {
 		t.Errorf("with webhook_secret_env empty: %v", got)
 	}
 }

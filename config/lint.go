@@ -274,7 +274,7 @@ func secretHome(p path) string {
 	case section == "serve":
 		return "put it in the environment variable named by serve.webhook_secret_env"
 	}
-	return "put it in the environment (github.token_env, git.token_env and serve.webhook_secret_env name the variables kupdate reads)"
+	return "put it in the environment (github.token_env, git.token_env, gitlab.token_env and serve.webhook_secret_env name the variables kupdate reads)"
 }
 
 // want names what a Go type is written as in TOML.

@@ -50,11 +50,11 @@ func TestSecretsInTheFile(t *testing.T) {
 		{"git token", "[git]\npush_token = \"ghp_s3cr3t\"\n", "c.toml:2:1: git.push_token: secrets never go in config.toml: put it in the environment variable named by git.token_env"},
 		{"webhook secret", "[serve]\nwebhook_secret = \"s3cr3t\"\n", "c.toml:2:1: serve.webhook_secret: secrets never go in config.toml: put it in the environment variable named by serve.webhook_secret_env"},
 		{"app key", "[github]\nprivate_key = \"-----BEGIN s3cr3t\"\n", "c.toml:2:1: github.private_key: secrets never go in config.toml: put the GitHub App's private key in a file named by github.private_key_file"},
-		{"password anywhere", "[nixpkgs]\npassword = \"s3cr3t\"\n", "c.toml:2:1: nixpkgs.password: secrets never go in config.toml: put it in the environment (github.token_env, git.token_env and serve.webhook_secret_env name the variables kupdate reads)"},
+		{"password anywhere", "[nixpkgs]\npassword = \"s3cr3t\"\n", "c.toml:2:1: nixpkgs.password: secrets never go in config.toml: put it in the environment (github.token_env, git.token_env, gitlab.token_env and serve.webhook_secret_env name the variables kupdate reads)"},
 		{"a secret where its variable's name goes", "[github]\ntoken_env = \"s3cr3t-x\"\n", "c.toml:2:1: github.token_env: want the name of an environment variable (letters, digits and _), not the secret itself; export the secret as e.g. GITHUB_TOKEN and write github.token_env = \"GITHUB_TOKEN\""},
 		{"webhook secret where its variable's name goes", "[serve]\nwebhook_secret_env = \"s3cr3t value\"\n", "c.toml:2:1: serve.webhook_secret_env: want the name of an environment variable (letters, digits and _), not the secret itself; export the secret as e.g. KUPDATE_WEBHOOK_SECRET and write serve.webhook_secret_env = \"KUPDATE_WEBHOOK_SECRET\""},
 		{"a token as a key", "[github]\nghp_s3cr3t = 1\n", "c.toml:2:1: a GitHub token (it starts with \"ghp_\") written as a key: secrets never go in config.toml: put it in the environment variable named by github.token_env"},
-		{"a token as a table", "[ghs_s3cr3t]\n", "c.toml:1:2: a GitHub token (it starts with \"ghs_\") written as a key: secrets never go in config.toml: put it in the environment (github.token_env, git.token_env and serve.webhook_secret_env name the variables kupdate reads)"},
+		{"a token as a table", "[ghs_s3cr3t]\n", "c.toml:1:2: a GitHub token (it starts with \"ghs_\") written as a key: secrets never go in config.toml: put it in the environment (github.token_env, git.token_env, gitlab.token_env and serve.webhook_secret_env name the variables kupdate reads)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("c.toml", []byte(tt.in))

@@ -22,6 +22,7 @@ import (
 	"github.com/kupdate/kupdate/config"
 	"github.com/kupdate/kupdate/cycle"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+	"github.com/kupdate/kupdate/srcarchive/srcarchivetest"
 	"github.com/kupdate/kupdate/workflow"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
@@ -144,6 +145,13 @@ func newFixture(t testing.TB, specs ...kernelorgtest.Spec) *fixture {
 	// linux-hardened, with no releases yet: the sample tree's hardened
 	// kernels stay as they are.
 	must(t, f.gh.CreateRepo("anthraxx", "linux-hardened", "main"))
+	// zen-kernel, with the sample tree's own releases: its zen kernels stay
+	// as they are.
+	must(t, f.gh.CreateRepo("zen-kernel", "zen-kernel", "main"))
+	for _, tag := range []string{"v6.18.3-lqx1", "v6.18.4-zen1"} {
+		top := "zen-kernel-" + strings.TrimPrefix(tag, "v")
+		must(t, f.gh.PublishRelease("zen-kernel", "zen-kernel", githubtest.Release{Tag: tag, Source: srcarchivetest.Kernel(top, tag)}))
+	}
 
 	dir := t.TempDir()
 	keyring := filepath.Join(dir, "keyring.asc")

@@ -210,7 +210,7 @@ func TestOnlyKeepsOtherProposedCommits(t *testing.T) {
 
 	_, err := f.cycle(func(o *cycle.Options) { o.Only = []string{"linux_6_99"} }).Run(context.Background())
 	var oe *cycle.OnlyError
-	if !errors.As(err, &oe) || err.Error() != "--only linux_6_99: not a kernel attribute of the tree or of kernel.org's branches (known: linux_5_10, linux_5_15, linux_6_1, linux_6_12, linux_6_12_hardened, linux_6_18, linux_6_18_hardened, linux_6_19, linux_6_6, linux_testing)" {
+	if !errors.As(err, &oe) || err.Error() != "--only linux_6_99: not a kernel attribute of the tree or of kernel.org's branches (known: linux_5_10, linux_5_15, linux_6_1, linux_6_12, linux_6_12_hardened, linux_6_18, linux_6_18_hardened, linux_6_19, linux_6_6, linux_lqx, linux_testing, linux_zen)" {
 		t.Errorf("--only linux_6_99: %v", err)
 	}
 }

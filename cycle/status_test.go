@@ -144,6 +144,8 @@ func TestStatusWithSourcesDown(t *testing.T) {
 		rows = append(rows, fmt.Sprintf("%s %s %s %s %s", b.Attr, b.Nixpkgs, b.Upstream, pr, b.Reason()))
 	}
 	want := []string{
+		"linux_lqx 6.18.3-lqx1  - up to date",
+		"linux_zen 6.18.4-zen1  - up to date",
 		"linux_5_10 5.10.247 5.10.247 - up to date",
 		"linux_5_15 5.15.197 5.15.197 - up to date",
 		"linux_6_1 6.1.159 6.1.159 - up to date",
@@ -201,6 +203,8 @@ func TestPartialCycleCarriesState(t *testing.T) {
 	want := []string{
 		"kupdate/staging-nixos/linux_6_19-init #2",
 		"kupdate/staging-nixos/updates #1",
+		"linux_lqx  - : up to date (not checked this cycle: not selected by --only)",
+		"linux_zen  - : up to date (not checked this cycle: not selected by --only)",
 		"linux_5_10 5.10.247 - : up to date (not checked this cycle: not selected by --only)",
 		"linux_5_15 5.15.197 - : up to date (not checked this cycle: not selected by --only)",
 		"linux_6_1 6.1.159 - : up to date (not checked this cycle: not selected by --only)",

@@ -60,6 +60,8 @@ const (
 
 	HardenedOwner = "anthraxx" // linux-hardened's releases
 	HardenedRepo  = "linux-hardened"
+	ZenOwner      = "zen-kernel" // the zen kernels' releases and tag tarballs
+	ZenRepo       = "zen-kernel"
 
 	// Base is where kupdate's PRs go; Target is what promotion merges it into.
 	Base   = "staging-nixos"
@@ -106,6 +108,11 @@ func DefaultReleases() []kernelorgtest.Spec {
 func DefaultHardenedTags() []string {
 	return []string{"v6.12.63-hardened1", "v6.18.4-hardened1", "v6.12.70-hardened1", "v6.18.9-hardened1"}
 }
+
+// ZenTags are zen-kernel's releases the world starts with: the sample
+// tree's own (zen-kernels.nix's hashes are of these tarballs), so that
+// zen has nothing to bump until a test publishes a newer one (PublishZen).
+func ZenTags() []string { return []string{"v6.18.3-lqx1", "v6.18.4-zen1"} }
 
 // HardenedPatch is the patch a linux-hardened release of tag carries in the
 // simulator: a pure function of the tag, so its hash is reproducible.
@@ -251,6 +258,14 @@ func (e *Env) fillGitHub(ctx context.Context, files map[string]string, hardened 
 	}
 	for _, tag := range hardened {
 		if err := e.PublishHardened(tag); err != nil {
+			return err
+		}
+	}
+	if err := gh.CreateRepo(ZenOwner, ZenRepo, "main"); err != nil {
+		return fmt.Errorf("demo: creating %s/%s: %w", ZenOwner, ZenRepo, err)
+	}
+	for _, tag := range ZenTags() {
+		if err := e.PublishZen(tag); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
+	"github.com/kupdate/kupdate/srcarchive/srcarchivetest"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
@@ -41,6 +42,17 @@ func (e *Env) PublishHardened(tag string) error {
 	e.mu.Lock()
 	e.hardened = append(e.hardened, tag)
 	e.mu.Unlock()
+	return nil
+}
+
+// PublishZen publishes a zen-kernel release (v6.18.9-zen1) with its tag
+// tarball (srcarchivetest.Kernel: a pure function of the tag, so its hash is
+// reproducible).
+func (e *Env) PublishZen(tag string) error {
+	top := ZenRepo + "-" + strings.TrimPrefix(tag, "v")
+	if err := e.GitHub.PublishRelease(ZenOwner, ZenRepo, githubtest.Release{Tag: tag, Source: srcarchivetest.Kernel(top, tag)}); err != nil {
+		return fmt.Errorf("demo: publishing zen-kernel %s: %w", tag, err)
+	}
 	return nil
 }
 

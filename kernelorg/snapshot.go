@@ -110,7 +110,7 @@ func (c *Client) downloadRC(ctx context.Context, v Version, val fetch.Validators
 		}
 		cr := &byteCounter{r: r}
 		var err error
-		top, err = unpackTarGz(cr, spool, unpackedFactor*c.maxSnapshot)
+		top, err = unpackTarGz(cr, spool, unpackedFactor*c.maxSnapshot, snapshotLimit)
 		size = cr.n
 		return err
 	})
@@ -161,14 +161,26 @@ func clearDir(dir string) error {
 	return nil
 }
 
+// snapshotLimit names what bounds an rc snapshot's unpacked tree, in errors.
+var snapshotLimit = fmt.Sprintf("%d × kernelorg.max_snapshot_bytes", unpackedFactor)
+
+// UnpackTarGz unpacks a gzipped tar holding one top-level directory into
+// the empty directory dst as Nix's fetchzip does, and returns that
+// directory's name: git.kernel.org's snapshots and GitHub's or GitLab's
+// source archives (package srcarchive) alike. limitName says in errors what
+// sets maxUnpacked. See unpackTar for what it refuses.
+func UnpackTarGz(r io.Reader, dst string, maxUnpacked int64, limitName string) (string, error) {
+	return unpackTarGz(r, dst, maxUnpacked, limitName)
+}
+
 // unpackTarGz unpacks a gzipped tar into dst (see unpackTar) and reads the
 // gzip stream to its end, so its checksum is verified.
-func unpackTarGz(r io.Reader, dst string, maxUnpacked int64) (string, error) {
+func unpackTarGz(r io.Reader, dst string, maxUnpacked int64, limitName string) (string, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return "", fmt.Errorf("not a gzip stream: %w", err)
 	}
-	top, err := unpackTar(zr, dst, maxUnpacked)
+	top, err := unpackTar(zr, dst, maxUnpacked, limitName)
 	if err != nil {
 		return "", err
 	}
@@ -186,7 +198,7 @@ func unpackTarGz(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 // exactly one top-level directory, whose name is returned; file contents
 // plus 512 bytes per entry may total at most maxUnpacked bytes. Only the
 // owner-executable bit of a file's mode is kept: it is all a NAR records.
-func unpackTar(r io.Reader, dst string, maxUnpacked int64) (string, error) {
+func unpackTar(r io.Reader, dst string, maxUnpacked int64, limitName string) (string, error) {
 	root, err := os.OpenRoot(dst)
 	if err != nil {
 		return "", err
@@ -212,7 +224,7 @@ func unpackTar(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 		// Every entry counts a header block, so a stream of empty
 		// directories cannot grow without bound either.
 		if total += 512; total > maxUnpacked {
-			return "", fmt.Errorf("tar entry %q: the unpacked tree exceeds %d bytes (%d × kernelorg.max_snapshot_bytes)", h.Name, maxUnpacked, unpackedFactor)
+			return "", fmt.Errorf("tar entry %q: the unpacked tree exceeds %d bytes (%s)", h.Name, maxUnpacked, limitName)
 		}
 		name, err := entryName(h.Name)
 		if err != nil {
@@ -247,7 +259,7 @@ func unpackTar(r io.Reader, dst string, maxUnpacked int64) (string, error) {
 			}
 		case tar.TypeReg: // archive/tar reports a legacy TypeRegA entry as TypeReg (or TypeDir)
 			if h.Size < 0 || h.Size > maxUnpacked-total {
-				return "", fmt.Errorf("tar entry %q: the unpacked tree exceeds %d bytes (%d × kernelorg.max_snapshot_bytes)", h.Name, maxUnpacked, unpackedFactor)
+				return "", fmt.Errorf("tar entry %q: the unpacked tree exceeds %d bytes (%s)", h.Name, maxUnpacked, limitName)
 			}
 			total += h.Size
 			if err := writeEntry(root, name, h, tr); err != nil {

@@ -21,7 +21,7 @@ import (
 func hashTarGz(t testing.TB, data []byte) (string, error) {
 	t.Helper()
 	dir := t.TempDir()
-	top, err := unpackTarGz(bytes.NewReader(data), dir, 1<<30)
+	top, err := unpackTarGz(bytes.NewReader(data), dir, 1<<30, snapshotLimit)
 	if err != nil {
 		return "", err
 	}
@@ -46,7 +46,7 @@ func TestSnapshotHashMatchesSimulator(t *testing.T) {
 // got to.
 func TestNARHashCanceled(t *testing.T) {
 	dir := t.TempDir()
-	top, err := unpackTarGz(bytes.NewReader(kernelorgtest.TarGz("6.19-rc4")), dir, 1<<30)
+	top, err := unpackTarGz(bytes.NewReader(kernelorgtest.TarGz("6.19-rc4")), dir, 1<<30, snapshotLimit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestUnpackRejects(t *testing.T) {
 			if err := os.Mkdir(dst, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			_, err := unpackTar(bytes.NewReader(makeTar(t, false, tt.entries...)), dst, 5000)
+			_, err := unpackTar(bytes.NewReader(makeTar(t, false, tt.entries...)), dst, 5000, snapshotLimit)
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("unpackTar: %v\nwant %s", err, tt.want)
 			}
@@ -254,7 +254,7 @@ func FuzzSnapshot(f *testing.F) {
 		if err := os.Mkdir(dst, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		top, err := unpackTar(bytes.NewReader(data), dst, 1<<20)
+		top, err := unpackTar(bytes.NewReader(data), dst, 1<<20, snapshotLimit)
 		assertConfined(t, parent)
 		if err != nil {
 			return
@@ -288,7 +288,7 @@ func TestUnpackLegacyRegularFile(t *testing.T) {
 	copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
 
 	dst := t.TempDir()
-	top, err := unpackTar(bytes.NewReader(b), dst, 1<<20)
+	top, err := unpackTar(bytes.NewReader(b), dst, 1<<20, snapshotLimit)
 	if err != nil || top != "top" {
 		t.Fatalf("unpackTar: %q, %v; want top", top, err)
 	}

@@ -69,11 +69,14 @@ func planSetup(t *testing.T) (srv *kernelorgtest.Server, cfg, tree string) {
 	t.Cleanup(srv.Close)
 	srv.SetFault(kernelorgtest.ChecksumsPath("6.6.125"), kernelorgtest.Fault{OmitFiles: []string{"linux-6.6.125.tar.xz"}})
 	gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/repos/anthraxx/linux-hardened/releases" {
+		switch r.URL.Path {
+		case "/repos/anthraxx/linux-hardened/releases":
+			w.Write([]byte("[]"))
+		case "/repos/zen-kernel/zen-kernel/releases": // the sample tree's own: nothing to bump
+			w.Write([]byte(`[{"tag_name": "v6.18.4-zen1"}, {"tag_name": "v6.18.3-lqx1"}]`))
+		default:
 			http.NotFound(w, r)
-			return
 		}
-		w.Write([]byte("[]"))
 	}))
 	t.Cleanup(gh.Close)
 

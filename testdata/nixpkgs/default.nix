@@ -25,7 +25,8 @@
 #                          so KUPDATE_KERNEL_MIRROR=http://127.0.0.1:PORT nix-build ...
 #                          fetches linux-V.tar.xz from {PORT}/pub/linux/kernel/vN.x/ and
 #                          rc snapshots from {PORT}/torvalds/t/linux-X.Y-rcN.tar.gz.
-#   KUPDATE_GITHUB_MIRROR  the same for https://github.com/X (hardened patches).
+#   KUPDATE_GITHUB_MIRROR  the same for https://github.com/X (hardened patches,
+#                          zen-kernel's tag tarballs).
 #
 # Nix reads these with builtins.getEnv, so evaluation is impure on purpose;
 # no daemon, no sandbox and no substituter are needed. The rc snapshot of
@@ -97,6 +98,22 @@ let
       inherit sha256 name;
     };
 
+  # fetchFromGitHub: the tag's tarball from github.com (KUPDATE_GITHUB_MIRROR
+  # when set) through fetchzip, as in nixpkgs: the hash is checked when the
+  # kernel is evaluated, so building it (or its drvPath) needs the mirror.
+  fetchFromGitHub =
+    {
+      owner,
+      repo,
+      rev,
+      hash ? "",
+      sha256 ? hash,
+    }:
+    fetchzip {
+      url = "https://github.com/${owner}/${repo}/archive/${rev}.tar.gz";
+      inherit sha256;
+    };
+
   callPackageWith =
     scope: fn: args:
     let
@@ -107,7 +124,13 @@ let
   allowAliases = config.allowAliases or true;
 
   pkgs = {
-    inherit lib fetchurl fetchzip pkgs;
+    inherit
+      lib
+      fetchurl
+      fetchzip
+      fetchFromGitHub
+      pkgs
+      ;
     config = {
       inherit allowAliases;
     };

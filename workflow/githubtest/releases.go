@@ -19,6 +19,10 @@ type Release struct {
 	Name              string // "" means Tag
 	Draft, Prerelease bool
 	Assets            []Asset
+	// Source is the tag's source tarball (a gzipped tar of one top-level
+	// directory), served at github.com's {owner}/{repo}/archive/{tag}.tar.gz,
+	// where fetchFromGitHub fetches it; nil serves none.
+	Source []byte
 }
 
 // Asset is one file attached to a release.
@@ -68,6 +72,7 @@ func (s *Server) PublishRelease(owner, name string, rel Release) error {
 	}
 	pr.rel = rel
 	pr.rel.Assets = slices.Clone(rel.Assets)
+	pr.rel.Source = slices.Clone(rel.Source)
 	for i := range pr.rel.Assets {
 		pr.rel.Assets[i].Data = slices.Clone(rel.Assets[i].Data)
 	}
@@ -134,6 +139,47 @@ func contentType(a Asset) string {
 		return a.ContentType
 	}
 	return "application/octet-stream"
+}
+
+// ArchiveURL is where PublishRelease serves a release's Source: github.com's
+// path of a tag's tarball.
+func (s *Server) ArchiveURL(owner, name, tag string) string {
+	return s.srv.URL + "/" + owner + "/" + name + "/archive/" + tag + ".tar.gz"
+}
+
+// serveArchive answers GET {owner}/{repo}/archive/{tag}.tar.gz and
+// {owner}/{repo}/archive/refs/tags/{tag}.tar.gz with the Source of the
+// release of that tag. It reports whether the path was one.
+func (s *Server) serveArchive(w http.ResponseWriter, req *http.Request) bool {
+	parts := strings.SplitN(strings.TrimPrefix(req.URL.Path, "/"), "/", 4)
+	if len(parts) != 4 || parts[2] != "archive" || !strings.HasSuffix(parts[3], ".tar.gz") {
+		return false
+	}
+	owner, name := parts[0], parts[1]
+	tag := strings.TrimPrefix(strings.TrimSuffix(parts[3], ".tar.gz"), "refs/tags/")
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return true
+	}
+	s.mu.Lock()
+	var data []byte
+	for _, rel := range s.releases[owner+"/"+name] {
+		if rel.rel.Tag == tag {
+			data = rel.rel.Source
+		}
+	}
+	s.mu.Unlock()
+	if data == nil {
+		http.NotFound(w, req)
+		return true
+	}
+	w.Header().Set("Content-Type", "application/x-gzip")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	if req.Method == http.MethodGet {
+		w.Write(data)
+	}
+	return true
 }
 
 // serveReleaseAsset answers GET {owner}/{repo}/releases/download/{tag}/{name}

@@ -145,3 +145,39 @@ func TestPublishReleaseRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A release's Source is served where fetchFromGitHub fetches a tag's
+// tarball, under both of github.com's paths; another tag is a 404.
+func TestReleaseArchive(t *testing.T) {
+	s := newReleaseServer(t)
+	if err := s.CreateRepo("zen-kernel", "zen-kernel", "main"); err != nil {
+		t.Fatal(err)
+	}
+	src := []byte("\x1f\x8b tarball of v6.18.2-zen1")
+	if err := s.PublishRelease("zen-kernel", "zen-kernel", githubtest.Release{Tag: "v6.18.2-zen1", Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{
+		s.ArchiveURL("zen-kernel", "zen-kernel", "v6.18.2-zen1"),
+		s.URL() + "/zen-kernel/zen-kernel/archive/refs/tags/v6.18.2-zen1.tar.gz",
+		s.ArchiveURL("zen-kernel", "zen-kernel", "v6.18.3-zen1"),
+		s.ArchiveURL("anthraxx", "linux-hardened", "v6.12.64-hardened1"),
+	} {
+		resp, err := s.Client().Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := http.StatusNotFound
+		if strings.Contains(u, "v6.18.2-zen1") {
+			want = http.StatusOK
+			if string(body) != string(src) {
+				t.Errorf("GET %s: body %q, want %q", u, body, src)
+			}
+		}
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", u, resp.StatusCode, want)
+		}
+	}
+}

@@ -296,7 +296,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(w, r)
 		return
 	}
-	if s.serveReleaseAsset(w, r) {
+	if s.serveReleaseAsset(w, r) || s.serveArchive(w, r) {
 		return
 	}
 	s.git.ServeHTTP(w, r)
