@@ -73,7 +73,7 @@ func (c *Client) loadReleases(name, u string) {
 	}
 	rels, err := parseReleases(u, e.Data, c.log)
 	if err != nil {
-		c.log.Warn("ignoring a cached releases.json that does not parse; fetching in full", "file", c.store.File(name), "err", err)
+		c.log.Warn("ignoring a cached releases.json that does not parse; fetching in full", "file", c.store.File(name), "error", err)
 		return
 	}
 	c.relVal, c.releases = e.Validators, rels

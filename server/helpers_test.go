@@ -137,6 +137,8 @@ type fakeCycler struct {
 	// What an earlier process left (CycleHistory, PromotionLister).
 	earlier    *server.StepStatus
 	promotions []server.PromotionStatus
+	// lastSuccess is the state's last successful cycle.
+	lastSuccess time.Time
 
 	mu        sync.Mutex
 	calls     []string
@@ -157,10 +159,12 @@ func (f *fakeCycler) Promote(ctx context.Context) error { return f.do(ctx, serve
 func (f *fakeCycler) State() *state.State {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.branches == nil && f.earlier == nil && f.promotions == nil {
+	if f.branches == nil && f.earlier == nil && f.promotions == nil && f.lastSuccess.IsZero() {
 		return nil
 	}
-	return stateOf(f.branches, f.earlier, f.promotions)
+	st := stateOf(f.branches, f.earlier, f.promotions)
+	st.LastSuccess = f.lastSuccess
+	return st
 }
 
 func stateOf(rows []server.BranchStatus, earlier *server.StepStatus, promotions []server.PromotionStatus) *state.State {

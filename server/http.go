@@ -68,7 +68,7 @@ func (s *Server) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 	// Rendered in full before anything is written, so a template error is a
 	// 500 rather than half a page.
 	if err := s.page.Execute(&buf, s.Status()); err != nil {
-		s.log.Error("status page", "err", err)
+		s.log.Error("status page", "error", err)
 		http.Error(w, "status page: "+err.Error(), http.StatusInternalServerError)
 		return
 	}

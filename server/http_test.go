@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -125,6 +126,7 @@ func TestMetrics(t *testing.T) {
 	m.ObserveChange("init", "build-failed")
 	m.ObserveBuild("configfile", "failed")
 	m.ObserveBuild("eval", "passed")
+	m.ObservePromotion("success") // a scheduled cycle's promotion step
 
 	kernelOrg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/releases.json" {
@@ -168,6 +170,7 @@ func TestMetrics(t *testing.T) {
 		{"kupdate_cycles_total", map[string]string{"outcome": "failure"}, 0},
 		{"kupdate_cycles_total", map[string]string{"outcome": "skipped"}, 0},
 		{"kupdate_promotions_total", map[string]string{"outcome": "failure"}, 1},
+		{"kupdate_promotions_total", map[string]string{"outcome": "success"}, 1},
 		{"kupdate_last_success_timestamp_seconds", nil, float64(end.UnixMilli()) / 1e3},
 		{"kupdate_changes_total", map[string]string{"kind": "bump", "outcome": "pr-opened"}, 2},
 		{"kupdate_changes_total", map[string]string{"kind": "init", "outcome": "build-failed"}, 1},
@@ -200,6 +203,24 @@ func TestMetrics(t *testing.T) {
 		if families[name] == nil {
 			t.Errorf("%s missing: the runtime collectors are not registered", name)
 		}
+	}
+}
+
+// TestLastSuccessFromState: a restarted service reads the last success
+// from the state file, not 0, so the alert on it does not fire on every
+// restart.
+func TestLastSuccessFromState(t *testing.T) {
+	c := newFakeCycler()
+	at := time.Date(2026, 11, 2, 9, 4, 0, 0, time.UTC)
+	c.lastSuccess = at
+	m := server.NewMetrics(prometheus.NewRegistry())
+	if _, err := server.New(testConfig(), c, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if got, ok := sample(parseMetrics(t, rec.Body.String()), "kupdate_last_success_timestamp_seconds", nil); !ok || got != float64(at.Unix()) {
+		t.Errorf("kupdate_last_success_timestamp_seconds = %v (present %v), want %d", got, ok, at.Unix())
 	}
 }
 

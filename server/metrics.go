@@ -56,7 +56,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}, []string{"outcome"}),
 		promotions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kupdate_promotions_total",
-			Help: "Webhook-triggered promotion steps by outcome.",
+			Help: "Promotion steps by outcome, whoever ran them: a webhook, or a scheduled cycle with promote.enabled.",
 		}, []string{"outcome"}),
 		cycleDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "kupdate_cycle_duration_seconds",
@@ -166,6 +166,24 @@ func (m *Metrics) InstrumentGitHub(rt http.RoundTripper) http.RoundTripper {
 		return rt
 	}
 	return countingTransport{next: orDefault(rt), requests: m.githubReqs, remaining: m.githubRemaining}
+}
+
+// ObservePromotion counts a promotion step a cycle ran (promote.enabled):
+// outcome is OutcomeSuccess, OutcomeFailure or OutcomeCancelled. The
+// server counts the steps a webhook triggered itself.
+func (m *Metrics) ObservePromotion(outcome string) {
+	if m != nil {
+		m.promotions.WithLabelValues(outcome).Inc()
+	}
+}
+
+// SeedLastSuccess sets kupdate_last_success_timestamp_seconds to t, the
+// end of the last successful cycle a state file recorded, so a restart
+// does not read as "never succeeded". A zero t leaves it alone.
+func (m *Metrics) SeedLastSuccess(t time.Time) {
+	if m != nil && !t.IsZero() {
+		m.lastSuccess.Set(float64(t.UnixNano()) / 1e9)
+	}
 }
 
 func (m *Metrics) stepDone(step, outcome string, took time.Duration, end time.Time) {

@@ -18,8 +18,14 @@ import "slices"
 // one the cycle did not look at (its PR is still what shows it). Without
 // prev, cur is the state as it is.
 func Merge(prev, cur *State, notLooked map[string]string) *State {
+	if cur.OK {
+		cur.LastSuccess = cur.End
+	}
 	if prev == nil {
 		return cur
+	}
+	if !cur.OK {
+		cur.LastSuccess = prev.LastSuccess
 	}
 	last := map[string]Attr{}
 	for _, a := range prev.Attrs {

@@ -38,6 +38,11 @@ type State struct {
 	Source     string    `json:"source"`
 	OK         bool      `json:"ok"`
 	Error      string    `json:"error,omitempty"`
+	// LastSuccess is when the last cycle that succeeded ended (this one,
+	// or an earlier one when this one failed); zero before any. The
+	// service seeds kupdate_last_success_timestamp_seconds from it at
+	// start. A file without it (an older kupdate's) reads as End when OK.
+	LastSuccess time.Time `json:"last_success,omitzero"`
 	// Attrs are the kernel attributes, one record each, ordered by branch
 	// (5.10 < 6.1 < 6.12, testing last), then attribute.
 	Attrs []Attr `json:"attrs"`
@@ -147,6 +152,9 @@ func Read(dir string) (*State, error) {
 		var st State
 		if err := json.Unmarshal(b, &st); err != nil {
 			return nil, fmt.Errorf("%s: %w (delete it; the next cycle writes it again)", path, err)
+		}
+		if st.LastSuccess.IsZero() && st.OK {
+			st.LastSuccess = st.End
 		}
 		return &st, nil
 	case 1:
