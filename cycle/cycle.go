@@ -272,6 +272,9 @@ type Metrics interface {
 	// ObservePromotion counts a promotion step the cycle ran:
 	// "success", "failure" or "cancelled".
 	ObservePromotion(outcome string)
+	// ObserveLag records how long after kernel.org's release a version
+	// reached stage (StageProposed, StageMerged, StagePromoted).
+	ObserveLag(stage string, d time.Duration)
 }
 
 // Paths inside the cache directory, then the state directory.
@@ -322,6 +325,8 @@ func (c *Cycle) savePromotions(res []workflow.PromoteResult) error {
 	for _, p := range res {
 		st.Promotions = append(st.Promotions, promotionRecord(p))
 	}
+	st.Attrs = cloneAttrs(st.Attrs) // the last state is shared with readers
+	c.promoted(st, res, c.now())
 	if err := state.Write(c.stateDir, st); err != nil {
 		return err
 	}

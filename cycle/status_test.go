@@ -109,6 +109,19 @@ func TestStateRecordsMerge(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("state.json (-want +got):\n%s", diff)
 	}
+	// The lag: kernel.org released 6.12.65 on the simulator's default
+	// date, the first cycle proposed it in #1, the second merged it.
+	link := &state.PR{Number: 1, URL: f.gh.URL() + "/NixOS/nixpkgs/pull/1", State: state.Merged}
+	released := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for _, a := range st.Attrs {
+		if a.Attr != "linux_6_12" {
+			continue
+		}
+		wantH := []state.Release{{Version: "6.12.65", Released: released, Proposed: epoch, PR: link, Merged: epoch}}
+		if diff := cmp.Diff(wantH, a.History); diff != "" {
+			t.Errorf("linux_6_12 history (-want +got):\n%s", diff)
+		}
+	}
 }
 
 // With kernel.org and GitHub failing, Status shows the last cycle's rows,

@@ -139,6 +139,8 @@ type fakeCycler struct {
 	promotions []server.PromotionStatus
 	// lastSuccess is the state's last successful cycle.
 	lastSuccess time.Time
+	// lag is the state's history per attribute.
+	lag map[string][]state.Release
 
 	mu        sync.Mutex
 	calls     []string
@@ -164,6 +166,9 @@ func (f *fakeCycler) State() *state.State {
 	}
 	st := stateOf(f.branches, f.earlier, f.promotions)
 	st.LastSuccess = f.lastSuccess
+	for i := range st.Attrs {
+		st.Attrs[i].History = f.lag[st.Attrs[i].Attr]
+	}
 	return st
 }
 

@@ -38,6 +38,7 @@ import (
 
 	"github.com/kupdate/kupdate/config"
 	"github.com/kupdate/kupdate/lock"
+	"github.com/kupdate/kupdate/redact"
 	"github.com/kupdate/kupdate/runlog"
 )
 
@@ -108,6 +109,8 @@ type Server struct {
 	sourceMatch func(branch string) bool // more sources; nil = none
 	promoteOn   bool                     // promote.enabled
 	repo        string                   // owner/repo whose webhook events count
+	base        string                   // nixpkgs.base
+	fork        string                   // where kupdate pushes, as the page names it; "" = repo
 	secretEnv   config.EnvName
 	secret      []byte // empty: /webhook disabled
 	lockDir     string
@@ -155,6 +158,8 @@ func New(cfg *config.Config, cycler Cycler, metrics *Metrics, logger *slog.Logge
 		cfg:        cfg.Serve,
 		promoteOn:  cfg.Promote.Enabled,
 		repo:       cfg.GitHub.Owner + "/" + cfg.GitHub.Repo,
+		base:       cfg.Nixpkgs.Base,
+		fork:       forkName(cfg),
 		secretEnv:  cfg.Serve.WebhookSecretEnv,
 		sched:      sched,
 		cycler:     cycler,
@@ -179,6 +184,7 @@ func New(cfg *config.Config, cycler Cycler, metrics *Metrics, logger *slog.Logge
 	if st := cycler.State(); st != nil {
 		s.metrics.SeedLastSuccess(st.LastSuccess)
 	}
+	s.metrics.watchBehind(cycler.State, func() time.Time { return s.clock.Now() })
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -510,6 +516,18 @@ func (s *Server) tick() {
 	if s.stepDone != nil {
 		s.stepDone(StepStatus{Step: StepCycle, Trigger: "schedule", Start: now, End: now, Outcome: OutcomeSkipped, Error: why})
 	}
+}
+
+// forkName is where kupdate pushes, as the status page names it: the fork's
+// owner/repo on GitHub, else nixpkgs.fork without its credentials.
+func forkName(cfg *config.Config) string {
+	switch {
+	case cfg.GitHub.ForkOwner != "":
+		return cfg.GitHub.ForkOwner + "/" + cfg.GitHub.Repo
+	case cfg.Nixpkgs.Fork != "":
+		return redact.URL(cfg.Nixpkgs.Fork)
+	}
+	return ""
 }
 
 var errDraining = errors.New("kupdate is shutting down")

@@ -38,6 +38,9 @@ func Merge(prev, cur *State, notLooked map[string]string) *State {
 	for i := range cur.Attrs {
 		a := &cur.Attrs[i]
 		l, ok := last[a.Attr]
+		if ok && a.History == nil {
+			a.History = slices.Clone(l.History)
+		}
 		why, skipped := notLooked[a.Attr]
 		if !ok || !skipped {
 			continue
@@ -64,6 +67,9 @@ func keepLast(a, l Attr, why string) Attr {
 		return a
 	}
 	a.Checked, a.Result, a.NotChecked = l.Checked, l.Result, why
+	if l.Standing != "" {
+		a.Standing = l.Standing // it goes with the result
+	}
 	if a.Change == nil {
 		a.Change = l.Change
 	}

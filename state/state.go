@@ -77,7 +77,32 @@ type Attr struct {
 	Result string `json:"result"`
 	PR     *PR    `json:"pr"`    // the PR carrying its change; nil = none
 	Build  string `json:"build"` // the last build: "passed", "configfile failed", "" = none
+	// Standing is where it stands, as data for the status page's colours:
+	// whether kupdate has work to do for it. "" in a file of an older
+	// kupdate (the page then compares the versions).
+	Standing Standing `json:"standing,omitempty"`
+	// History is the attribute's last versions (HistoryLen, oldest first)
+	// with when each was released, proposed, merged and promoted: the lag
+	// the status page and /metrics show. Every cycle carries it over.
+	History []Release `json:"history,omitempty"`
 }
+
+// Standing is where an attribute stands with kupdate.
+type Standing string
+
+const (
+	// Current: the base has the newest version its source offers.
+	Current Standing = "current"
+	// Work: kupdate has work to do: a change planned or proposed, or one
+	// that waits (a checksum not published yet, a failure to retry).
+	Work Standing = "work"
+	// Removing: a removal is planned or proposed (the branch is end of
+	// life upstream).
+	Removing Standing = "removing"
+	// Left: kupdate leaves it alone on purpose, by a rule (end of life
+	// upstream and not packaged, gone upstream, not a branch kupdate adds).
+	Left Standing = "left"
+)
 
 // Reason is the record's last result, saying when it is an earlier cycle's.
 func (a Attr) Reason() string {
