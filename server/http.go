@@ -83,14 +83,19 @@ func (s *Server) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 
 func parsePage() (*template.Template, error) {
 	t, err := template.New("status.html.tmpl").Funcs(template.FuncMap{
-		"when":     when,
-		"rel":      rel,
-		"dur":      humanDuration,
-		"behind":   behind,
-		"lower":    strings.ToLower,
-		"contains": strings.Contains,
-		"withNow":  func(now time.Time, s *StepStatus) stepView { return stepView{*s, now} },
-		"success":  func(o string) bool { return o == OutcomeSuccess },
+		"when":      when,
+		"rel":       rel,
+		"dur":       humanDuration,
+		"rowClass":  rowClass,
+		"standing":  standingWord,
+		"behindAge": behindAge,
+		"after":     after,
+		"history":   historyRows,
+		"lagChart":  lagChart,
+		"lower":     strings.ToLower,
+		"contains":  strings.Contains,
+		"withNow":   func(now time.Time, s *StepStatus) stepView { return stepView{*s, now} },
+		"success":   func(o string) bool { return o == OutcomeSuccess },
 	}).ParseFS(pageFS, "status.html.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("server: status page template: %w", err)
