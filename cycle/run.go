@@ -123,6 +123,7 @@ func (c *Cycle) save(rep *Report, builds *buildCache) error {
 	st := state.Merge(c.last, cur, why)
 	c.mu.Unlock()
 	c.history(st, rep, rep.End)
+	c.keepBuilds(st, rep, rep.End)
 	c.promoted(st, rep.Promotions, rep.End)
 	if err := state.Write(c.stateDir, st); err != nil {
 		return err

@@ -182,7 +182,7 @@ func stateOf(rows []server.BranchStatus, earlier *server.StepStatus, promotions 
 	}
 	for _, b := range rows {
 		st.Attrs = append(st.Attrs, state.Attr{Branch: b.Branch, Attr: b.Attr, Nixpkgs: b.Nixpkgs, Upstream: b.KernelOrg,
-			PR: pr(b.PR), Build: b.Build, Checked: b.CheckedAt, Result: b.Reason, Standing: state.Standing(b.Standing)})
+			PR: pr(b.PR), Build: b.Build, Checked: b.CheckedAt, Result: b.Reason, Standing: state.Standing(b.Standing), Tiers: b.Tiers})
 	}
 	if earlier != nil {
 		st.Start, st.End, st.OK, st.Error = earlier.Start, earlier.End, earlier.Outcome == server.OutcomeSuccess, earlier.Error

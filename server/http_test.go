@@ -16,9 +16,13 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kupdate/kupdate/server"
+	"github.com/kupdate/kupdate/state"
 )
 
 // sampleBranches is what a cycle over a tree like nixpkgs' might report.
+// sampleLog is the log of linux_6_18's failed configfile tier.
+const sampleLog = "20261102T101912Z-linux_6_18-configfile.log"
+
 func sampleBranches() []server.BranchStatus {
 	checked := time.Date(2026, 11, 2, 10, 19, 12, 0, time.UTC)
 	return []server.BranchStatus{
@@ -26,7 +30,8 @@ func sampleBranches() []server.BranchStatus {
 			Reason: "sha256sums.asc has no line for 6.19-rc4 yet; retrying next cycle", Standing: "work"},
 		{Branch: "6.18", Attr: "linux_6_18", Nixpkgs: "6.18.1", KernelOrg: "6.18.2", CheckedAt: checked,
 			PR:    &server.PRRef{Number: 461203, URL: "https://github.com/NixOS/nixpkgs/pull/461203", State: "draft"},
-			Build: "configfile failed", Reason: "build failed at configfile; the PR stays a draft", Standing: "work"},
+			Build: "configfile failed", Reason: "build failed at configfile; the PR stays a draft", Standing: "work",
+			Tiers: []state.Tier{{Tier: "eval", Status: "passed", TookMS: 3100}, {Tier: "configfile", Status: "failed", TookMS: 64000, Log: sampleLog}}},
 		{Branch: "6.17", Attr: "linux_6_17", Nixpkgs: "6.17.13", KernelOrg: "", CheckedAt: checked,
 			PR:    &server.PRRef{Number: 461190, URL: "https://github.com/NixOS/nixpkgs/pull/461190", State: "open"},
 			Build: "passed", Reason: "end of life upstream: removal <linux_6_17> proposed", Standing: "removing"},
@@ -66,7 +71,7 @@ func busyStatus(t *testing.T, h *harness) {
 var wantBranchRows = [][]string{
 	{"Branch", "Attribute", "nixpkgs", "kernel.org", "Behind", "Pull request", "Last build", "Checked", "Why"},
 	{"testing", "linux_testing", "6.19-rc3", "6.19-rc4", "—", "—", "—", "1h9m ago", "sha256sums.asc has no line for 6.19-rc4 yet; retrying next cycle"},
-	{"6.18", "linux_6_18", "6.18.1", "6.18.2", "—", "#461203 draft", "configfile failed", "1h9m ago", "build failed at configfile; the PR stays a draft"},
+	{"6.18", "linux_6_18", "6.18.1", "6.18.2", "—", "#461203 draft", "configfile failedeval passed 3s · configfile failed 1m log", "1h9m ago", "build failed at configfile; the PR stays a draft"},
 	{"6.17", "linux_6_17", "6.17.13", "—", "—", "#461190 open", "passed", "1h9m ago", "end of life upstream: removal <linux_6_17> proposed"},
 	{"6.12", "linux_6_12", "6.12.63", "6.12.64", "37h24m", "#461188 open", "passed", "1h9m ago", "6.12.63 -> 6.12.64 in the rolling PR"},
 	{"6.6", "linux_6_6", "6.6.119", "6.6.119", "0", "—", "—", "1h9m ago", "up to date"},
@@ -113,7 +118,7 @@ func TestStatusPage(t *testing.T) {
 		`<title>linux_6_6 6.6.119: 2d4h to the base</title>`,
 		`<title>linux_6_12 6.12.64: 37h24m on its way</title>`,
 		`<a href="https://github.com/NixOS/nixpkgs/pull/461188">#461188</a> open`,
-		`<td class="opt bad">configfile failed</td>`,
+		`<td class="opt bad">configfile failed<div class="tiers">eval passed 3s · configfile failed 1m <a href="/logs/` + sampleLog + `">log</a></div></td>`,
 		`<dd id="version">kupdate <code>v1.2.3</code> · commit <code title="0123456789abcdef0123456789abcdef01234567">0123456789ab</code> · go1.26.0</dd>`,
 	} {
 		if !strings.Contains(page, s) {

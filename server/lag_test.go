@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,4 +98,35 @@ func equalCounts(a, b map[string][2]float64) bool {
 		}
 	}
 	return true
+}
+
+// A kept build log is served as text from the state directory, linked
+// from its tier on the page; nothing else there is.
+func TestBuildLogs(t *testing.T) {
+	h := start(t, testConfig())
+	busyStatus(t, h)
+	dir := filepath.Join(h.lockDir, state.LogDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log := "linux_6_18 configfile: failed after 1m4s\nerror: exit status 100\n"
+	if err := os.WriteFile(filepath.Join(dir, sampleLog), []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.lockDir, "state.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, page := h.get(t, "/")
+	if want := `eval passed 3s · configfile failed 1m <a href="/logs/` + sampleLog + `">log</a>`; !strings.Contains(page, want) {
+		t.Errorf("page lacks %s", want)
+	}
+	code, hdr, body := h.get(t, "/logs/"+sampleLog)
+	if code != 200 || body != log || hdr.Get("Content-Type") != "text/plain; charset=utf-8" {
+		t.Errorf("GET the log: %d %q\n%s", code, hdr.Get("Content-Type"), body)
+	}
+	for _, p := range []string{"/logs/missing.log", "/logs/..%2fstate.json", "/logs/state.json", "/logs/%2e%2e%2fstate.json"} {
+		if code, _, body := h.get(t, p); code != 404 {
+			t.Errorf("GET %s: %d\n%s", p, code, body)
+		}
+	}
 }

@@ -66,6 +66,9 @@ type BranchStatus struct {
 	// (since kernel.org released it), 0 when it has it; nil when not
 	// known (see Behind).
 	BehindSeconds *float64 `json:"behind_seconds,omitempty"`
+	// Tiers are its last build tier by tier, each with its log (served at
+	// /logs/<name>) when one was kept.
+	Tiers []state.Tier `json:"tiers,omitempty"`
 	// History is the branch's last versions: released, proposed in which
 	// PR, merged, promoted.
 	History []state.Release `json:"history,omitempty"`
@@ -174,7 +177,7 @@ func branchRows(st *state.State, now time.Time) []BranchStatus {
 	}
 	for _, a := range st.Attrs {
 		b := BranchStatus{Branch: a.Branch, Attr: a.Attr, Nixpkgs: a.Nixpkgs, KernelOrg: a.Upstream,
-			PR: prRef(a.PR), Build: a.Build, CheckedAt: a.Checked, Reason: a.Reason(), Standing: string(a.Standing), History: a.History}
+			PR: prRef(a.PR), Build: a.Build, CheckedAt: a.Checked, Reason: a.Reason(), Standing: string(a.Standing), Tiers: a.Tiers, History: a.History}
 		if d, ok := Behind(a, now); ok {
 			secs := d.Seconds()
 			b.BehindSeconds = &secs

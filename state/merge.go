@@ -41,6 +41,9 @@ func Merge(prev, cur *State, notLooked map[string]string) *State {
 		if ok && a.History == nil {
 			a.History = slices.Clone(l.History)
 		}
+		if ok && a.Tiers == nil {
+			a.Tiers = l.Tiers // the last build, until one replaces it
+		}
 		why, skipped := notLooked[a.Attr]
 		if !ok || !skipped {
 			continue

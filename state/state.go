@@ -81,11 +81,31 @@ type Attr struct {
 	// whether kupdate has work to do for it. "" in a file of an older
 	// kupdate (the page then compares the versions).
 	Standing Standing `json:"standing,omitempty"`
+	// Tiers are its last build, tier by tier (eval, configfile, kernel,
+	// test): what each did, how long it took, and the log kept of it.
+	Tiers []Tier `json:"tiers,omitempty"`
 	// History is the attribute's last versions (HistoryLen, oldest first)
 	// with when each was released, proposed, merged and promoted: the lag
 	// the status page and /metrics show. Every cycle carries it over.
 	History []Release `json:"history,omitempty"`
 }
+
+// Tier is one tier of an attribute's last build.
+type Tier struct {
+	Tier   string `json:"tier"`
+	Status string `json:"status"` // passed, failed, skipped, timed-out, cancelled
+	TookMS int64  `json:"took_ms"`
+	// Log is the file in the state directory's LogDir that keeps the end
+	// of its output (a tier that did not pass); "" when none was kept.
+	Log string `json:"log,omitempty"`
+}
+
+// LogDir is where build logs are kept in the state directory, at most
+// MaxLogs of them (the oldest go first).
+const (
+	LogDir  = "logs"
+	MaxLogs = 50
+)
 
 // Standing is where an attribute stands with kupdate.
 type Standing string
