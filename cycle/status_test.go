@@ -252,3 +252,37 @@ func TestPartialCycleCarriesState(t *testing.T) {
 		}
 	}
 }
+
+// A promotion step run alone (the service's webhook) writes its
+// promotions into the state at once, so the status page does not show the
+// last cycle's until the next one; its log lines carry one step id.
+func TestPromoteAloneRefreshesState(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := f.cycle()
+	if _, err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if p := c.State().Promotions; p != nil {
+		t.Fatalf("promotions after a cycle without promote.enabled: %+v", p)
+	}
+	_, err := f.gh.Commit("NixOS", "nixpkgs", "staging-nixos", map[string]string{"README.md": "staging moved\n"}, "staging moved")
+	must(t, err)
+	must(t, c.Promote(context.Background()))
+	want := []state.Promotion{{From: "staging-nixos", To: "master", Ahead: 1, Outcome: "opened",
+		PR: &state.PR{Number: 3, URL: f.gh.URL() + "/NixOS/nixpkgs/pull/3", State: state.Open}, Reason: "promote.merge is off: a person merges it"}}
+	if diff := cmp.Diff(want, c.State().Promotions); diff != "" {
+		t.Errorf("State().Promotions after Promote (-want +got):\n%s", diff)
+	}
+	st, err := state.Read(f.cache)
+	must(t, err)
+	if diff := cmp.Diff(want, st.Promotions); diff != "" {
+		t.Errorf("state.json promotions after Promote (-want +got):\n%s", diff)
+	}
+	if len(st.Attrs) == 0 || st.End.IsZero() {
+		t.Errorf("the promotion step lost the cycle's records: %d attrs, end %v", len(st.Attrs), st.End)
+	}
+	if !strings.Contains(f.logs.String(), `msg="cycle: promotion" from=staging-nixos to=master outcome=opened pr=3 reason="promote.merge is off: a person merges it" cycle=`) {
+		t.Errorf("no promotion line with a step id in the log:\n%s", f.logs)
+	}
+}
