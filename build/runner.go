@@ -225,8 +225,14 @@ func (r *Runner) runTier(ctx context.Context, dir string, env []string, res *Res
 			res.Drv = o.log.building // what it was doing when stopped
 		}
 	}
-	r.log.Info("build tier finished", "attr", res.Attr, "tier", res.Tier, "status", res.Status,
-		"duration", res.Duration.Round(time.Millisecond), "drv", res.Drv, "error", res.Error)
+	args := []any{"attr", res.Attr, "tier", res.Tier, "status", res.Status, "took", res.Duration.Round(time.Millisecond)}
+	if res.Drv != "" {
+		args = append(args, "drv", res.Drv)
+	}
+	if res.Error != "" {
+		args = append(args, "error", res.Error)
+	}
+	r.log.Info("build tier finished", args...)
 }
 
 // tick reports a running tier every r.every until the returned func is called.

@@ -93,7 +93,7 @@ func (c *Cycle) build(ctx context.Context, ps *pass, prep prepared, bp buildPlan
 			ps.builds.putAttr(bp.keys[a], a, results[a])
 		}
 		if err := c.saveBuilds(ps.builds); err != nil {
-			log.Warn("cycle: saving build results", "err", err)
+			log.Warn("cycle: saving build results", "error", err)
 		}
 		log.Info("cycle: built", "ok", got.OK(), "result", got.Summary(), "took", since(t0))
 	}

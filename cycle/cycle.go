@@ -48,6 +48,7 @@ import (
 	"github.com/kupdate/kupdate/family/hardened"
 	"github.com/kupdate/kupdate/gitops"
 	"github.com/kupdate/kupdate/kernelorg"
+	"github.com/kupdate/kupdate/runlog"
 	"github.com/kupdate/kupdate/state"
 	"github.com/kupdate/kupdate/updater"
 	"github.com/kupdate/kupdate/workflow"
@@ -134,6 +135,7 @@ type Cycle struct {
 	cfg      *config.Config
 	o        Options
 	log      *slog.Logger
+	tag      *runlog.Tagger // under log: adds the running step's id to every line
 	now      func() time.Time
 	cacheDir string
 	stateDir string            // state.json and builds.json (config.StateDir)
@@ -152,10 +154,15 @@ type Cycle struct {
 // keyring that does not read, a credential that is missing, an --only that is
 // not an attribute, a checkout that is not a directory.
 func New(cfg *config.Config, o Options) (*Cycle, error) {
-	c := &Cycle{cfg: cfg, o: o, log: o.Log, now: o.Now, getenv: o.Getenv}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
+	c := &Cycle{cfg: cfg, o: o, now: o.Now, getenv: o.Getenv}
+	base := slog.Handler(slog.DiscardHandler)
+	if o.Log != nil {
+		base = o.Log.Handler()
 	}
+	// Every part of the cycle is built with this logger, so each of their
+	// lines carries the id of the step that runs (begin).
+	c.tag = runlog.NewTagger(base)
+	c.log = slog.New(c.tag)
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -196,7 +203,7 @@ func New(cfg *config.Config, o Options) (*Cycle, error) {
 	if st, err := state.Read(c.stateDir); err == nil {
 		c.last = st
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		c.log.Warn("the last cycle's state is unreadable; starting without it", "err", err)
+		c.log.Warn("the last cycle's state is unreadable; starting without it", "error", err)
 	}
 	return c, nil
 }
@@ -268,6 +275,12 @@ func (c *Cycle) newRunner() *build.Runner {
 type Metrics interface {
 	ObserveChange(kind, outcome string)
 	ObserveBuild(tier, status string)
+	// ObservePromotion counts a promotion step the cycle ran:
+	// "success", "failure" or "cancelled".
+	ObservePromotion(outcome string)
+	// ObserveLag records how long after kernel.org's release a version
+	// reached stage (StageProposed, StageMerged, StagePromoted).
+	ObserveLag(stage string, d time.Duration)
 }
 
 // Paths inside the cache directory, then the state directory.
@@ -291,11 +304,73 @@ func (c *Cycle) Cycle(ctx context.Context) error {
 // Promote runs the promotion step alone (promote.pairs, whether or not
 // promote.enabled puts it in the cycle).
 func (c *Cycle) Promote(ctx context.Context) error {
+	defer c.begin(ctx)()
+	t0 := time.Now()
 	res, err := c.wf.Promote(ctx)
-	for _, r := range res {
-		c.log.Info("promotion", "from", r.From, "to", r.To, "outcome", r.Outcome, "pr", r.Number, "reason", r.Reason)
+	c.logPromotions(res, err, t0)
+	if !c.o.DryRun && len(res) > 0 {
+		if werr := c.savePromotions(res); werr != nil {
+			return errors.Join(err, werr)
+		}
 	}
 	return err
+}
+
+// savePromotions puts the promotions of a step run alone into the state, so
+// the status page shows what it did (a merged PR as merged) before the
+// next cycle.
+func (c *Cycle) savePromotions(res []workflow.PromoteResult) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := &state.State{Version: state.Version}
+	if c.last != nil {
+		cp := *c.last
+		st = &cp
+	}
+	st.Promotions = nil
+	for _, p := range res {
+		st.Promotions = append(st.Promotions, promotionRecord(p))
+	}
+	st.Attrs = cloneAttrs(st.Attrs) // the last state is shared with readers
+	c.promoted(st, res, c.now())
+	if err := state.Write(c.stateDir, st); err != nil {
+		return err
+	}
+	c.last = st
+	return nil
+}
+
+// logPromotions logs each pair's promotion, once: workflow returns the
+// results and leaves the telling to its caller.
+func (c *Cycle) logPromotions(res []workflow.PromoteResult, err error, t0 time.Time) {
+	for _, r := range res {
+		args := []any{"from", r.From, "to", r.To, "outcome", r.Outcome}
+		if r.Number != 0 {
+			args = append(args, "pr", r.Number)
+		}
+		if r.Reason != "" {
+			args = append(args, "reason", r.Reason)
+		}
+		if r.Err != nil {
+			c.log.Error("cycle: promotion", append(args, "error", r.Err)...)
+			continue
+		}
+		c.log.Info("cycle: promotion", args...)
+	}
+	if err != nil && len(res) == 0 {
+		c.log.Error("cycle: promotion", "error", err, "took", runlog.Since(t0))
+	}
+}
+
+// begin tags every log line with the step's id (the one ctx carries, from
+// the service, else a new one) until the returned func is called.
+func (c *Cycle) begin(ctx context.Context) (end func()) {
+	id := runlog.ID(ctx)
+	if id == "" {
+		id = runlog.NewID()
+	}
+	c.tag.Set(id)
+	return c.tag.Clear
 }
 
 // State is the last finished cycle's state (or the state file a previous

@@ -52,7 +52,8 @@ func TestRunAndRunAgain(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	reg := prometheus.NewRegistry()
-	c := f.cycle(func(o *cycle.Options) { o.Metrics = server.NewMetrics(reg) })
+	jlogs, withJSON := jsonLogs(f)
+	c := f.cycle(withJSON, func(o *cycle.Options) { o.Metrics = server.NewMetrics(reg) })
 	rep, err := c.Run(context.Background())
 	if err != nil {
 		t.Fatalf("cycle stopped: %v\n%s", err, f.logs)
@@ -114,7 +115,7 @@ func TestRunAndRunAgain(t *testing.T) {
 	before := f.world()
 	pushes, gitReqs := f.receives.Load(), f.gitReqs.Load()
 	f.gh.ResetRequests()
-	rep2 := f.run()
+	rep2 := f.run(withJSON)
 	if w := f.writes(); w != nil {
 		t.Errorf("GitHub writes on the second cycle: %v", w)
 	}
@@ -131,6 +132,7 @@ func TestRunAndRunAgain(t *testing.T) {
 	if strings.Contains(f.logs.String(), "err=<nil>") {
 		t.Errorf("the log names errors that are not there:\n%s", f.logs)
 	}
+	checkJSONLogs(t, jlogs.String(), 2)
 }
 
 func dryRun(o *cycle.Options) { o.DryRun = true }

@@ -102,8 +102,8 @@ func logDecision(ctx context.Context, log *slog.Logger, d decision) {
 			log.Log(ctx, lvl, "cycle: branch kept as proposed", "withheld", k.Title, "reason", k.Reason)
 		}
 	case leaveAlone:
-		log.Info("cycle: branch left alone: not built", "err", d.err)
+		log.Info("cycle: branch left alone: not built", "error", d.err)
 	case unreadable:
-		log.Error("cycle: cannot tell what the fork's branch holds; not pushed", "err", d.err)
+		log.Error("cycle: cannot tell what the fork's branch holds; not pushed", "error", d.err)
 	}
 }

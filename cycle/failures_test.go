@@ -2,6 +2,8 @@ package cycle_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/kupdate/kupdate/cycle"
 	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
 	"github.com/kupdate/kupdate/server"
+	"github.com/kupdate/kupdate/state"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
@@ -86,6 +89,30 @@ func TestBuildFailureIsProposed(t *testing.T) {
 	}
 	if !rep.Branches[0].Reused {
 		t.Errorf("the failed build was not reused")
+	}
+	// The state keeps the build per tier, and the failed tier's log in the
+	// state directory, once: the reused result is not logged again.
+	st, err := state.Read(f.cache)
+	must(t, err)
+	var tiers []string
+	for _, a := range st.Attrs {
+		if a.Attr == "linux_6_18" {
+			for _, tr := range a.Tiers {
+				tiers = append(tiers, tr.Tier+" "+tr.Status+" "+tr.Log)
+			}
+		}
+	}
+	logName := "20260110T093000Z-linux_6_18-configfile.log"
+	if diff := cmp.Diff([]string{"eval passed ", "configfile failed " + logName}, tiers); diff != "" {
+		t.Errorf("linux_6_18 tiers in the state (-want +got):\n%s", diff)
+	}
+	logs, err := os.ReadDir(filepath.Join(f.cache, state.LogDir))
+	must(t, err)
+	if len(logs) != 1 || logs[0].Name() != logName {
+		t.Errorf("build logs kept: %v, want %s only", logs, logName)
+	}
+	if b, err := os.ReadFile(filepath.Join(f.cache, state.LogDir, logName)); err != nil || !strings.HasPrefix(string(b), "linux_6_18 configfile: failed after ") || !strings.Contains(string(b), "hash mismatch") {
+		t.Errorf("the kept log: %v\n%s", err, b)
 	}
 }
 

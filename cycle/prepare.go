@@ -67,7 +67,7 @@ func (c *Cycle) prepare(ctx context.Context, ps *pass, p *planned) (prepared, er
 		built, err := ps.repo.Build(ctx, ps.base, gitops.Branch{Name: p.name, Base: p.base, Commits: out.commits, Reach: ps.reach})
 		if err != nil {
 			out.err = err
-			log.Error("cycle: writing the commits failed", "err", err)
+			log.Error("cycle: writing the commits failed", "error", err)
 			return out, ctx.Err()
 		}
 		out.built = built
@@ -113,12 +113,12 @@ func (c *Cycle) commits(ctx context.Context, tree *family.Tree, rolling bool, to
 				continue
 			}
 			left[ch.Key] = leftOut{err: err}
-			c.log.Error("cycle: change does not apply", "title", ch.Title, "err", err)
+			c.log.Error("cycle: change does not apply", "title", ch.Title, "error", err)
 			continue
 		}
 		if err := updater.CheckFiles(ctx, c.families, files); err != nil {
 			left[ch.Key] = leftOut{err: fmt.Errorf("%s: %w", ch.Title, err)}
-			c.log.Error("cycle: change does not check", "title", ch.Title, "err", err)
+			c.log.Error("cycle: change does not check", "title", ch.Title, "error", err)
 			continue
 		}
 		t = next
@@ -168,7 +168,7 @@ func (c *Cycle) validate(ctx context.Context, ps *pass, log *slog.Logger, out *p
 		}
 		rechecked[cm.Change.Key] = true
 		out.left[cm.Change.Key] = leftOut{err: err}
-		log.Error("cycle: change does not evaluate; left out", "title", cm.Change.Title, "err", err)
+		log.Error("cycle: change does not evaluate; left out", "title", cm.Change.Title, "error", err)
 	}
 	log.Info("cycle: validated", "changes", len(pending), "took", since(t0))
 	return again, nil

@@ -72,7 +72,7 @@ func (c *Cycle) propose(ctx context.Context, prep prepared, b builds, pr gitops.
 func (c *Cycle) findPR(ctx context.Context, branch, base string) *workflow.PullRequest {
 	pr, err := c.wf.OpenPR(ctx, branch, base)
 	if err != nil {
-		c.log.Warn("cycle: looking up the branch's PR", "branch", branch, "err", err)
+		c.log.Warn("cycle: looking up the branch's PR", "branch", branch, "error", err)
 		return nil
 	}
 	return pr

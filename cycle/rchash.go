@@ -25,7 +25,7 @@ func (c *Cycle) recheckHash(ctx context.Context, log *slog.Logger, todo []family
 	healed, ok, err := updater.RecheckHash(ctx, c.ko, failed)
 	switch {
 	case err != nil:
-		log.Warn("cycle: change does not evaluate, and its rc hash could not be checked", "title", failed.Title, "err", err)
+		log.Warn("cycle: change does not evaluate, and its rc hash could not be checked", "title", failed.Title, "error", err)
 	case ok:
 		todo[i] = healed
 		log.Info("cycle: the rc hash was wrong; writing the branch again with the recomputed one", "title", failed.Title, "hash", healed.Hash)

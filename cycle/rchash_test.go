@@ -56,7 +56,7 @@ func (f *fixture) checkHealed(t *testing.T, file string) {
 	if want := (rcRecord{Version: healRC, URL: f.ko.URL + kernelorgtest.TarballPath(healRC), Hash: kernelorgtest.NARHash(healRC), ETag: r.ETag, Rechecked: true}); r != want || r.ETag == "" {
 		t.Errorf("the cache file after the cycle:\n%s", b)
 	}
-	warn := `level=WARN msg="the rc hash was wrong: Nix disagreed with it, and a fresh download of the snapshot hashes to another; the cache file is rewritten" version=` + healRC + " file=" + file + " wrong=" + wrongHash + " hash=" + kernelorgtest.NARHash(healRC) + "\n"
+	warn := `level=WARN msg="the rc hash was wrong: Nix disagreed with it, and a fresh download of the snapshot hashes to another; the cache file is rewritten" version=` + healRC + " file=" + file + " wrong=" + wrongHash + " hash=" + kernelorgtest.NARHash(healRC)
 	if !strings.Contains(f.logs.String(), warn) {
 		t.Errorf("the log lacks\n%s\n%s", warn, f.logs)
 	}
@@ -113,7 +113,7 @@ func TestWrongRCHashHealedInOneCycle(t *testing.T) {
 		t.Errorf("PRs: %+v", prs)
 	}
 	f.checkHealed(t, file)
-	if !strings.Contains(f.logs.String(), `msg="cycle: the rc hash was wrong; writing the branch again with the recomputed one" branch=`+rolling+` title="linux_testing: 6.19-rc4 -> `+healRC+`" hash=`+kernelorgtest.NARHash(healRC)+"\n") {
+	if !strings.Contains(f.logs.String(), `msg="cycle: the rc hash was wrong; writing the branch again with the recomputed one" branch=`+rolling+` title="linux_testing: 6.19-rc4 -> `+healRC+`" hash=`+kernelorgtest.NARHash(healRC)+" cycle=") {
 		t.Errorf("the cycle's log does not say it wrote the branch again:\n%s", f.logs)
 	}
 

@@ -133,8 +133,11 @@ func attrRecords(reg family.Registry, tree *family.Tree, offers []family.Offer, 
 		}
 		// A note explains the records of its family's branch that no
 		// change explains.
-		for _, n := range append(slices.Clone(rep.Held), rep.Skipped...) {
-			rs.note(n)
+		for _, n := range rep.Held {
+			rs.note(n, state.Work)
+		}
+		for _, n := range rep.Skipped {
+			rs.note(n, state.Left)
 		}
 	}
 	return rs.list()
@@ -170,6 +173,10 @@ func (rs *records) change(ch *ChangeResult, dry bool) {
 	}
 	r.PR, r.Build = prRef(ch.Branch), ch.BuildStatus()
 	r.Result = c.Title + ": " + describe(ch, dry)
+	r.Standing = state.Work
+	if c.Removes() {
+		r.Standing = state.Removing
+	}
 	r.Change = &state.Change{Title: c.Title, Kind: string(c.Kind), Outcome: state.Outcome(ch.Outcome()), Error: changeError(ch)}
 	if ch.Branch != nil {
 		r.Change.Branch = ch.Branch.Name
@@ -194,11 +201,11 @@ func changeError(ch *ChangeResult) string {
 
 // note explains with n the records of its family's branch (its attribute,
 // when it names one) that nothing explains yet.
-func (rs *records) note(n family.Note) {
+func (rs *records) note(n family.Note, st state.Standing) {
 	for _, attr := range rs.order {
 		r := rs.by[attr]
 		if r.Branch == n.Branch && r.Result == "" && r.Family == n.Family && (n.Attr == "" || n.Attr == attr) {
-			r.Result = n.Reason
+			r.Result, r.Standing = n.Reason, st
 		}
 	}
 }
@@ -211,10 +218,24 @@ func (rs *records) list() []state.Attr {
 		if r.Result == "" {
 			r.Result = "up to date"
 		}
+		if r.Standing == "" {
+			r.Standing = standing(r)
+		}
 		out = append(out, *r)
 	}
 	sortAttrs(out)
 	return out
+}
+
+// standing is where a record no change or note explained stands: had
+// kupdate work to do there, one would. Packaged, it is current (its source
+// offers nothing newer, or nothing kupdate reads); not packaged, kupdate
+// does not add it.
+func standing(r *state.Attr) state.Standing {
+	if r.Nixpkgs != "" {
+		return state.Current
+	}
+	return state.Left
 }
 
 // sortAttrs orders records by branch (5.10 < 6.1 < 6.12, testing last),

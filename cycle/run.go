@@ -2,11 +2,14 @@ package cycle
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/redact"
+	"github.com/kupdate/kupdate/runlog"
 	"github.com/kupdate/kupdate/state"
 )
 
@@ -16,7 +19,8 @@ import (
 func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	rep := &Report{Start: c.now(), DryRun: c.o.DryRun, BaseBranch: c.cfg.Nixpkgs.Base, Only: c.o.Only, merge: c.cfg.GitHub.Merge}
 	start := time.Now()
-	c.log.Info("cycle: starting", "dry_run", c.o.DryRun, "no_build", c.o.NoBuild, "only", c.o.Only)
+	defer c.begin(ctx)()
+	c.log.Info("cycle: starting", withErr(nil, "dry_run", c.o.DryRun, "no_build", c.o.NoBuild, "only", strings.Join(c.o.Only, ","))...)
 	repo, err := c.repo(ctx)
 	if err != nil {
 		return rep, err
@@ -38,7 +42,8 @@ func (c *Cycle) Run(ctx context.Context) (*Report, error) {
 	if c.cfg.Promote.Enabled && len(c.o.Requests) == 0 {
 		t0 := time.Now()
 		rep.Promotions, rep.PromoteErr = c.wf.Promote(ctx)
-		c.log.Info("cycle: promotion done", withErr(rep.PromoteErr, "took", since(t0))...)
+		c.logPromotions(rep.Promotions, rep.PromoteErr, t0)
+		c.observePromotion(ctx, rep)
 		if err := c.after(ctx, StepPromoted, ""); err != nil {
 			return rep, err
 		}
@@ -96,7 +101,7 @@ func (c *Cycle) start(ctx context.Context, repo repository, rep *Report) (*pass,
 	}
 	builds, err := c.loadBuilds()
 	if err != nil {
-		c.log.Warn("cycle: earlier build results unreadable; building again", "err", err)
+		c.log.Warn("cycle: earlier build results unreadable; building again", "error", err)
 	}
 	// At most one commit per attribute the tree keeps, and a new one.
 	return &pass{repo: repo, base: base, tree: tree, held: rep.Held, builds: builds, reach: len(c.families.Attrs(tree)) + 2}, nil
@@ -110,7 +115,7 @@ func (c *Cycle) save(rep *Report, builds *buildCache) error {
 		builds.prune()
 	}
 	if err := c.saveBuilds(builds); err != nil {
-		c.log.Warn("cycle: saving build results", "err", err)
+		c.log.Warn("cycle: saving build results", "error", err)
 	}
 	if len(c.o.Requests) > 0 {
 		// A proposal looked at its own changes only: the state of the
@@ -123,6 +128,9 @@ func (c *Cycle) save(rep *Report, builds *buildCache) error {
 	c.mu.Lock()
 	st := state.Merge(c.last, cur, why)
 	c.mu.Unlock()
+	c.history(st, rep, rep.End)
+	c.keepBuilds(st, rep, rep.End)
+	c.promoted(st, rep.Promotions, rep.End)
 	if err := state.Write(c.stateDir, st); err != nil {
 		return err
 	}
@@ -132,12 +140,19 @@ func (c *Cycle) save(rep *Report, builds *buildCache) error {
 	return nil
 }
 
-func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
+func since(t time.Time) time.Duration { return runlog.Since(t) }
 
-// withErr is a log record's attributes, with "err" only when there is one.
-func withErr(err error, args ...any) []any {
+// withErr is a log record's attributes without those that say nothing (a
+// value that prints empty), with "error" only when there is one.
+func withErr(err error, kv ...any) []any {
+	var args []any
+	for i := 0; i+1 < len(kv); i += 2 {
+		if fmt.Sprint(kv[i+1]) != "" {
+			args = append(args, kv[i], kv[i+1])
+		}
+	}
 	if err != nil {
-		args = append(args, "err", err)
+		args = append(args, "error", err)
 	}
 	return args
 }
@@ -164,6 +179,22 @@ func short(s string) string {
 		return s[:12]
 	}
 	return s
+}
+
+// observePromotion counts the cycle's promotion step, as the service
+// counts one a webhook triggered.
+func (c *Cycle) observePromotion(ctx context.Context, rep *Report) {
+	if c.o.Metrics == nil || rep.DryRun {
+		return
+	}
+	switch {
+	case rep.PromoteErr == nil:
+		c.o.Metrics.ObservePromotion("success")
+	case ctx.Err() != nil:
+		c.o.Metrics.ObservePromotion("cancelled")
+	default:
+		c.o.Metrics.ObservePromotion("failure")
+	}
 }
 
 // observe records the cycle's changes in the metrics.

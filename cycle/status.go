@@ -183,7 +183,7 @@ func (c *Cycle) liveAttrs(st *state.State, lv *live, prs map[int]*state.PR) []st
 }
 
 // withLast is a live record with what only a cycle knows from l, the last
-// cycle's: its result, build, PR and when it was checked; its versions too
+// cycle's: its result, build, PR, history and when it was checked; its versions too
 // where they were not read now (noTree: the tree's; noOffer: its source's,
 // not read, or offered through the plan only, as linux-hardened's
 // releases).
@@ -195,6 +195,7 @@ func withLast(r, l state.Attr, noTree, noOffer bool) state.Attr {
 		r.Upstream = l.Upstream
 	}
 	r.Build, r.Result, r.NotChecked, r.Checked, r.Change, r.PR = l.Build, l.Result, l.NotChecked, l.Checked, l.Change, l.PR
+	r.History, r.Standing = l.History, l.Standing
 	return r
 }
 

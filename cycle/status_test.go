@@ -109,6 +109,19 @@ func TestStateRecordsMerge(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("state.json (-want +got):\n%s", diff)
 	}
+	// The lag: kernel.org released 6.12.65 on the simulator's default
+	// date, the first cycle proposed it in #1, the second merged it.
+	link := &state.PR{Number: 1, URL: f.gh.URL() + "/NixOS/nixpkgs/pull/1", State: state.Merged}
+	released := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for _, a := range st.Attrs {
+		if a.Attr != "linux_6_12" {
+			continue
+		}
+		wantH := []state.Release{{Version: "6.12.65", Released: released, Proposed: epoch, PR: link, Merged: epoch}}
+		if diff := cmp.Diff(wantH, a.History); diff != "" {
+			t.Errorf("linux_6_12 history (-want +got):\n%s", diff)
+		}
+	}
 }
 
 // With kernel.org and GitHub failing, Status shows the last cycle's rows,
@@ -241,5 +254,39 @@ func TestPartialCycleCarriesState(t *testing.T) {
 		} else if n := strings.Count(kept[i], "linux-hardened releases"); n != 1 || len(kept[i]) > 400 {
 			t.Errorf("the reason is said %d times, in %d bytes: %s", n, len(kept[i]), kept[i])
 		}
+	}
+}
+
+// A promotion step run alone (the service's webhook) writes its
+// promotions into the state at once, so the status page does not show the
+// last cycle's until the next one; its log lines carry one step id.
+func TestPromoteAloneRefreshesState(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := f.cycle()
+	if _, err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if p := c.State().Promotions; p != nil {
+		t.Fatalf("promotions after a cycle without promote.enabled: %+v", p)
+	}
+	_, err := f.gh.Commit("NixOS", "nixpkgs", "staging-nixos", map[string]string{"README.md": "staging moved\n"}, "staging moved")
+	must(t, err)
+	must(t, c.Promote(context.Background()))
+	want := []state.Promotion{{From: "staging-nixos", To: "master", Ahead: 1, Outcome: "opened",
+		PR: &state.PR{Number: 3, URL: f.gh.URL() + "/NixOS/nixpkgs/pull/3", State: state.Open}, Reason: "promote.merge is off: a person merges it"}}
+	if diff := cmp.Diff(want, c.State().Promotions); diff != "" {
+		t.Errorf("State().Promotions after Promote (-want +got):\n%s", diff)
+	}
+	st, err := state.Read(f.cache)
+	must(t, err)
+	if diff := cmp.Diff(want, st.Promotions); diff != "" {
+		t.Errorf("state.json promotions after Promote (-want +got):\n%s", diff)
+	}
+	if len(st.Attrs) == 0 || st.End.IsZero() {
+		t.Errorf("the promotion step lost the cycle's records: %d attrs, end %v", len(st.Attrs), st.End)
+	}
+	if !strings.Contains(f.logs.String(), `msg="cycle: promotion" from=staging-nixos to=master outcome=opened pr=3 reason="promote.merge is off: a person merges it" cycle=`) {
+		t.Errorf("no promotion line with a step id in the log:\n%s", f.logs)
 	}
 }

@@ -135,7 +135,7 @@ func PlanUpdate(ctx context.Context, cfg *config.Config, dir string, o UpdateOpt
 	}
 	repo, err := gitops.OpenLocal(ctx, dir, gitops.Options{Identity: identity(cfg), Logger: o.Log})
 	if err != nil {
-		o.Log.Debug("the tree has no base commit", "dir", dir, "err", err)
+		o.Log.Debug("the tree has no base commit", "dir", dir, "error", err)
 		return p, nil
 	}
 	defer repo.Close()
@@ -170,7 +170,7 @@ func checkoutIdentity(cfg *config.Config, dir string, o UpdateOptions) gitops.Id
 	id, ok, err := gitops.UserIdentity(dir, o.Getenv)
 	switch {
 	case err != nil:
-		o.Log.Warn("update: the checkout's git identity is unreadable; committing as [git] author_name", "err", err)
+		o.Log.Warn("update: the checkout's git identity is unreadable; committing as [git] author_name", "error", err)
 	case ok:
 		o.Log.Debug("update: committing as the checkout's git user", "name", id.Name, "email", id.Email)
 		return id
@@ -256,7 +256,7 @@ func Update(ctx context.Context, cfg *config.Config, dir string, o UpdateOptions
 			commits[c.Title] = hashes[0].String()
 			if err != nil {
 				// The commit is made, with the files as written: they stay.
-				o.Log.Warn("update: committed, but the index was not updated", "title", c.Title, "err", err)
+				o.Log.Warn("update: committed, but the index was not updated", "title", c.Title, "error", err)
 			}
 			return nil
 		}

@@ -21,6 +21,7 @@ package family
 
 import (
 	"context"
+	"time"
 )
 
 // Family is one kind of kernel kupdate keeps current. Its methods that take
@@ -97,6 +98,9 @@ type Offer struct {
 	// IfCarried says the offer matters only to a tree that has the
 	// attribute: kupdate never adds it (linux_testing).
 	IfCarried bool
+	// Released is when the source released Version; zero when it does not
+	// say. It is what the lag of a version is counted from.
+	Released time.Time
 }
 
 // Plan is one family's proposal for a tree, or (from the planner) every

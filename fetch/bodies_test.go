@@ -104,7 +104,7 @@ func TestStoreIgnores(t *testing.T) {
 	for _, c := range []struct {
 		name, data, log string
 	}{
-		{"no header line", `{"url":`, `level=WARN msg="ignoring a corrupt kernel.org cache file; fetching in full" file=%FILE% err="no header line"`},
+		{"no header line", `{"url":`, `level=WARN msg="ignoring a corrupt kernel.org cache file; fetching in full" file=%FILE% error="no header line"`},
 		{"bad digest", `{"url":"%URL%","etag":"x","sha256":"00"}` + "\nbody", `level=WARN msg="ignoring a corrupt kernel.org cache file (its body does not match its digest); fetching in full" file=%FILE%`},
 		{"another URL", `{"url":"https://mirror.example/x","etag":"x","sha256":"230d8358dc8e8890b4c58deeb62912ee2f20357ae92a5cc861b98e68fe31acb5"}` + "\nbody", `level=INFO msg="ignoring a kernel.org cache file of another URL" file=%FILE% cached=https://mirror.example/x url=%URL%`},
 	} {

@@ -109,7 +109,7 @@ func (c *Client) Get(ctx context.Context, r Request) (Result, error) {
 			return Result{}, f.refused(attempt, d, asked, why)
 		}
 		// The cause alone: the hint says what happens when kupdate stops.
-		c.log().Warn(c.Server+" request failed, retrying", "url", r.URL, "attempt", attempt, "wait", d, "err", f.err.cause())
+		c.log().Warn(c.Server+" request failed, retrying", "url", r.URL, "attempt", attempt, "wait", d, "error", f.err.cause())
 		if err := c.Retry.sleep(ctx, d); err != nil {
 			if e := c.ended(b, r, attempt, f.err); e != nil {
 				return Result{}, e

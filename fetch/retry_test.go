@@ -244,7 +244,7 @@ func TestRetryLog(t *testing.T) {
 	if _, err := get(context.Background(), c, fetch.Request{URL: srv.URL}); err != nil {
 		t.Fatal(err)
 	}
-	want := `level=WARN msg="example.org request failed, retrying" url=` + srv.URL + ` attempt=1 wait=2s err="example.org answered 503 Service Unavailable"` + "\n"
+	want := `level=WARN msg="example.org request failed, retrying" url=` + srv.URL + ` attempt=1 wait=2s error="example.org answered 503 Service Unavailable"` + "\n"
 	if !strings.Contains(logs.String(), want) || strings.Contains(logs.String(), "gave up") {
 		t.Errorf("log:\n%s\nwant a line with\n%s", logs.String(), want)
 	}

@@ -67,12 +67,12 @@ func (s Store) Load(name, url string) (Body, bool) {
 		return Body{}, false
 	}
 	if err != nil {
-		s.log().Warn("ignoring an unreadable "+s.of()+"cache file; fetching in full", "file", file, "err", err)
+		s.log().Warn("ignoring an unreadable "+s.of()+"cache file; fetching in full", "file", file, "error", err)
 		return Body{}, false
 	}
 	h, body, err := unmarshalStored(data)
 	if err != nil {
-		s.log().Warn("ignoring a corrupt "+s.of()+"cache file; fetching in full", "file", file, "err", err)
+		s.log().Warn("ignoring a corrupt "+s.of()+"cache file; fetching in full", "file", file, "error", err)
 		return Body{}, false
 	}
 	if sum := sha256.Sum256(body); h.SHA256 != hex.EncodeToString(sum[:]) {
@@ -101,7 +101,7 @@ func (s Store) Save(name, url string, b Body) {
 		err = atomicfile.Write(file, append(append(h, '\n'), b.Data...), 0o644)
 	}
 	if err != nil {
-		s.log().Warn("could not cache a "+s.of()+"file for the next process", "file", file, "url", url, "err", err)
+		s.log().Warn("could not cache a "+s.of()+"file for the next process", "file", file, "url", url, "error", err)
 	}
 }
 
@@ -109,7 +109,7 @@ func (s Store) Save(name, url string, b Body) {
 func (s Store) Remove(name string) {
 	if file := s.File(name); file != "" {
 		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.log().Warn("could not remove a "+s.of()+"cache file", "file", file, "err", err)
+			s.log().Warn("could not remove a "+s.of()+"cache file", "file", file, "error", err)
 		}
 	}
 }

@@ -236,7 +236,7 @@ func replaceDamaged(ctx context.Context, dir string, damage error, upstream Remo
 	if err != nil {
 		return nil, fmt.Errorf("managed clone %s is damaged (%v); cloning it afresh: %w", dir, damage, err)
 	}
-	opts.Logger.Warn("managed clone damaged; moved it aside and cloned afresh", "dir", dir, "err", damage, "moved_to", aside)
+	opts.Logger.Warn("managed clone damaged; moved it aside and cloned afresh", "dir", dir, "error", damage, "moved_to", aside)
 	return r, nil
 }
 

@@ -254,7 +254,7 @@ func TestOpenManagedHeals(t *testing.T) {
 			}
 			defer r2.Close()
 			aside := dir + ".broken-20261120T120000Z"
-			wantLog := fmt.Sprintf("level=WARN msg=\"managed clone damaged; moved it aside and cloned afresh\" dir=%s err=%q moved_to=%s\n", dir, want, aside)
+			wantLog := fmt.Sprintf("level=WARN msg=\"managed clone damaged; moved it aside and cloned afresh\" dir=%s error=%q moved_to=%s\n", dir, want, aside)
 			if diff := cmp.Diff(wantLog, logs.String()); diff != "" {
 				t.Errorf("log (-want +got):\n%s", diff)
 			}
@@ -396,7 +396,7 @@ func TestOpenManagedHealsFromFileRemote(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	want := fmt.Sprintf("level=WARN msg=\"managed clone damaged; moved it aside and cloned afresh\" dir=%s err=\"fetching staging-nixos from %s: storing the fetched pack: zlib: invalid checksum\" moved_to=%s.broken-20261120T120000Z\n", dir, w.upstreamURL, dir)
+	want := fmt.Sprintf("level=WARN msg=\"managed clone damaged; moved it aside and cloned afresh\" dir=%s error=\"fetching staging-nixos from %s: storing the fetched pack: zlib: invalid checksum\" moved_to=%s.broken-20261120T120000Z\n", dir, w.upstreamURL, dir)
 	if diff := cmp.Diff(want, logs.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}

@@ -156,13 +156,7 @@ func (r *Repo) push(ctx context.Context, fork Remote, branches []BuiltBranch, dr
 	if len(toPush) > 0 {
 		r.send(ctx, fork, branches, toPush, seen, res)
 	}
-	for _, x := range res {
-		args := []any{"branch", x.Branch, "remote", remote, "outcome", x.Outcome, "head", short(x.Head)}
-		if x.Err != nil {
-			args = append(args, "err", x.Err)
-		}
-		r.log.Info("push", args...)
-	}
+	// The caller logs each result: one line per push, with its own context.
 	return res
 }
 
@@ -227,7 +221,7 @@ func (r *Repo) keep(ctx context.Context, tip plumbing.Hash, b BuiltBranch) bool 
 	yes, err := r.descends(ctx, b.BaseCommit, old)
 	switch {
 	case err != nil:
-		r.log.Warn("branch rebuilt on the base: cannot tell whether the base descends from the branch's", "branch", b.Name, "branch_base", short(old.Hash), "base", short(b.BaseCommit), "err", err)
+		r.log.Warn("branch rebuilt on the base: cannot tell whether the base descends from the branch's", "branch", b.Name, "branch_base", short(old.Hash), "base", short(b.BaseCommit), "error", err)
 		return false
 	case !yes:
 		r.log.Info("branch rebuilt on the base: it does not descend from the branch's", "branch", b.Name, "branch_base", short(old.Hash), "base", short(b.BaseCommit))

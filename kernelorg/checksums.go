@@ -104,7 +104,7 @@ func (c *Client) loadSums(name, u string, f *sumsFile) {
 	}
 	plain, err := c.verifyClearsigned(u, e.Data)
 	if err != nil {
-		c.log.Warn("ignoring a cached checksum file that does not verify; fetching in full", "file", c.store.File(name), "err", err)
+		c.log.Warn("ignoring a cached checksum file that does not verify; fetching in full", "file", c.store.File(name), "error", err)
 		return
 	}
 	f.sums, f.dups = parseSums(plain)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -80,7 +81,8 @@ func TestReleases(t *testing.T) {
 	stable := func(v, moniker, date string, eol, lts bool) Release {
 		ver := MustParseVersion(v)
 		dir := fmt.Sprintf("%s/pub/linux/kernel/v%d.x/", srv.URL, ver.Major)
-		return Release{Version: ver, Branch: ver.Series(), Moniker: moniker, EOL: eol, LTS: lts, Released: date,
+		at, _ := time.Parse(time.DateOnly, date) // the simulator's timestamp is the date's midnight
+		return Release{Version: ver, Branch: ver.Series(), Moniker: moniker, EOL: eol, LTS: lts, Released: date, ReleasedAt: at,
 			Source: dir + "linux-" + v + ".tar.xz", ChangeLog: dir + "ChangeLog-" + v}
 	}
 	want := []Release{
@@ -93,7 +95,7 @@ func TestReleases(t *testing.T) {
 		stable("6.17.13", "stable", "2025-12-18", true, false),
 		stable("6.18.5", "stable", "2026-01-08", false, false),
 		{Version: MustParseVersion("6.19-rc4"), Branch: "testing", Moniker: "mainline", Released: "2026-01-04",
-			Source: srv.URL + "/torvalds/t/linux-6.19-rc4.tar.gz"},
+			ReleasedAt: time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC), Source: srv.URL + "/torvalds/t/linux-6.19-rc4.tar.gz"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Releases (-want +got):\n%s", diff)
@@ -572,5 +574,30 @@ func TestCallerCancels(t *testing.T) {
 	}
 	if h, err := c.Hash(context.Background(), MustParseVersion("6.12.64")); err != nil || h != kernelorgtest.FlatHash("6.12.64") {
 		t.Errorf("after the cancellation: %s, %v", h, err)
+	}
+}
+
+// TestReleasedAt: the release time is releases.json's timestamp (kernel.org
+// gives the second), the date's midnight when there is none.
+func TestReleasedAt(t *testing.T) {
+	doc := `{"releases": [
+  {"moniker": "stable", "version": "6.18.6", "iseol": false, "released": {"timestamp": 1768131245, "isodate": "2026-01-11"}},
+  {"moniker": "longterm", "version": "6.12.65", "iseol": false, "released": {"isodate": "2026-01-11"}}
+]}`
+	rels, err := parseReleases("https://kernel.org/releases.json", []byte(doc), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{
+		"6.18.6":  time.Date(2026, 1, 11, 11, 34, 5, 0, time.UTC),
+		"6.12.65": time.Date(2026, 1, 11, 0, 0, 0, 0, time.UTC),
+	}
+	for _, r := range rels {
+		if !r.ReleasedAt.Equal(want[r.Version.String()]) {
+			t.Errorf("%s released at %v, want %v", r.Version, r.ReleasedAt, want[r.Version.String()])
+		}
+	}
+	if len(rels) != 2 {
+		t.Errorf("%d releases, want 2", len(rels))
 	}
 }

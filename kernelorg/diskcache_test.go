@@ -209,13 +209,13 @@ func TestCorruptReleasesCache(t *testing.T) {
 	}{
 		{"header not JSON", func(t *testing.T, file string) {
 			os.WriteFile(file, []byte("<html>disk full</html>\n{}"), 0o644)
-		}, `level=WARN msg="ignoring a corrupt kernel.org cache file; fetching in full" file=%FILE% err="header line: invalid character '<' looking for beginning of value"`},
+		}, `level=WARN msg="ignoring a corrupt kernel.org cache file; fetching in full" file=%FILE% error="header line: invalid character '<' looking for beginning of value"`},
 		{"no header line", func(t *testing.T, file string) {
 			os.WriteFile(file, []byte(`{"url": "`), 0o644)
-		}, `level=WARN msg="ignoring a corrupt kernel.org cache file; fetching in full" file=%FILE% err="no header line"`},
+		}, `level=WARN msg="ignoring a corrupt kernel.org cache file; fetching in full" file=%FILE% error="no header line"`},
 		{"empty", func(t *testing.T, file string) {
 			os.WriteFile(file, nil, 0o644)
-		}, `level=WARN msg="ignoring a corrupt kernel.org cache file; fetching in full" file=%FILE% err="no header line"`},
+		}, `level=WARN msg="ignoring a corrupt kernel.org cache file; fetching in full" file=%FILE% error="no header line"`},
 		{"truncated", func(t *testing.T, file string) {
 			data, _ := os.ReadFile(file)
 			os.WriteFile(file, data[:len(data)/2], 0o644)
@@ -229,11 +229,11 @@ func TestCorruptReleasesCache(t *testing.T) {
 			e := readCached(t, file)
 			e.Body = []byte(`{"releases": [{"moniker": "stable"}]}`)
 			writeCached(t, file, e, true)
-		}, `level=WARN msg="ignoring a cached releases.json that does not parse; fetching in full" file=%FILE% err="%URL%/releases.json: releases[0]: want string fields \"moniker\" and \"version\""`},
+		}, `level=WARN msg="ignoring a cached releases.json that does not parse; fetching in full" file=%FILE% error="%URL%/releases.json: releases[0]: want string fields \"moniker\" and \"version\""`},
 		{"unreadable", func(t *testing.T, file string) {
 			os.Remove(file)
 			os.Mkdir(file, 0o755)
-		}, `level=WARN msg="ignoring an unreadable kernel.org cache file; fetching in full" file=%FILE% err="read %FILE%: is a directory"`},
+		}, `level=WARN msg="ignoring an unreadable kernel.org cache file; fetching in full" file=%FILE% error="read %FILE%: is a directory"`},
 		{"another URL", func(t *testing.T, file string) {
 			e := readCached(t, file)
 			e.URL = "https://mirror.example/releases.json"
@@ -294,7 +294,7 @@ func TestTamperedChecksumsCache(t *testing.T) {
 	tests := []struct {
 		name    string
 		damage  func(body []byte) []byte
-		wantErr string // after "file=%FILE% err=\"%URL%"
+		wantErr string // after "file=%FILE% error=\"%URL%"
 	}{
 		{"hash changed", func(body []byte) []byte {
 			i := bytes.Index(body, []byte("  linux-6.12.64.tar.xz\n")) - 64
@@ -345,7 +345,7 @@ func TestTamperedChecksumsCache(t *testing.T) {
 			if got, want := costOf(srv, sums, c, Stats{}), (cost{ServerRequests: 1, ServerBytes: full, Requests: 1, Bytes: full}); got != want || full == 0 {
 				t.Errorf("cost %+v, want one full fetch %+v", got, want)
 			}
-			wantLog := `level=WARN msg="ignoring a cached checksum file that does not verify; fetching in full" file=` + file + ` err="` + srv.URL + sums + tt.wantErr
+			wantLog := `level=WARN msg="ignoring a cached checksum file that does not verify; fetching in full" file=` + file + ` error="` + srv.URL + sums + tt.wantErr
 			if !strings.Contains(log.String(), wantLog) {
 				t.Errorf("log:\n%s\nwant a line starting\n%s", log, wantLog)
 			}

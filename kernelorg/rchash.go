@@ -66,7 +66,7 @@ func (c *Client) loadRC(v Version) (rcRecord, bool) {
 		return rcRecord{}, false
 	}
 	if err != nil {
-		c.log.Warn("ignoring an unreadable rc hash cache file; hashing the snapshot again", "file", file, "err", err)
+		c.log.Warn("ignoring an unreadable rc hash cache file; hashing the snapshot again", "file", file, "error", err)
 		return rcRecord{}, false
 	}
 	if validNixHash(string(bytes.TrimSpace(data))) {
@@ -75,7 +75,7 @@ func (c *Client) loadRC(v Version) (rcRecord, bool) {
 	}
 	var r rcRecord
 	if err := json.Unmarshal(data, &r); err != nil || !validNixHash(r.Hash) || r.Version != v.String() {
-		c.log.Warn("ignoring a corrupt rc hash cache file; hashing the snapshot again", "file", file, "err", recordErr(err, r, v))
+		c.log.Warn("ignoring a corrupt rc hash cache file; hashing the snapshot again", "file", file, "error", recordErr(err, r, v))
 		return rcRecord{}, false
 	}
 	if u := c.SnapshotURL(v); r.URL != u {
@@ -108,7 +108,7 @@ func (c *Client) storeRC(v Version, r rcRecord) {
 		err = atomicfile.Write(file, append(data, '\n'), 0o644)
 	}
 	if err != nil {
-		c.log.Warn("could not cache the rc hash", "file", file, "err", err)
+		c.log.Warn("could not cache the rc hash", "file", file, "error", err)
 	}
 }
 

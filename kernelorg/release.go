@@ -1,18 +1,24 @@
 package kernelorg
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Release is one row of kernel.org's releases.json, mapped to the nixpkgs
 // branch it belongs to.
 type Release struct {
-	Version   Version
-	Branch    string // kernels-org.json key: "6.12", or "testing" for an rc
-	Moniker   string // mainline, stable, longterm
-	EOL       bool
-	LTS       bool   // kernel.org lists the series as longterm
-	Released  string // tag date, YYYY-MM-DD
-	Source    string // tarball URL as kernel.org lists it
-	ChangeLog string // ChangeLog URL, empty when kernel.org lists none
+	Version  Version
+	Branch   string // kernels-org.json key: "6.12", or "testing" for an rc
+	Moniker  string // mainline, stable, longterm
+	EOL      bool
+	LTS      bool   // kernel.org lists the series as longterm
+	Released string // tag date, YYYY-MM-DD
+	// ReleasedAt is when kernel.org released it: releases.json's
+	// timestamp, else midnight UTC of Released; zero when it lists neither.
+	ReleasedAt time.Time
+	Source     string // tarball URL as kernel.org lists it
+	ChangeLog  string // ChangeLog URL, empty when kernel.org lists none
 }
 
 // ErrNotYet means kernel.org has not published what a hash is made of: the

@@ -73,7 +73,7 @@ func (c *Client) loadReleases(name, u string) {
 	}
 	rels, err := parseReleases(u, e.Data, c.log)
 	if err != nil {
-		c.log.Warn("ignoring a cached releases.json that does not parse; fetching in full", "file", c.store.File(name), "err", err)
+		c.log.Warn("ignoring a cached releases.json that does not parse; fetching in full", "file", c.store.File(name), "error", err)
 		return
 	}
 	c.relVal, c.releases = e.Validators, rels
@@ -88,7 +88,8 @@ type releaseRow struct {
 	Version  *string `json:"version"`
 	IsEOL    bool    `json:"iseol"`
 	Released *struct {
-		ISODate string `json:"isodate"`
+		ISODate   string `json:"isodate"`
+		Timestamp int64  `json:"timestamp"`
 	} `json:"released"`
 	Source    *string `json:"source"`
 	ChangeLog *string `json:"changelog"`
@@ -138,8 +139,11 @@ func parseReleases(u string, data []byte, log *slog.Logger) ([]Release, error) {
 			EOL:     row.IsEOL,
 		}
 		if row.Released != nil {
-			if _, err := time.Parse(time.DateOnly, row.Released.ISODate); err == nil {
-				r.Released = row.Released.ISODate
+			if d, err := time.Parse(time.DateOnly, row.Released.ISODate); err == nil {
+				r.Released, r.ReleasedAt = row.Released.ISODate, d
+				if ts := row.Released.Timestamp; ts > 0 {
+					r.ReleasedAt = time.Unix(ts, 0).UTC()
+				}
 			} else {
 				log.Warn("releases.json: ignoring a release date that is not YYYY-MM-DD", "url", u, "row", i, "version", version, "isodate", row.Released.ISODate)
 			}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -27,12 +28,14 @@ func TestParseReleasesFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Release{{
-		Version:   MustParseVersion("5.10.1"),
-		Branch:    "5.10",
-		Moniker:   "stable",
-		Released:  "2020-12-14",
-		Source:    "https://cdn.kernel.org/pub/linux/kernel/v5.x/linux-5.10.1.tar.xz",
-		ChangeLog: "https://cdn.kernel.org/pub/linux/kernel/v5.x/ChangeLog-5.10.1",
+		Version:  MustParseVersion("5.10.1"),
+		Branch:   "5.10",
+		Moniker:  "stable",
+		Released: "2020-12-14",
+		// releases.json's timestamp, to the second.
+		ReleasedAt: time.Date(2020, 12, 14, 18, 33, 14, 0, time.UTC),
+		Source:     "https://cdn.kernel.org/pub/linux/kernel/v5.x/linux-5.10.1.tar.xz",
+		ChangeLog:  "https://cdn.kernel.org/pub/linux/kernel/v5.x/ChangeLog-5.10.1",
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

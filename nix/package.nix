@@ -27,7 +27,7 @@ buildGoModule (finalAttrs: {
 
   src = lib.cleanSource ../.;
 
-  vendorHash = "sha256-9jyPfdY56O4FrRBDgBdw+MZEkCkCbYaRhVICir7K8I4=";
+  vendorHash = "sha256-KMyqEH2Ybe2VjLr6Qy5TcEnN4cvBG4S5LqNySv1mWjw=";
 
   subPackages = [ "cmd/kupdate" ];
 

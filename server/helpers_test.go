@@ -135,8 +135,12 @@ type fakeCycler struct {
 	quit     chan struct{}
 	branches []server.BranchStatus
 	// What an earlier process left (CycleHistory, PromotionLister).
-	earlier     *server.StepStatus
-	promotions  []server.PromotionStatus
+	earlier    *server.StepStatus
+	promotions []server.PromotionStatus
+	// lastSuccess is the state's last successful cycle.
+	lastSuccess time.Time
+	// lag is the state's history per attribute.
+	lag         map[string][]state.Release
 	suggestions []state.Suggestion
 
 	mu        sync.Mutex
@@ -158,11 +162,15 @@ func (f *fakeCycler) Promote(ctx context.Context) error { return f.do(ctx, serve
 func (f *fakeCycler) State() *state.State {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.branches == nil && f.earlier == nil && f.promotions == nil {
+	if f.branches == nil && f.earlier == nil && f.promotions == nil && f.lastSuccess.IsZero() {
 		return nil
 	}
 	st := stateOf(f.branches, f.earlier, f.promotions)
 	st.Suggestions = f.suggestions
+	st.LastSuccess = f.lastSuccess
+	for i := range st.Attrs {
+		st.Attrs[i].History = f.lag[st.Attrs[i].Attr]
+	}
 	return st
 }
 
@@ -176,7 +184,7 @@ func stateOf(rows []server.BranchStatus, earlier *server.StepStatus, promotions 
 	}
 	for _, b := range rows {
 		st.Attrs = append(st.Attrs, state.Attr{Branch: b.Branch, Attr: b.Attr, Nixpkgs: b.Nixpkgs, Upstream: b.KernelOrg,
-			PR: pr(b.PR), Build: b.Build, Checked: b.CheckedAt, Result: b.Reason})
+			PR: pr(b.PR), Build: b.Build, Checked: b.CheckedAt, Result: b.Reason, Standing: state.Standing(b.Standing), Tiers: b.Tiers})
 	}
 	if earlier != nil {
 		st.Start, st.End, st.OK, st.Error = earlier.Start, earlier.End, earlier.Outcome == server.OutcomeSuccess, earlier.Error

@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kupdate/kupdate/kernelorg"
+	"github.com/kupdate/kupdate/state"
 )
 
 //go:embed status.html.tmpl
@@ -21,6 +25,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", s.serveStatusPage)
 	mux.HandleFunc("GET /status.json", s.serveStatusJSON)
 	mux.HandleFunc("GET /healthz", s.serveHealthz)
+	mux.HandleFunc("GET /logs/{name}", s.serveLog)
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("POST /webhook", s.serveWebhook)
 	return mux
@@ -49,6 +54,40 @@ func (s *Server) serveHealthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
+// serveLog serves a build log the cycle kept in the state directory (the
+// lock's directory): a plain file name ending in .log, nothing else.
+func (s *Server) serveLog(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if !validLogName(name) {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(s.lockDir, state.LogDir, name))
+	if err != nil {
+		http.Error(w, "no such log (kupdate keeps the last "+strconv.Itoa(state.MaxLogs)+")", http.StatusNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'")
+	w.Write(b)
+}
+
+// validLogName: a name the cycle gives a log (time-attr-tier.log), never a
+// path.
+func validLogName(name string) bool {
+	if !strings.HasSuffix(name, ".log") || strings.HasPrefix(name, ".") {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Server) serveStatusJSON(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -68,7 +107,7 @@ func (s *Server) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 	// Rendered in full before anything is written, so a template error is a
 	// 500 rather than half a page.
 	if err := s.page.Execute(&buf, s.Status()); err != nil {
-		s.log.Error("status page", "err", err)
+		s.log.Error("status page", "error", err)
 		http.Error(w, "status page: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -83,14 +122,20 @@ func (s *Server) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 
 func parsePage() (*template.Template, error) {
 	t, err := template.New("status.html.tmpl").Funcs(template.FuncMap{
-		"when":     when,
-		"rel":      rel,
-		"dur":      humanDuration,
-		"behind":   behind,
-		"lower":    strings.ToLower,
-		"contains": strings.Contains,
-		"withNow":  func(now time.Time, s *StepStatus) stepView { return stepView{*s, now} },
-		"success":  func(o string) bool { return o == OutcomeSuccess },
+		"when":      when,
+		"rel":       rel,
+		"dur":       humanDuration,
+		"rowClass":  rowClass,
+		"standing":  standingWord,
+		"behindAge": behindAge,
+		"after":     after,
+		"history":   historyRows,
+		"lagChart":  lagChart,
+		"ms":        func(ms int64) string { return humanDuration(time.Duration(ms) * time.Millisecond) },
+		"lower":     strings.ToLower,
+		"contains":  strings.Contains,
+		"withNow":   func(now time.Time, s *StepStatus) stepView { return stepView{*s, now} },
+		"success":   func(o string) bool { return o == OutcomeSuccess },
 	}).ParseFS(pageFS, "status.html.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("server: status page template: %w", err)

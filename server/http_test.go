@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -19,21 +20,27 @@ import (
 )
 
 // sampleBranches is what a cycle over a tree like nixpkgs' might report.
+// sampleLog is the log of linux_6_18's failed configfile tier.
+const sampleLog = "20261102T101912Z-linux_6_18-configfile.log"
+
 func sampleBranches() []server.BranchStatus {
 	checked := time.Date(2026, 11, 2, 10, 19, 12, 0, time.UTC)
 	return []server.BranchStatus{
 		{Branch: "testing", Attr: "linux_testing", Nixpkgs: "6.19-rc3", KernelOrg: "6.19-rc4", Build: "", CheckedAt: checked,
-			Reason: "sha256sums.asc has no line for 6.19-rc4 yet; retrying next cycle"},
+			Reason: "sha256sums.asc has no line for 6.19-rc4 yet; retrying next cycle", Standing: "work"},
 		{Branch: "6.18", Attr: "linux_6_18", Nixpkgs: "6.18.1", KernelOrg: "6.18.2", CheckedAt: checked,
 			PR:    &server.PRRef{Number: 461203, URL: "https://github.com/NixOS/nixpkgs/pull/461203", State: "draft"},
-			Build: "configfile failed", Reason: "build failed at configfile; the PR stays a draft"},
+			Build: "configfile failed", Reason: "build failed at configfile; the PR stays a draft", Standing: "work",
+			Tiers: []state.Tier{{Tier: "eval", Status: "passed", TookMS: 3100}, {Tier: "configfile", Status: "failed", TookMS: 64000, Log: sampleLog}}},
 		{Branch: "6.17", Attr: "linux_6_17", Nixpkgs: "6.17.13", KernelOrg: "", CheckedAt: checked,
 			PR:    &server.PRRef{Number: 461190, URL: "https://github.com/NixOS/nixpkgs/pull/461190", State: "open"},
-			Build: "passed", Reason: "end of life upstream: removal <linux_6_17> proposed"},
+			Build: "passed", Reason: "end of life upstream: removal <linux_6_17> proposed", Standing: "removing"},
 		{Branch: "6.12", Attr: "linux_6_12", Nixpkgs: "6.12.63", KernelOrg: "6.12.64", CheckedAt: checked,
 			PR:    &server.PRRef{Number: 461188, URL: "https://github.com/NixOS/nixpkgs/pull/461188", State: "open"},
-			Build: "passed", Reason: "6.12.63 -> 6.12.64 in the rolling PR"},
-		{Branch: "6.6", Attr: "linux_6_6", Nixpkgs: "6.6.119", KernelOrg: "6.6.119", CheckedAt: checked, Reason: "up to date"},
+			Build: "passed", Reason: "6.12.63 -> 6.12.64 in the rolling PR", Standing: "work"},
+		{Branch: "6.6", Attr: "linux_6_6", Nixpkgs: "6.6.119", KernelOrg: "6.6.119", CheckedAt: checked, Reason: "up to date", Standing: "current"},
+		{Branch: "5.4", Attr: "linux_5_4", Nixpkgs: "", KernelOrg: "5.4.301", CheckedAt: checked,
+			Reason: "end of life upstream: kupdate does not add it", Standing: "left"},
 	}
 }
 
@@ -42,7 +49,7 @@ func sampleBranches() []server.BranchStatus {
 func busyStatus(t *testing.T, h *harness) {
 	t.Helper()
 	h.cycler.mu.Lock()
-	h.cycler.branches = sampleBranches()
+	h.cycler.branches, h.cycler.lag = sampleBranches(), sampleHistory()
 	h.cycler.suggestions = []state.Suggestion{{Family: "kernel.org", Attr: "linux_6_18",
 		Reason: "linux_6_18 is a newer longterm branch than linux_default (linux_6_12)", Command: "kupdate propose default linux_6_18"}}
 	h.cycler.mu.Unlock()
@@ -64,12 +71,21 @@ func busyStatus(t *testing.T, h *harness) {
 
 // wantBranchRows is the branches table of busyStatus, as a reader sees it.
 var wantBranchRows = [][]string{
-	{"Branch", "Attribute", "nixpkgs", "kernel.org", "Pull request", "Last build", "Checked", "Why"},
-	{"testing", "linux_testing", "6.19-rc3", "6.19-rc4", "—", "—", "1h9m ago", "sha256sums.asc has no line for 6.19-rc4 yet; retrying next cycle"},
-	{"6.18", "linux_6_18", "6.18.1", "6.18.2", "#461203 draft", "configfile failed", "1h9m ago", "build failed at configfile; the PR stays a draft"},
-	{"6.17", "linux_6_17", "6.17.13", "—", "#461190 open", "passed", "1h9m ago", "end of life upstream: removal <linux_6_17> proposed"},
-	{"6.12", "linux_6_12", "6.12.63", "6.12.64", "#461188 open", "passed", "1h9m ago", "6.12.63 -> 6.12.64 in the rolling PR"},
-	{"6.6", "linux_6_6", "6.6.119", "6.6.119", "—", "—", "1h9m ago", "up to date"},
+	{"Branch", "Attribute", "nixpkgs", "kernel.org", "Behind", "Pull request", "Last build", "Checked", "Why"},
+	{"testing", "linux_testing", "6.19-rc3", "6.19-rc4", "—", "—", "—", "1h9m ago", "sha256sums.asc has no line for 6.19-rc4 yet; retrying next cycle"},
+	{"6.18", "linux_6_18", "6.18.1", "6.18.2", "—", "#461203 draft", "configfile failedeval passed 3s · configfile failed 1m log", "1h9m ago", "build failed at configfile; the PR stays a draft"},
+	{"6.17", "linux_6_17", "6.17.13", "—", "—", "#461190 open", "passed", "1h9m ago", "end of life upstream: removal <linux_6_17> proposed"},
+	{"6.12", "linux_6_12", "6.12.63", "6.12.64", "37h24m", "#461188 open", "passed", "1h9m ago", "6.12.63 -> 6.12.64 in the rolling PR"},
+	{"6.6", "linux_6_6", "6.6.119", "6.6.119", "0", "—", "—", "1h9m ago", "up to date"},
+	{"5.4", "linux_5_4", "—", "5.4.301", "—", "—", "—", "1h9m ago", "end of life upstream: kupdate does not add it"},
+}
+
+// wantHistoryRows is the history table of busyStatus.
+var wantHistoryRows = [][]string{
+	{"Branch", "Version", "Released", "Pull request", "PR", "Base", "Target"},
+	{"6.12", "6.12.64", "37h24m ago", "#461188 open", "+3h", "—", "—"},
+	{"6.6", "6.6.119", "9d1h ago", "#460001 merged", "+4h", "+2d4h (2026-10-26 14:05 UTC)", "+6d"},
+	{"6.18", "6.18.2", "—", "—", "—", "—", "—"},
 }
 
 func TestStatusPage(t *testing.T) {
@@ -90,11 +106,21 @@ func TestStatusPage(t *testing.T) {
 	if diff := cmp.Diff(wantBranchRows, tableRows(t, page, "branches")); diff != "" {
 		t.Errorf("branches table (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff(wantHistoryRows, tableRows(t, page, "history")); diff != "" {
+		t.Errorf("history table (-want +got):\n%s", diff)
+	}
 	for _, s := range []string{
-		`<tr class="behind"><td>6.12</td>`,
-		`<tr><td>6.6</td>`,
+		// Amber only where kupdate has work to do.
+		`<tr class="behind"><td title="work to do">6.12</td>`,
+		`<tr class="removing"><td title="removal pending">6.17</td>`,
+		`<tr class="left"><td title="not packaged">5.4</td>`,
+		`<tr><td title="current">6.6</td>`,
+		`<dd id="repository"><code>NixOS/nixpkgs</code>, base <code>staging-nixos</code></dd>`,
+		`<svg id="lag-chart" role="img"`,
+		`<title>linux_6_6 6.6.119: 2d4h to the base</title>`,
+		`<title>linux_6_12 6.12.64: 37h24m on its way</title>`,
 		`<a href="https://github.com/NixOS/nixpkgs/pull/461188">#461188</a> open`,
-		`<td class="bad">configfile failed</td>`,
+		`<td class="opt bad">configfile failed<div class="tiers">eval passed 3s · configfile failed 1m <a href="/logs/` + sampleLog + `">log</a></div></td>`,
 		`<li>linux_6_18 is a newer longterm branch than linux_default (linux_6_12): <code>kupdate propose default linux_6_18</code></li>`,
 		`<dd id="version">kupdate <code>v1.2.3</code> · commit <code title="0123456789abcdef0123456789abcdef01234567">0123456789ab</code> · go1.26.0</dd>`,
 	} {
@@ -129,6 +155,7 @@ func TestMetrics(t *testing.T) {
 	m.ObserveChange("init", "build-failed")
 	m.ObserveBuild("configfile", "failed")
 	m.ObserveBuild("eval", "passed")
+	m.ObservePromotion("success") // a scheduled cycle's promotion step
 
 	kernelOrg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/releases.json" {
@@ -172,6 +199,7 @@ func TestMetrics(t *testing.T) {
 		{"kupdate_cycles_total", map[string]string{"outcome": "failure"}, 0},
 		{"kupdate_cycles_total", map[string]string{"outcome": "skipped"}, 0},
 		{"kupdate_promotions_total", map[string]string{"outcome": "failure"}, 1},
+		{"kupdate_promotions_total", map[string]string{"outcome": "success"}, 1},
 		{"kupdate_last_success_timestamp_seconds", nil, float64(end.UnixMilli()) / 1e3},
 		{"kupdate_changes_total", map[string]string{"kind": "bump", "outcome": "pr-opened"}, 2},
 		{"kupdate_changes_total", map[string]string{"kind": "init", "outcome": "build-failed"}, 1},
@@ -204,6 +232,24 @@ func TestMetrics(t *testing.T) {
 		if families[name] == nil {
 			t.Errorf("%s missing: the runtime collectors are not registered", name)
 		}
+	}
+}
+
+// TestLastSuccessFromState: a restarted service reads the last success
+// from the state file, not 0, so the alert on it does not fire on every
+// restart.
+func TestLastSuccessFromState(t *testing.T) {
+	c := newFakeCycler()
+	at := time.Date(2026, 11, 2, 9, 4, 0, 0, time.UTC)
+	c.lastSuccess = at
+	m := server.NewMetrics(prometheus.NewRegistry())
+	if _, err := server.New(testConfig(), c, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if got, ok := sample(parseMetrics(t, rec.Body.String()), "kupdate_last_success_timestamp_seconds", nil); !ok || got != float64(at.Unix()) {
+		t.Errorf("kupdate_last_success_timestamp_seconds = %v (present %v), want %d", got, ok, at.Unix())
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kupdate/kupdate/state"
 )
 
 // Outcomes of a step (a cycle or a promotion), as kupdate_cycles_total and
@@ -43,6 +45,8 @@ type Metrics struct {
 	githubRemaining prometheus.Gauge
 	webhooks        *prometheus.CounterVec
 	buildInfo       *prometheus.GaugeVec
+	releaseLag      *prometheus.HistogramVec
+	behind          *behindCollector
 }
 
 // NewMetrics creates the metrics and registers them, with the Go runtime and
@@ -56,7 +60,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}, []string{"outcome"}),
 		promotions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kupdate_promotions_total",
-			Help: "Webhook-triggered promotion steps by outcome.",
+			Help: "Promotion steps by outcome, whoever ran them: a webhook, or a scheduled cycle with promote.enabled.",
 		}, []string{"outcome"}),
 		cycleDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "kupdate_cycle_duration_seconds",
@@ -100,8 +104,15 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "kupdate_build_info",
 			Help: "Always 1; the labels name the running build: version, revision (the commit, empty when the build recorded none) and goversion.",
 		}, []string{"version", "revision", "goversion"}),
+		releaseLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kupdate_release_lag_seconds",
+			Help: "Time from kernel.org's release of a version to the stage it reached: proposed (kupdate's PR carried it), merged (it was at the base branch), promoted (the promotion target had it).",
+			// 15 min up to 28 days.
+			Buckets: []float64{900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 4 * 86400, 7 * 86400, 14 * 86400, 28 * 86400},
+		}, []string{"stage"}),
+		behind: newBehindCollector(),
 	}
-	reg.MustRegister(m.cycles, m.promotions, m.cycleDuration, m.lastSuccess, m.changes, m.builds,
+	reg.MustRegister(m.releaseLag, m.behind, m.cycles, m.promotions, m.cycleDuration, m.lastSuccess, m.changes, m.builds,
 		m.upstreamReqs, m.upstreamBytes, m.githubReqs, m.githubRemaining, m.webhooks, m.buildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Zero series from the start, so rate() and alerts see them before the
@@ -166,6 +177,38 @@ func (m *Metrics) InstrumentGitHub(rt http.RoundTripper) http.RoundTripper {
 		return rt
 	}
 	return countingTransport{next: orDefault(rt), requests: m.githubReqs, remaining: m.githubRemaining}
+}
+
+// ObservePromotion counts a promotion step a cycle ran (promote.enabled):
+// outcome is OutcomeSuccess, OutcomeFailure or OutcomeCancelled. The
+// server counts the steps a webhook triggered itself.
+func (m *Metrics) ObservePromotion(outcome string) {
+	if m != nil {
+		m.promotions.WithLabelValues(outcome).Inc()
+	}
+}
+
+// ObserveLag records that a version reached stage ("proposed", "merged",
+// "promoted") d after kernel.org released it.
+func (m *Metrics) ObserveLag(stage string, d time.Duration) {
+	if m != nil {
+		m.releaseLag.WithLabelValues(stage).Observe(d.Seconds())
+	}
+}
+
+// SeedLastSuccess sets kupdate_last_success_timestamp_seconds to t, the
+// end of the last successful cycle a state file recorded, so a restart
+// does not read as "never succeeded". A zero t leaves it alone.
+func (m *Metrics) SeedLastSuccess(t time.Time) {
+	if m != nil && !t.IsZero() {
+		m.lastSuccess.Set(float64(t.UnixNano()) / 1e9)
+	}
+}
+
+func (m *Metrics) watchBehind(st func() *state.State, now func() time.Time) {
+	if m != nil {
+		m.behind.watch(st, now)
+	}
 }
 
 func (m *Metrics) stepDone(step, outcome string, took time.Duration, end time.Time) {

@@ -38,6 +38,8 @@ import (
 
 	"github.com/kupdate/kupdate/config"
 	"github.com/kupdate/kupdate/lock"
+	"github.com/kupdate/kupdate/redact"
+	"github.com/kupdate/kupdate/runlog"
 )
 
 const (
@@ -107,6 +109,8 @@ type Server struct {
 	sourceMatch func(branch string) bool // more sources; nil = none
 	promoteOn   bool                     // promote.enabled
 	repo        string                   // owner/repo whose webhook events count
+	base        string                   // nixpkgs.base
+	fork        string                   // where kupdate pushes, as the page names it; "" = repo
 	secretEnv   config.EnvName
 	secret      []byte // empty: /webhook disabled
 	lockDir     string
@@ -154,6 +158,8 @@ func New(cfg *config.Config, cycler Cycler, metrics *Metrics, logger *slog.Logge
 		cfg:        cfg.Serve,
 		promoteOn:  cfg.Promote.Enabled,
 		repo:       cfg.GitHub.Owner + "/" + cfg.GitHub.Repo,
+		base:       cfg.Nixpkgs.Base,
+		fork:       forkName(cfg),
 		secretEnv:  cfg.Serve.WebhookSecretEnv,
 		sched:      sched,
 		cycler:     cycler,
@@ -175,6 +181,10 @@ func New(cfg *config.Config, cycler Cycler, metrics *Metrics, logger *slog.Logge
 	if s.metrics == nil {
 		s.metrics = NewMetrics(prometheus.NewRegistry())
 	}
+	if st := cycler.State(); st != nil {
+		s.metrics.SeedLastSuccess(st.LastSuccess)
+	}
+	s.metrics.watchBehind(cycler.State, func() time.Time { return s.clock.Now() })
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -255,7 +265,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case herr := <-httpDone:
 		httpDone = nil
 		err = fmt.Errorf("server: HTTP on %s: %w", ln.Addr(), herr)
-		s.log.Error("HTTP failed; shutting down", "err", herr)
+		s.log.Error("HTTP failed; shutting down", "error", herr)
 	}
 
 	// Stage 1: no new work.
@@ -366,9 +376,12 @@ func (s *Server) work(ctx context.Context) {
 
 // run runs one step under the lock and records how it went.
 func (s *Server) run(ctx context.Context, st StepStatus) {
-	log := s.log.With("step", st.Step, "trigger", st.Trigger)
+	// The id ties the step's lines to those of the cycle it runs (which
+	// reads it from ctx).
+	id := runlog.NewID()
+	log := s.log.With("step", st.Step, "trigger", st.Trigger, runlog.Key, id)
 	log.Info("step started")
-	err := s.locked(ctx, st.Step, log)
+	err := s.locked(runlog.WithID(ctx, id), st.Step, log)
 	st.End = s.clock.Now()
 	switch {
 	case err == nil:
@@ -394,11 +407,11 @@ func (s *Server) run(ctx context.Context, st StepStatus) {
 	s.mu.Unlock()
 	switch st.Outcome {
 	case OutcomeSuccess:
-		log.Info("step finished", "outcome", st.Outcome, "took", st.Took())
+		log.Info("step finished", "outcome", st.Outcome, "took", st.Took().Round(time.Millisecond))
 	case OutcomeLocked:
-		log.Warn("cycle skipped: another process holds the lock", "err", err)
+		log.Warn("cycle skipped: another process holds the lock", "error", err)
 	default:
-		log.Error("step finished", "outcome", st.Outcome, "took", st.Took(), "err", err)
+		log.Error("step finished", "outcome", st.Outcome, "took", st.Took().Round(time.Millisecond), "error", err)
 	}
 	if s.stepDone != nil {
 		s.stepDone(st)
@@ -419,7 +432,7 @@ func (s *Server) locked(ctx context.Context, step string, log *slog.Logger) (err
 	}
 	defer func() {
 		if uerr := l.Unlock(); uerr != nil {
-			log.Warn("unlock", "err", uerr)
+			log.Warn("unlock", "error", uerr)
 		}
 	}()
 	// A panic in the cycle must not take the service down with it: it fails
@@ -503,6 +516,18 @@ func (s *Server) tick() {
 	if s.stepDone != nil {
 		s.stepDone(StepStatus{Step: StepCycle, Trigger: "schedule", Start: now, End: now, Outcome: OutcomeSkipped, Error: why})
 	}
+}
+
+// forkName is where kupdate pushes, as the status page names it: the fork's
+// owner/repo on GitHub, else nixpkgs.fork without its credentials.
+func forkName(cfg *config.Config) string {
+	switch {
+	case cfg.GitHub.ForkOwner != "":
+		return cfg.GitHub.ForkOwner + "/" + cfg.GitHub.Repo
+	case cfg.Nixpkgs.Fork != "":
+		return redact.URL(cfg.Nixpkgs.Fork)
+	}
+	return ""
 }
 
 var errDraining = errors.New("kupdate is shutting down")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kupdate/kupdate/config"
 	"github.com/kupdate/kupdate/lock"
+	"github.com/kupdate/kupdate/runlog"
 	"github.com/kupdate/kupdate/server"
 )
 
@@ -35,6 +36,10 @@ func TestScheduledCycleFires(t *testing.T) {
 	}
 	h.clock.fire(tm)
 	c := h.cycler.next(t, server.StepCycle)
+	id := runlog.ID(c.ctx)
+	if id == "" {
+		t.Error("the cycle's context carries no step id")
+	}
 	if st := h.status(t); st.Running == nil || st.Running.Trigger != "schedule" || !st.Running.Start.Equal(want) {
 		t.Errorf("status while the cycle runs: running = %+v", st.Running)
 	}
@@ -59,6 +64,11 @@ func TestScheduledCycleFires(t *testing.T) {
 	}
 	if calls, _ := h.cycler.history(); !cmp.Equal(calls, []string{"cycle"}) {
 		t.Errorf("calls = %v", calls)
+	} // The server's own lines of the step carry the id the cycle was given.
+	for _, msg := range []string{"step started", "step finished"} {
+		if want := "msg=\"" + msg + "\" step=cycle trigger=schedule cycle=" + id; !strings.Contains(h.logs.String(), want) {
+			t.Errorf("no line %q in the log", want)
+		}
 	}
 }
 

@@ -58,6 +58,20 @@ type BranchStatus struct {
 	// Reason says why the branch did or did not update in the last cycle,
 	// e.g. "up to date", "sha256sums.asc has no line for 6.12.64 yet".
 	Reason string `json:"reason"`
+	// Standing is state.Standing: "current", "work" (kupdate has work to
+	// do), "removing", "left" (left alone by a rule); "" from an older
+	// state file.
+	Standing string `json:"standing,omitempty"`
+	// BehindSeconds is how long the base has lacked the newest version
+	// (since kernel.org released it), 0 when it has it; nil when not
+	// known (see Behind).
+	BehindSeconds *float64 `json:"behind_seconds,omitempty"`
+	// Tiers are its last build tier by tier, each with its log (served at
+	// /logs/<name>) when one was kept.
+	Tiers []state.Tier `json:"tiers,omitempty"`
+	// History is the branch's last versions: released, proposed in which
+	// PR, merged, promoted.
+	History []state.Release `json:"history,omitempty"`
 }
 
 // PRRef is a pull request on GitHub.
@@ -109,16 +123,25 @@ type Status struct {
 	Schedule     string             `json:"schedule"`
 	// Build is the kupdate serving the page; nil when not named.
 	Build *BuildInfo `json:"build,omitempty"`
+	// Repository is the nixpkgs repository served (owner/repo), Base its
+	// branch the PRs target, Fork where kupdate pushes ("" = Repository).
+	Repository string `json:"repository"`
+	Base       string `json:"base"`
+	Fork       string `json:"fork,omitempty"`
 }
 
 // Status is the current state, as the status page shows it.
 func (s *Server) Status() Status {
 	last := s.cycler.State()
-	branches, earlier, promotions := branchRows(last), lastCycle(last), promotionRows(last)
+	now := s.clock.Now()
+	branches, earlier, promotions := branchRows(last, now), lastCycle(last), promotionRows(last)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Status{
-		Now:           s.clock.Now(),
+		Now:           now,
+		Repository:    s.repo,
+		Base:          s.base,
+		Fork:          s.fork,
 		Branches:      branches,
 		Running:       clone(s.running),
 		Queued:        []Pending{},
@@ -151,14 +174,19 @@ func clone[T any](p *T) *T {
 }
 
 // branchRows are st's records as the status page's rows.
-func branchRows(st *state.State) []BranchStatus {
+func branchRows(st *state.State, now time.Time) []BranchStatus {
 	out := []BranchStatus{}
 	if st == nil {
 		return out
 	}
 	for _, a := range st.Attrs {
-		out = append(out, BranchStatus{Branch: a.Branch, Attr: a.Attr, Nixpkgs: a.Nixpkgs, KernelOrg: a.Upstream,
-			PR: prRef(a.PR), Build: a.Build, CheckedAt: a.Checked, Reason: a.Reason()})
+		b := BranchStatus{Branch: a.Branch, Attr: a.Attr, Nixpkgs: a.Nixpkgs, KernelOrg: a.Upstream,
+			PR: prRef(a.PR), Build: a.Build, CheckedAt: a.Checked, Reason: a.Reason(), Standing: string(a.Standing), Tiers: a.Tiers, History: a.History}
+		if d, ok := Behind(a, now); ok {
+			secs := d.Seconds()
+			b.BehindSeconds = &secs
+		}
+		out = append(out, b)
 	}
 	return out
 }

@@ -78,7 +78,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	trigger, ignored, err := s.decide(event, delivery, body)
 	switch {
 	case err != nil:
-		log.Warn("webhook rejected: malformed payload", "err", err)
+		log.Warn("webhook rejected: malformed payload", "error", err)
 		reply(http.StatusBadRequest, "rejected", "malformed %s payload: %v", event, err)
 	case event == "ping":
 		log.Info("webhook ping")

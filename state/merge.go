@@ -18,8 +18,14 @@ import "slices"
 // one the cycle did not look at (its PR is still what shows it). Without
 // prev, cur is the state as it is.
 func Merge(prev, cur *State, notLooked map[string]string) *State {
+	if cur.OK {
+		cur.LastSuccess = cur.End
+	}
 	if prev == nil {
 		return cur
+	}
+	if !cur.OK {
+		cur.LastSuccess = prev.LastSuccess
 	}
 	last := map[string]Attr{}
 	for _, a := range prev.Attrs {
@@ -32,6 +38,12 @@ func Merge(prev, cur *State, notLooked map[string]string) *State {
 	for i := range cur.Attrs {
 		a := &cur.Attrs[i]
 		l, ok := last[a.Attr]
+		if ok && a.History == nil {
+			a.History = slices.Clone(l.History)
+		}
+		if ok && a.Tiers == nil {
+			a.Tiers = l.Tiers // the last build, until one replaces it
+		}
 		why, skipped := notLooked[a.Attr]
 		if !ok || !skipped {
 			continue
@@ -58,6 +70,9 @@ func keepLast(a, l Attr, why string) Attr {
 		return a
 	}
 	a.Checked, a.Result, a.NotChecked = l.Checked, l.Result, why
+	if l.Standing != "" {
+		a.Standing = l.Standing // it goes with the result
+	}
 	if a.Change == nil {
 		a.Change = l.Change
 	}

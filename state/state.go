@@ -38,6 +38,11 @@ type State struct {
 	Source     string    `json:"source"`
 	OK         bool      `json:"ok"`
 	Error      string    `json:"error,omitempty"`
+	// LastSuccess is when the last cycle that succeeded ended (this one,
+	// or an earlier one when this one failed); zero before any. The
+	// service seeds kupdate_last_success_timestamp_seconds from it at
+	// start. A file without it (an older kupdate's) reads as End when OK.
+	LastSuccess time.Time `json:"last_success,omitzero"`
 	// Attrs are the kernel attributes, one record each, ordered by branch
 	// (5.10 < 6.1 < 6.12, testing last), then attribute.
 	Attrs []Attr `json:"attrs"`
@@ -84,7 +89,52 @@ type Attr struct {
 	Result string `json:"result"`
 	PR     *PR    `json:"pr"`    // the PR carrying its change; nil = none
 	Build  string `json:"build"` // the last build: "passed", "configfile failed", "" = none
+	// Standing is where it stands, as data for the status page's colours:
+	// whether kupdate has work to do for it. "" in a file of an older
+	// kupdate (the page then compares the versions).
+	Standing Standing `json:"standing,omitempty"`
+	// Tiers are its last build, tier by tier (eval, configfile, kernel,
+	// test): what each did, how long it took, and the log kept of it.
+	Tiers []Tier `json:"tiers,omitempty"`
+	// History is the attribute's last versions (HistoryLen, oldest first)
+	// with when each was released, proposed, merged and promoted: the lag
+	// the status page and /metrics show. Every cycle carries it over.
+	History []Release `json:"history,omitempty"`
 }
+
+// Tier is one tier of an attribute's last build.
+type Tier struct {
+	Tier   string `json:"tier"`
+	Status string `json:"status"` // passed, failed, skipped, timed-out, cancelled
+	TookMS int64  `json:"took_ms"`
+	// Log is the file in the state directory's LogDir that keeps the end
+	// of its output (a tier that did not pass); "" when none was kept.
+	Log string `json:"log,omitempty"`
+}
+
+// LogDir is where build logs are kept in the state directory, at most
+// MaxLogs of them (the oldest go first).
+const (
+	LogDir  = "logs"
+	MaxLogs = 50
+)
+
+// Standing is where an attribute stands with kupdate.
+type Standing string
+
+const (
+	// Current: the base has the newest version its source offers.
+	Current Standing = "current"
+	// Work: kupdate has work to do: a change planned or proposed, or one
+	// that waits (a checksum not published yet, a failure to retry).
+	Work Standing = "work"
+	// Removing: a removal is planned or proposed (the branch is end of
+	// life upstream).
+	Removing Standing = "removing"
+	// Left: kupdate leaves it alone on purpose, by a rule (end of life
+	// upstream and not packaged, gone upstream, not a branch kupdate adds).
+	Left Standing = "left"
+)
 
 // Reason is the record's last result, saying when it is an earlier cycle's.
 func (a Attr) Reason() string {
@@ -159,6 +209,9 @@ func Read(dir string) (*State, error) {
 		var st State
 		if err := json.Unmarshal(b, &st); err != nil {
 			return nil, fmt.Errorf("%s: %w (delete it; the next cycle writes it again)", path, err)
+		}
+		if st.LastSuccess.IsZero() && st.OK {
+			st.LastSuccess = st.End
 		}
 		return &st, nil
 	case 1:

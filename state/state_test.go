@@ -130,7 +130,7 @@ func TestReadVersion1(t *testing.T) {
 	}
 	link := &PR{Number: 1, URL: "https://github.com/NixOS/nixpkgs/pull/1", State: Draft}
 	want := &State{Version: Version, Start: day1, End: day1.Add(4 * time.Minute), BaseBranch: "staging-nixos", Base: "182bce6de2d9",
-		Source: "managed clone of https://github.com/NixOS/nixpkgs.git", OK: true,
+		Source: "managed clone of https://github.com/NixOS/nixpkgs.git", OK: true, LastSuccess: day1.Add(4 * time.Minute),
 		Attrs: []Attr{
 			{Attr: "linux_6_12", Branch: "6.12", Nixpkgs: "6.12.64", Upstream: "6.12.65", Checked: day1.Add(4 * time.Minute),
 				Change: &Change{Title: "linux_6_12: 6.12.64 -> 6.12.65", Kind: "bump", Outcome: "opened", Branch: "kupdate/staging-nixos/updates"},

@@ -50,6 +50,9 @@ func fromV1(b []byte) (*State, error) {
 	}
 	st := &State{Version: Version, Start: o.Start, End: o.End, BaseBranch: o.BaseBranch, Base: o.Base, Source: o.Source,
 		OK: o.OK, Error: o.Error, Branches: o.PRs, Promotions: o.Promotions}
+	if st.OK {
+		st.LastSuccess = st.End
+	}
 	for _, r := range o.Branches {
 		a := Attr{Attr: r.Attr, Branch: r.Branch, Nixpkgs: r.Nixpkgs, Upstream: r.KernelOrg, Checked: r.CheckedAt, PR: r.PR, Build: r.Build, Result: r.Reason}
 		if res, why, ok := strings.Cut(r.Reason, notCheckedV1); ok {

@@ -60,11 +60,9 @@ func (w *Workflow) Promote(ctx context.Context) ([]PromoteResult, error) {
 			return w.promoteOne(ctx, p, &res, &acts)
 		})
 		res.Actions, res.Err = acts, err
+		// The caller logs the result (one line per pair, with its context).
 		if err != nil {
-			w.log.Error("github: promotion failed", "from", p.From, "to", p.To, "err", err)
 			errs = append(errs, err)
-		} else {
-			w.log.Info("github: promotion", "from", p.From, "to", p.To, "pr", res.Number, "outcome", res.Outcome, "reason", res.Reason)
 		}
 		out = append(out, res)
 	}

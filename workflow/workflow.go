@@ -312,11 +312,9 @@ func (w *Workflow) Sync(ctx context.Context, updates []BranchUpdate) ([]PRResult
 			return w.syncBranch(ctx, run, u, &opening, &res, &actions)
 		})
 		res.Actions, res.Err = actions, err
+		// The caller logs the result (one line per branch, with its context).
 		if err != nil {
-			w.log.Error("github: branch not synced", "branch", u.Branch, "err", err)
 			errs = append(errs, err)
-		} else {
-			w.log.Info("github: branch synced", "branch", u.Branch, "pr", res.Number, "outcome", res.Outcome, "merge", res.Merge)
 		}
 		out = append(out, res)
 	}

@@ -142,7 +142,7 @@ func reportError(ctx context.Context, e *env, w *workflow.Workflow, report bool,
 			Errored: true,
 		}
 		if acts, rerr := w.ReportCheckAnnotated(ctx, c); rerr != nil {
-			e.log.Error("could not report the failure to GitHub", "err", rerr)
+			e.log.Error("could not report the failure to GitHub", "error", rerr)
 		} else {
 			cfg, _ := e.loadConfig() // loaded already: there is a workflow
 			printReported(e, cfg != nil && cfg.GitHub.AppID != 0, c, len(acts) == 0)

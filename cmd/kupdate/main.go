@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kupdate/kupdate/config"
+	"github.com/kupdate/kupdate/runlog"
 )
 
 // Exit codes are a contract (docs/design.md, Contracts).
@@ -174,7 +175,7 @@ func runIn(ctx context.Context, args []string, stdout, stderr io.Writer, h host)
 	case "text":
 		lh = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
 	case "json":
-		lh = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+		lh = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: runlog.ReplaceAttr})
 	default:
 		fmt.Fprintf(stderr, "kupdate: --log-format %q: want text or json\n", *g.logFormat)
 		return exitUsage

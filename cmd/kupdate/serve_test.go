@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -63,8 +64,17 @@ func TestServeCommand(t *testing.T) {
 	if got := get("/status.json"); !strings.Contains(got, `"attr": "linux_6_12"`) || !strings.Contains(got, `"number": 1`) {
 		t.Errorf("/status.json has no branches from the last cycle:\n%s", got)
 	}
-	if got := get("/metrics"); !strings.Contains(got, "kupdate_cycles_total") {
-		t.Errorf("/metrics:\n%.2000s", got)
+	metrics := get("/metrics")
+	if !strings.Contains(metrics, "kupdate_cycles_total") {
+		t.Errorf("/metrics:\n%.2000s", metrics)
+	}
+	// The run before succeeded: a restart does not read as "never".
+	var last float64
+	if i := strings.Index(metrics, "\nkupdate_last_success_timestamp_seconds "); i < 0 {
+		t.Error("/metrics has no kupdate_last_success_timestamp_seconds")
+	} else if _, err := fmt.Sscan(metrics[i+len("\nkupdate_last_success_timestamp_seconds "):], &last); err != nil ||
+		last < float64(world.Now().Add(-time.Hour).Unix()) || last > float64(world.Now().UnixNano())/1e9 {
+		t.Errorf("kupdate_last_success_timestamp_seconds = %v (%v), want the run's end, within the last hour of %v", last, err, world.Now())
 	}
 	cancel()
 	if code := <-done; code != 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/kupdate/kupdate/state"
+	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -131,6 +132,11 @@ func printStatus(e *env, st *state.State) {
 	if len(st.Stale) > 0 && !st.End.IsZero() {
 		fmt.Fprintf(w, "\n* the last cycle's value: %s could not be read now\n", strings.Join(st.Stale, ", "))
 	}
+	now := time.Now()
+	if e.now != nil {
+		now = e.now()
+	}
+	writeLag(w, st, now)
 	var prs []string
 	for _, p := range st.Branches {
 		if p.PR != nil {
@@ -151,4 +157,57 @@ func printStatus(e *env, st *state.State) {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// writeLag is the newest recorded version of each attribute on its way
+// into nixpkgs: how long ago kernel.org released it, and how long after
+// its release kupdate proposed it, it reached the base, and the promotion
+// target ("-": not yet).
+func writeLag(w io.Writer, st *state.State, now time.Time) {
+	var rows []string
+	for _, a := range st.Attrs {
+		if len(a.History) == 0 {
+			continue
+		}
+		r := a.History[len(a.History)-1]
+		after := func(t time.Time) string {
+			if t.IsZero() || r.Released.IsZero() {
+				return "-"
+			}
+			return "+" + age(t.Sub(r.Released))
+		}
+		released := "-"
+		if !r.Released.IsZero() {
+			released = age(now.Sub(r.Released)) + " ago"
+		}
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", a.Attr, r.Version, released, after(r.Proposed), after(r.Merged), after(r.Promoted)))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nLag since kernel.org's release:\n")
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "ATTR\tVERSION\tRELEASED\tPR\tBASE\tTARGET")
+	for _, r := range rows {
+		fmt.Fprintln(tw, r)
+	}
+	tw.Flush()
+}
+
+// age is d as a person reads it: the largest unit or two, "45m", "5h 10m",
+// "3d 4h".
+func age(d time.Duration) string {
+	d = max(d, 0).Round(time.Minute)
+	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case days > 0 && hours > 0:
+		return fmt.Sprintf("%dd %dh", days, hours)
+	case days > 0:
+		return fmt.Sprintf("%dd", days)
+	case hours > 0 && mins > 0:
+		return fmt.Sprintf("%dh %dm", hours, mins)
+	case hours > 0:
+		return fmt.Sprintf("%dh", hours)
+	}
+	return fmt.Sprintf("%dm", mins)
 }

@@ -38,6 +38,8 @@ func TestStatusCommand(t *testing.T) {
 		"\n6.12     linux_6_12           6.12.64            6.12.70*            #1 draft*  -      linux_6_12: 6.12.64 -> 6.12.70: PR #1 opened\n",
 		"\n7.0      linux_7_0            -                  7.0.1*              #3 draft*  -      linux_7_0: init at 7.0.1: PR #3 opened\n",
 		"\n* the last cycle's value: kernel.org, github could not be read now\n",
+		// The history the run recorded: when 6.12.70 was proposed.
+		"\nLag since kernel.org's release:\nATTR ",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("no %q in\n%s", want, stdout)

@@ -128,7 +128,7 @@ func (f *Family) Offers(ctx context.Context) ([]family.Offer, error) {
 func offers(up map[string]kernelorg.Release) []family.Offer {
 	var out []family.Offer
 	for _, b := range sortedBranches(up) {
-		out = append(out, family.Offer{Family: Name, Attr: kernelfiles.Attr(b), Branch: b, Version: up[b].Version.String(), IfCarried: b == "testing"})
+		out = append(out, family.Offer{Family: Name, Attr: kernelfiles.Attr(b), Branch: b, Version: up[b].Version.String(), IfCarried: b == "testing", Released: up[b].ReleasedAt})
 	}
 	return out
 }

@@ -85,7 +85,7 @@ func (v *verification) kernelsOrg(ctx context.Context) {
 	if baseB != nil {
 		if v.baseEntries, err = kernelEntries(baseB); err != nil {
 			// A broken base is not the pull request's fault: compare against nothing.
-			v.log.Warn("base kernels-org.json does not parse", "err", err)
+			v.log.Warn("base kernels-org.json does not parse", "error", err)
 			v.baseEntries = nil
 		}
 	}
