@@ -98,7 +98,7 @@ func TestInitOnItsOwnBase(t *testing.T) {
 		got = append(got, pr{p.Title, p.Head, p.Base, p.Labels})
 	}
 	want := []pr{
-		{"Kernel updates for 2026-01-10", rolling, "staging-nixos", []string{"backport release-25.11"}},
+		{"kernel updates for 2026-01-10", rolling, "staging-nixos", []string{"backport release-25.11"}},
 		{"linux_6_19: init at 6.19", "kupdate/master/linux_6_19-init", "master", []string{"6.topic: kernel"}},
 	}
 	if d := cmp.Diff(want, got); d != "" {

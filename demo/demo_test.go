@@ -138,12 +138,12 @@ func TestPlanInTheDemoWorld(t *testing.T) {
 	got := planTitles(t, env)
 	want := []string{
 		"linux_5_10: remove",
-		"linux_5_15: 5.15.197 -> 5.15.200",
-		"linux_6_1: 6.1.159 -> 6.1.163",
-		"linux_6_6: 6.6.119 -> 6.6.125",
-		"linux_6_12: 6.12.64 -> 6.12.70",
-		"linux_6_18: 6.18.5 -> 6.18.9",
 		"linux_testing: 6.19-rc4 -> 7.1-rc1",
+		"linux_6_18: 6.18.5 -> 6.18.9",
+		"linux_6_12: 6.12.64 -> 6.12.70",
+		"linux_6_6: 6.6.119 -> 6.6.125",
+		"linux_6_1: 6.1.159 -> 6.1.163",
+		"linux_5_15: 5.15.197 -> 5.15.200",
 		"linux_7_0: init at 7.0.1",
 		"linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.70-hardened1",
 		"linux/hardened/patches/6.18: v6.18.4-hardened1 -> v6.18.9-hardened1",
@@ -160,7 +160,7 @@ func TestPlanInTheDemoWorld(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = planTitles(t, env)
-	if got[4] != "linux_6_12: 6.12.64 -> 6.12.71" || got[8] != "linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.71-hardened1" {
+	if got[3] != "linux_6_12: 6.12.64 -> 6.12.71" || got[8] != "linux/hardened/patches/6.12: v6.12.63-hardened1 -> v6.12.71-hardened1" {
 		t.Errorf("after publishing 6.12.71: %q", got)
 	}
 }
