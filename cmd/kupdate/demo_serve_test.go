@@ -80,13 +80,13 @@ func TestDemoServe(t *testing.T) {
 	if got != want {
 		t.Fatalf("status.json's 6.6 row: %s\nwant %s\nstderr:\n%s", got, want, errb.String())
 	}
-	k.page(`<tr class="pr" id="pr-5"><td>#5</td><td>Kernel updates for 2026-04-30</td><td>draft</td><td>kupdate/staging-nixos/updates</td>`)
+	k.page(`<tr class="pr" id="pr-5"><td>#5</td><td>kernel updates for 2026-04-30</td><td>draft</td><td>kupdate/staging-nixos/updates</td>`)
 	keptConfigWorks(t, keep)
 
 	// CI and the reviewer: a following cycle merges #5.
 	k.post("/demo/ci", url.Values{"pr": {"5"}, "state": {"success"}}, `CI reported "ci/hydra (simulated)" success on #5.`)
 	k.post("/demo/approve", url.Values{"pr": {"5"}}, "demo-maintainer marked #5 ready for review and approved it: with CI green, the next cycle merges it.")
-	k.await(`<tr class="pr" id="pr-5"><td>#5</td><td>Kernel updates for 2026-04-30</td><td>merged</td>`)
+	k.await(`<tr class="pr" id="pr-5"><td>#5</td><td>kernel updates for 2026-04-30</td><td>merged</td>`)
 
 	// A release kernel.org has not signed yet, then signs.
 	k.post("/demo/publish", url.Values{"series": {"6.1"}, "unsigned": {"1"}}, "kernel.org published 6.1.164 (longterm), not signed yet: kupdate holds it until you sign it.")
