@@ -102,4 +102,3 @@ func (f *Family) verifyVariant(ctx context.Context, rels []Release, old Variant,
 type titler struct{}
 
 func (titler) Titles(family.Commit) family.CommitTitles { return family.CommitTitles{} }
-

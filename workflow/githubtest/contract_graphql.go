@@ -30,7 +30,7 @@ func (c *contract) checkGraphQL(x *exchange) []string {
 		add("request body: %v", err)
 		return out
 	}
-	doc, errs := gqlparser.LoadQuery(c.gql, req.Query)
+	doc, errs := gqlparser.LoadQueryWithRules(c.gql, req.Query, nil) // nil: the default rules
 	if len(errs) > 0 {
 		for _, e := range errs {
 			add("document: %s", e.Message)

@@ -241,7 +241,7 @@ func TestContractFlagsGraphQL(t *testing.T) {
 func TestGraphQLAnswerShape(t *testing.T) {
 	c, err := loadContract()
 	must(t, err)
-	doc, errs := gqlparser.LoadQuery(c.gql, `query Q { repository(owner: "o", name: "r") { pullRequest(number: 1) { id isInMergeQueue } } }`)
+	doc, errs := gqlparser.LoadQueryWithRules(c.gql, `query Q { repository(owner: "o", name: "r") { pullRequest(number: 1) { id isInMergeQueue } } }`, nil)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
