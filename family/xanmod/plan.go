@@ -3,29 +3,24 @@ package xanmod
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/suffixed"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/srcarchive"
 )
 
+// candidate is a release of one variant.
 type candidate struct {
-	rel     Release
-	version kernelorg.Version
-	suffix  string
+	rel Release
+	suffixed.Release
 }
 
-func (c candidate) String() string { return c.version.String() + "-" + c.suffix }
-
+// newer reports whether release (a, as) is newer than (b, bs): by kernel
+// version, then by the suffix's number.
 func newer(a kernelorg.Version, as string, b kernelorg.Version, bs string) bool {
-	if c := a.Compare(b); c != 0 {
-		return c > 0
-	}
-	an, _ := strconv.Atoi(strings.TrimPrefix(as, "xanmod"))
-	bn, _ := strconv.Atoi(strings.TrimPrefix(bs, "xanmod"))
-	return an > bn
+	return suffixed.Release{Version: a, Suffix: as}.Newer(suffixed.Release{Version: b, Suffix: bs})
 }
 
 type payload struct {
@@ -58,8 +53,8 @@ func (f *Family) Plan(ctx context.Context, t *family.Tree) (*family.Plan, error)
 }
 
 func newest(rels []Release, v Variant, p *family.Plan) (candidate, bool) {
-	var best candidate
-	found := false
+	var cands []candidate
+	var vs []suffixed.Release
 	for _, r := range rels {
 		if r.Variant != v.Name {
 			continue
@@ -69,23 +64,17 @@ func newest(rels []Release, v Variant, p *family.Plan) (candidate, bool) {
 			skip(p, v.Name, "xanmod's tag %q is not <X.Y.Z>-xanmod<N>: skipped, never written", r.Tag)
 			continue
 		}
-		if kernelorg.CompareSeries(ver.Series(), v.Version.Series()) < 0 {
-			continue
-		}
-		if !found || newer(ver, suffix, best.version, best.suffix) {
-			best, found = candidate{rel: r, version: ver, suffix: suffix}, true
-		}
+		c := candidate{rel: r, Release: suffixed.Release{Version: ver, Suffix: suffix}}
+		cands, vs = append(cands, c), append(vs, c.Release)
 	}
-	switch {
-	case !found:
-		return candidate{}, false
-	case newer(v.Version, v.Suffix, best.version, best.suffix):
-		skip(p, v.Name, "the tree has %s, newer than xanmod's newest %s; never going backwards", v.Release(), best)
-		return candidate{}, false
-	case !newer(best.version, best.suffix, v.Version, v.Suffix):
-		return candidate{}, false
+	i, verdict := suffixed.Pick(suffixed.Release{Version: v.Version, Suffix: v.Suffix}, vs)
+	switch verdict {
+	case suffixed.Ahead:
+		skip(p, v.Name, "the tree has %s, newer than xanmod's newest %s; never going backwards", v.Release(), cands[i])
+	case suffixed.Move:
+		return cands[i], true
 	}
-	return best, true
+	return candidate{}, false
 }
 
 func skip(p *family.Plan, variant, format string, args ...any) {

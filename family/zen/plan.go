@@ -3,35 +3,24 @@ package zen
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/family/suffixed"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/srcarchive"
 )
 
 // candidate is a release of one variant.
 type candidate struct {
-	rel     Release
-	version kernelorg.Version
-	suffix  string
+	rel Release
+	suffixed.Release
 }
-
-func (c candidate) String() string { return c.version.String() + "-" + c.suffix }
 
 // newer reports whether release (a, as) is newer than (b, bs): by kernel
 // version, then by the suffix's number.
 func newer(a kernelorg.Version, as string, b kernelorg.Version, bs string) bool {
-	if c := a.Compare(b); c != 0 {
-		return c > 0
-	}
-	return suffixNum(as) > suffixNum(bs)
-}
-
-func suffixNum(s string) int {
-	n, _ := strconv.Atoi(strings.TrimLeft(s, "abcdefghijklmnopqrstuvwxyz"))
-	return n
+	return suffixed.Release{Version: a, Suffix: as}.Newer(suffixed.Release{Version: b, Suffix: bs})
 }
 
 // payload is a bump's data for Apply.
@@ -78,8 +67,8 @@ func (f *Family) Plan(ctx context.Context, t *family.Tree) (*family.Plan, error)
 // newest is the release v should move to, if any; it notes the tags it
 // skips and why.
 func newest(rels []Release, v Variant, p *family.Plan) (candidate, bool) {
-	var best candidate
-	found := false
+	var cands []candidate
+	var vs []suffixed.Release
 	for _, r := range rels {
 		ver, variant, suffix, ok := ParseTag(r.Tag)
 		if !ok {
@@ -91,23 +80,17 @@ func newest(rels []Release, v Variant, p *family.Plan) (candidate, bool) {
 		if variant != v.Name {
 			continue
 		}
-		if kernelorg.CompareSeries(ver.Series(), v.Version.Series()) < 0 {
-			continue // an older series is never taken, whatever its date
-		}
-		if !found || newer(ver, suffix, best.version, best.suffix) {
-			best, found = candidate{rel: r, version: ver, suffix: suffix}, true
-		}
+		c := candidate{rel: r, Release: suffixed.Release{Version: ver, Suffix: suffix}}
+		cands, vs = append(cands, c), append(vs, c.Release)
 	}
-	switch {
-	case !found:
-		return candidate{}, false
-	case newer(v.Version, v.Suffix, best.version, best.suffix):
-		skip(p, v.Name, "the tree has %s, newer than zen-kernel's newest %s; never going backwards", v.Release(), best)
-		return candidate{}, false
-	case !newer(best.version, best.suffix, v.Version, v.Suffix):
-		return candidate{}, false
+	i, verdict := suffixed.Pick(suffixed.Release{Version: v.Version, Suffix: v.Suffix}, vs)
+	switch verdict {
+	case suffixed.Ahead:
+		skip(p, v.Name, "the tree has %s, newer than zen-kernel's newest %s; never going backwards", v.Release(), cands[i])
+	case suffixed.Move:
+		return cands[i], true
 	}
-	return best, true
+	return candidate{}, false
 }
 
 func skip(p *family.Plan, variant, format string, args ...any) {
