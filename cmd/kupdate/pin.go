@@ -42,7 +42,7 @@ type pinRow struct {
 	pin  pin.Pin
 	idx  int // the pin's place among its file's pins
 	to   kernelorg.Version
-	log  string // kernel.org's ChangeLog of to, for the commit body
+	log  string // kernel.org's ChangeLog of to, carried by the change (the commit is its title and trailer)
 	hash string
 }
 

@@ -184,7 +184,7 @@ func pinIdentity(e *env, root string) gitops.Identity {
 		return id
 	}
 	if err != nil {
-		e.log.Warn("pin: the repository's git identity is unreadable; committing as [git] author_name", "err", err)
+		e.log.Warn("pin: the repository's git identity is unreadable; committing as [git] author_name", "error", err)
 	}
 	cfg, _ := e.loadConfig()
 	return gitops.Identity{Name: cfg.Git.AuthorName, Email: cfg.Git.AuthorEmail}

@@ -47,7 +47,7 @@ func (f *Family) Verify(ctx context.Context, pr family.PR, out *family.Results) 
 	var base *File
 	if b := pr.Base.File(Path); b != nil {
 		if base, err = Parse(b); err != nil {
-			pr.Log.Warn("the base's zen-kernels.nix does not parse; every variant counts as added", "err", err)
+			pr.Log.Warn("the base's zen-kernels.nix does not parse; every variant counts as added", "error", err)
 		}
 	}
 	var (
