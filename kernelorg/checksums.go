@@ -51,34 +51,17 @@ func checksumsURL(base string, v Version) string {
 }
 
 func (c *Client) releaseHash(ctx context.Context, v Version) (string, error) {
-	folder := fmt.Sprintf("v%d.x", v.Major)
-	u := checksumsURL(c.base, v)
-	c.mu.Lock()
-	f := c.sums[folder]
-	if f == nil {
-		f = &sumsFile{}
-		c.sums[folder] = f
+	f, u, err := c.signedSums(ctx, v)
+	if err != nil {
+		return "", err
 	}
-	cycle := c.cycle
-	c.mu.Unlock()
-
-	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.loaded {
-		f.loaded = true
-		c.loadSums(bodyCacheName(folder), u, f)
-	}
-	if !f.fetched || f.cycle != cycle {
-		err := c.refreshSums(ctx, u, bodyCacheName(folder), f)
-		if err != nil && ctx.Err() != nil {
-			// The caller gave up: not kernel.org's fault, so not remembered.
-			return "", fmt.Errorf("linux %s: %w", v, err)
-		}
-		f.fetched, f.cycle, f.err = true, cycle, err
-	}
-	if f.err != nil {
-		return "", fmt.Errorf("linux %s: %w", v, f.err)
-	}
+	return f.hash(v, u)
+}
+
+// hash is the Nix hash of v's tarball as the signed file at u lists it
+// (f.mu held).
+func (f *sumsFile) hash(v Version, u string) (string, error) {
 	name := "linux-" + v.String() + ".tar.xz"
 	if f.dups[name] {
 		return "", fmt.Errorf("linux %s: %s lists %s twice with different hashes: refusing both", v, u, name)
@@ -92,6 +75,79 @@ func (c *Client) releaseHash(ctx context.Context, v Version) (string, error) {
 		return "", fmt.Errorf("linux %s: %s, line for %s: %w", v, u, name, err)
 	}
 	return nh, nil
+}
+
+// signedSums is the verified sha256sums.asc of v's folder, fetched (or
+// revalidated) once per cycle, locked for the caller, and its URL.
+func (c *Client) signedSums(ctx context.Context, v Version) (*sumsFile, string, error) {
+	folder := fmt.Sprintf("v%d.x", v.Major)
+	u := checksumsURL(c.base, v)
+	c.mu.Lock()
+	f := c.sums[folder]
+	if f == nil {
+		f = &sumsFile{}
+		c.sums[folder] = f
+	}
+	cycle := c.cycle
+	c.mu.Unlock()
+
+	f.mu.Lock()
+	if !f.loaded {
+		f.loaded = true
+		c.loadSums(bodyCacheName(folder), u, f)
+	}
+	if !f.fetched || f.cycle != cycle {
+		err := c.refreshSums(ctx, u, bodyCacheName(folder), f)
+		if err != nil && ctx.Err() != nil {
+			// The caller gave up: not kernel.org's fault, so not remembered.
+			f.mu.Unlock()
+			return nil, "", fmt.Errorf("linux %s: %w", v, err)
+		}
+		f.fetched, f.cycle, f.err = true, cycle, err
+	}
+	if f.err != nil {
+		f.mu.Unlock()
+		return nil, "", fmt.Errorf("linux %s: %w", v, f.err)
+	}
+	return f, u, nil
+}
+
+// NewestSigned is the newest point release of v's series older than v
+// that the signed sha256sums.asc lists, with its Nix hash: what a branch
+// can move to while v waits for its line (kernel.org signs the file
+// minutes to hours after a release). ErrNotYet when there is none.
+func (c *Client) NewestSigned(ctx context.Context, v Version) (Version, string, error) {
+	if v.IsZero() || v.IsRC() {
+		return Version{}, "", fmt.Errorf("linux %s: no signed checksums for a release candidate: %w", v, ErrNotYet)
+	}
+	f, u, err := c.signedSums(ctx, v)
+	if err != nil {
+		return Version{}, "", err
+	}
+	defer f.mu.Unlock()
+	var best Version
+	for name := range f.sums {
+		s, ok := strings.CutPrefix(name, "linux-")
+		if !ok {
+			continue
+		}
+		s, ok = strings.CutSuffix(s, ".tar.xz")
+		if !ok {
+			continue
+		}
+		w, err := ParseVersion(s)
+		if err != nil || w.IsRC() || w.Series() != v.Series() || w.Compare(v) >= 0 || f.dups[name] {
+			continue
+		}
+		if best.IsZero() || w.Compare(best) > 0 {
+			best = w
+		}
+	}
+	if best.IsZero() {
+		return Version{}, "", fmt.Errorf("linux %s: %s lists no older release of %s: %w", v, u, v.Series(), ErrNotYet)
+	}
+	h, err := f.hash(best, u)
+	return best, h, err
 }
 
 // loadSums takes the copy of u kept on disk as f's sums, if its signature

@@ -601,3 +601,28 @@ func TestReleasedAt(t *testing.T) {
 		t.Errorf("%d releases, want 2", len(rels))
 	}
 }
+
+// TestNewestSigned: while kernel.org has not signed a release's line, the
+// newest older release of its series that the file lists is what a branch
+// can move to; none is ErrNotYet.
+func TestNewestSigned(t *testing.T) {
+	srv := newServer(t, jan2026...)
+	if err := srv.Upsert(kernelorgtest.Spec{Version: "6.12.65", Moniker: "longterm"}); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, srv)
+	ctx := context.Background()
+	srv.SetFault(kernelorgtest.ChecksumsPath("6.12.65"), kernelorgtest.Fault{OmitFiles: []string{"linux-6.12.65.tar.xz"}})
+	v, h, err := c.NewestSigned(ctx, MustParseVersion("6.12.65"))
+	if err != nil || v.String() != "6.12.64" || h != kernelorgtest.FlatHash("6.12.64") {
+		t.Errorf("NewestSigned(6.12.65) = %s, %s, %v; want 6.12.64 and its hash", v, h, err)
+	}
+	_, _, err = c.NewestSigned(ctx, MustParseVersion("6.12.64"))
+	want := "linux 6.12.64: " + srv.URL + kernelorgtest.ChecksumsPath("6.12.64") + " lists no older release of 6.12: " + ErrNotYet.Error()
+	if !errors.Is(err, ErrNotYet) || err.Error() != want {
+		t.Errorf("NewestSigned(6.12.64): %v\nwant %s", err, want)
+	}
+	if _, _, err := c.NewestSigned(ctx, MustParseVersion("6.19-rc4")); !errors.Is(err, ErrNotYet) {
+		t.Errorf("NewestSigned of an rc: %v, want ErrNotYet", err)
+	}
+}

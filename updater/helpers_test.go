@@ -93,6 +93,7 @@ func planWith(t testing.TB, rels []kernelorg.Release, h *tableHasher, gh *ghSim,
 type tableHasher struct {
 	notYet map[string]bool
 	fail   map[string]error
+	signed []string // what NewestSigned finds in the signed files (none: ErrNotYet)
 	mu     sync.Mutex
 	calls  []string
 }
@@ -113,6 +114,21 @@ func (h *tableHasher) Hash(ctx context.Context, v kernelorg.Version) (string, er
 	default:
 		return kernelorgtest.FlatHash(v.String()), nil
 	}
+}
+
+// NewestSigned answers as kernelorg.Client does from h.signed.
+func (h *tableHasher) NewestSigned(ctx context.Context, v kernelorg.Version) (kernelorg.Version, string, error) {
+	var best kernelorg.Version
+	for _, s := range h.signed {
+		w := kernelorg.MustParseVersion(s)
+		if w.Series() == v.Series() && w.Compare(v) < 0 && (best.IsZero() || w.Compare(best) > 0) {
+			best = w
+		}
+	}
+	if best.IsZero() {
+		return best, "", fmt.Errorf("no older release of %s: %w", v.Series(), kernelorg.ErrNotYet)
+	}
+	return best, kernelorgtest.FlatHash(best.String()), nil
 }
 
 func rel(moniker, version string, eol bool) kernelorg.Release {

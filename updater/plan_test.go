@@ -19,6 +19,7 @@ import (
 	"github.com/kupdate/kupdate/family/vanilla"
 	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
+	"github.com/kupdate/kupdate/kernelorg/kernelorgtest"
 )
 
 func sha256Hex(b []byte) string {
@@ -173,6 +174,49 @@ func TestPlanNotYetHoldsOnlyThatChange(t *testing.T) {
 	}
 	if f := plan.Failed(); len(f) != 1 || f[0].Branch != "6.1" {
 		t.Errorf("Failed() = %v, want the 6.1 note", f)
+	}
+}
+
+// TestPlanNotYetProposesTheNewestSigned: while kernel.org has not signed
+// a point release, its branch moves to the newest release the signed file
+// lists, when that is ahead of the tree, and the held note says so.
+func TestPlanNotYetProposesTheNewestSigned(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		signed []string
+		change string // the 6.12 change planned, "" for none
+		held   string
+	}{
+		{"an older release is signed", []string{"6.12.63", "6.12.64", "6.12.68", "6.18.9"}, "linux_6_12: 6.12.64 -> 6.12.68",
+			"6.12: 6.12.70 not yet signed on kernel.org; proposing 6.12.68 meanwhile"},
+		{"only the tree's own release", []string{"6.12.63", "6.12.64"}, "", "6.12: 6.12.70 not yet signed on kernel.org"},
+		{"none", nil, "", "6.12: 6.12.70 not yet signed on kernel.org"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &tableHasher{notYet: map[string]bool{"6.12.70": true}, signed: tc.signed}
+			plan := planWith(t, scenarioReleases(), h, nil, loadTree(t, copyTree(t)))
+			var got family.Change
+			for _, c := range plan.Changes {
+				if c.Attr == "linux_6_12" {
+					got = c
+				}
+			}
+			if got.Title != tc.change {
+				t.Errorf("6.12 change %q, want %q", got.Title, tc.change)
+			}
+			if tc.change != "" {
+				if got.Hash != kernelorgtest.FlatHash("6.12.68") || got.ChangeLog != "https://cdn.kernel.org/pub/linux/kernel/v6.x/ChangeLog-6.12.68" || got.Key.Target != "6.12.68" {
+					t.Errorf("hash %s, ChangeLog %s, key %v", got.Hash, got.ChangeLog, got.Key)
+				}
+			}
+			var held []string
+			for _, n := range plan.Held {
+				held = append(held, n.String())
+			}
+			if d := cmp.Diff([]string{tc.held}, held); d != "" {
+				t.Errorf("held (-want +got):\n%s", d)
+			}
+		})
 	}
 }
 

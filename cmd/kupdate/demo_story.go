@@ -48,8 +48,9 @@ func (s *story) tell(ctx context.Context) error {
 	}
 	if slices.ContainsFunc(rep.Held, func(n family.Note) bool { return n.Branch == "6.6" && n.Err == nil }) {
 		s.say(fmt.Sprintf("The failure: kernel.org has not signed %s's checksum, and kupdate writes no hash kernel.org has not signed. "+
-			"It held 6.6 back (the \"held:\" line), so #%d carries no 6.6; everything else went on, and every cycle looks again.",
-			unsignedRelease.Version, s.carrier))
+			"It held %s back (the \"held:\" line) and proposed the newest 6.6 release the signed file lists instead, so #%d still "+
+			"carries 6.6's earlier fixes; everything else went on, and every cycle looks again.",
+			unsignedRelease.Version, unsignedRelease.Version, s.carrier))
 	}
 
 	simulated(s.out, "Between cycles", "kernel.org signs "+unsignedRelease.Version+" and publishes 6.12.71 (longterm); linux-hardened publishes v6.12.71-hardened1")

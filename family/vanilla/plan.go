@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/kupdate/kupdate/family"
 	"github.com/kupdate/kupdate/kernelfiles"
@@ -44,13 +45,47 @@ func (f *Family) Plan(ctx context.Context, t *family.Tree) (*family.Plan, error)
 			h, err := f.src.Hash(ctx, v)
 			if err != nil {
 				p.Held = append(p.Held, Held(c.Branch, c.Attr, v, err))
-				continue
+				meanwhile, ok := f.meanwhile(ctx, c, v, err)
+				if !ok {
+					continue
+				}
+				c, h = meanwhile, meanwhile.Hash
+				p.Held[len(p.Held)-1].Reason += "; proposing " + c.To + " meanwhile"
 			}
 			c.Hash = h
 		}
 		p.Changes = append(p.Changes, c)
 	}
 	return p, nil
+}
+
+// signedLister is a Source that can name the newest release of a series
+// its signed checksums list (kernelorg.Client).
+type signedLister interface {
+	NewestSigned(ctx context.Context, v kernelorg.Version) (kernelorg.Version, string, error)
+}
+
+// meanwhile is the bump of c to the newest signed point release below v,
+// while v waits for its line in sha256sums.asc: without it a release
+// kernel.org has not signed yet would hold the branch at the tree's
+// version, and (by the kept rule) keep the whole rolling branch as it was,
+// other kernels' bumps included, until kernel.org signs. Only for a point
+// release that is not yet listed, and only forward of the tree.
+func (f *Family) meanwhile(ctx context.Context, c family.Change, v kernelorg.Version, err error) (family.Change, bool) {
+	sl, ok := f.src.(signedLister)
+	if !ok || c.Kind != Bump || v.IsRC() || !errors.Is(err, kernelorg.ErrNotYet) {
+		return family.Change{}, false
+	}
+	w, h, err := sl.NewestSigned(ctx, v)
+	if err != nil || w.Compare(kernelorg.MustParseVersion(c.From)) <= 0 {
+		return family.Change{}, false
+	}
+	c.To, c.Hash = w.String(), h
+	if i := strings.LastIndexByte(c.ChangeLog, '/'); i >= 0 {
+		// kernel.org's ChangeLogs sit side by side: …/v6.x/ChangeLog-<version>.
+		c.ChangeLog = c.ChangeLog[:i+1] + "ChangeLog-" + w.String()
+	}
+	return finish(c), true
 }
 
 // order is a change's place in the plan, so that every run plans the same
