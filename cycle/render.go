@@ -30,7 +30,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		b.WriteString("\n")
 		r.writeTable(&b)
 	}
-	if notes := r.notes(); len(notes) > 0 {
+	if notes := r.Notes(true); len(notes) > 0 {
 		b.WriteString("\n")
 		for _, n := range notes {
 			b.WriteString(n)
@@ -51,7 +51,7 @@ func (r *Report) writeTable(w io.Writer) {
 		if ch.Branch != nil {
 			branch = ch.Branch.Name
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Change.Title, branch, ch.Outcome().column(), prColumn(ch.Branch), buildColumn(ch))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Change.Title, branch, ch.Outcome().column(), prColumn(ch.Branch), ch.BuildCell())
 		if br := ch.Branch; br != nil && len(br.Kept) > 0 && !slices.ContainsFunc(r.Changes[i+1:], func(c *ChangeResult) bool { return c.Branch == br }) {
 			pr := prColumn(&BranchResult{Found: br.Found})
 			for _, w := range br.Kept {
@@ -77,8 +77,9 @@ func prColumn(br *BranchResult) string {
 	return "-"
 }
 
-// buildColumn is a change's build result as the summary shows it.
-func buildColumn(ch *ChangeResult) string {
+// BuildCell is a change's build result as the summary shows it: "passed",
+// "passed (earlier build)", "not built", "-" without a branch.
+func (ch *ChangeResult) BuildCell() string {
 	bs := ch.BuildStatus()
 	switch {
 	case ch.Branch == nil:
@@ -91,8 +92,10 @@ func buildColumn(ch *ChangeResult) string {
 	return bs
 }
 
-// notes are the summary's lines after its table.
-func (r *Report) notes() []string {
+// Notes are the summary's lines after its table: what failed, waits, was
+// kept, held or skipped, and the promotions, whose PRs are named with their
+// URLs when prURLs is set (a table that lists the URLs once passes false).
+func (r *Report) Notes(prURLs bool) []string {
 	var notes []string
 	for _, ch := range r.Changes {
 		switch {
@@ -112,7 +115,7 @@ func (r *Report) notes() []string {
 		notes = append(notes, "skipped: "+n.String())
 	}
 	for _, p := range r.Promotions {
-		notes = append(notes, "promote "+promotionLine(p))
+		notes = append(notes, "promote "+PromotionLine(p, prURLs))
 	}
 	if r.PromoteErr != nil && !slices.ContainsFunc(r.Promotions, func(p workflow.PromoteResult) bool { return p.Err != nil }) {
 		// A pair's failure is on its own line already.
@@ -148,7 +151,10 @@ func branchNotes(br *BranchResult) []string {
 	return notes
 }
 
-func promotionLine(p workflow.PromoteResult) string {
+// PromotionLine is one promotion result as the summary and `kupdate
+// promote` say it; the PR is named by its number, and its URL when withURL
+// is set.
+func PromotionLine(p workflow.PromoteResult, withURL bool) string {
 	s := p.From + " -> " + p.To + ": "
 	switch {
 	case p.Err != nil:
@@ -158,7 +164,10 @@ func promotionLine(p workflow.PromoteResult) string {
 	}
 	pr := "no PR yet"
 	if p.Number != 0 {
-		pr = fmt.Sprintf("#%d %s", p.Number, p.URL)
+		pr = fmt.Sprintf("#%d", p.Number)
+		if withURL {
+			pr += " " + p.URL
+		}
 	}
 	// As `kupdate promote` says it: GitHub's count of the commits From has
 	// that To lacks (merge commits included).
@@ -199,7 +208,7 @@ func (r *Report) WriteDryRun(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	for _, p := range r.Promotions {
-		fmt.Fprintf(&b, "=== promotion %s\n", promotionLine(p))
+		fmt.Fprintf(&b, "=== promotion %s\n", PromotionLine(p, true))
 		for _, a := range p.Actions {
 			fmt.Fprintf(&b, "would: %s\n", a)
 		}

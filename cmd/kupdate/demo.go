@@ -25,7 +25,6 @@ import (
 	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/lock"
-	"github.com/kupdate/kupdate/workflow"
 	"github.com/kupdate/kupdate/workflow/githubtest"
 )
 
@@ -426,30 +425,6 @@ func plural(n int, word string) string {
 		return word + "es"
 	}
 	return word + "s"
-}
-
-// promotionLine is one promotion result, as `kupdate promote` prints it.
-// withURL adds the PR's URL to its number.
-func promotionLine(r workflow.PromoteResult, withURL bool) string {
-	s := r.From + " -> " + r.To + ": "
-	switch {
-	case r.Err != nil:
-		return s + "failed: " + r.Err.Error()
-	case r.Outcome == workflow.UpToDate:
-		return s + "up to date"
-	}
-	pr := "no PR yet"
-	if r.Number != 0 {
-		pr = fmt.Sprintf("#%d", r.Number)
-		if withURL {
-			pr += " " + r.URL
-		}
-	}
-	s += fmt.Sprintf("%d %s ahead, %s: %s", r.Ahead, plural(r.Ahead, "commit"), pr, r.Outcome)
-	if r.Reason != "" {
-		s += " (" + r.Reason + ")"
-	}
-	return s
 }
 
 // printExample shows the body of the PR carrying most changes (the rolling

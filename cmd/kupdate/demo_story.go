@@ -130,7 +130,7 @@ func (s *story) promote(ctx context.Context, rep *cycle.Report) error {
 	}
 	results, err := wf.Promote(ctx)
 	for _, r := range results {
-		fmt.Fprintf(s.out, "  %s\n", promotionLine(r, true))
+		fmt.Fprintf(s.out, "  %s\n", cycle.PromotionLine(r, true))
 	}
 	if err != nil {
 		return fmt.Errorf("promote: %w", err)

@@ -8,8 +8,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/kupdate/kupdate/cycle"
-	"github.com/kupdate/kupdate/gitops"
-	"github.com/kupdate/kupdate/workflow"
 )
 
 // demoWidth is the widest line the demo prints of its own: its story reads
@@ -31,7 +29,7 @@ func writeDemoSummary(w io.Writer, rep *cycle.Report) error {
 		b.WriteString("\n")
 		writeDemoPRs(&b, rep)
 	}
-	if notes := demoNotes(rep); len(notes) > 0 {
+	if notes := rep.Notes(false); len(notes) > 0 {
 		b.WriteString("\n")
 		for _, n := range notes {
 			wrapLine(&b, "", n, "    ", demoWidth-2) // the story indents the summary by two
@@ -45,7 +43,7 @@ func writeDemoTable(w io.Writer, rep *cycle.Report) {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "PR\tOUTCOME\tBUILD\tCHANGE")
 	for _, ch := range rep.Changes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", demoPRRef(ch.Branch), ch.Outcome(), demoBuild(ch), ch.Change.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", demoPRRef(ch.Branch), ch.Outcome(), ch.BuildCell(), ch.Change.Title)
 	}
 	tw.Flush()
 }
@@ -91,78 +89,6 @@ func demoPRRef(br *cycle.BranchResult) string {
 		return fmt.Sprintf("#%d", n)
 	}
 	return "-"
-}
-
-// demoBuild is a change's build result, as `kupdate run` says it.
-func demoBuild(ch *cycle.ChangeResult) string {
-	bs := ch.BuildStatus()
-	switch {
-	case ch.Branch == nil:
-		return "-"
-	case bs == "":
-		return "not built"
-	case len(ch.Change.Build) > 0 && !slices.ContainsFunc(ch.Change.Build, func(a string) bool { return !ch.Branch.ReusedAttr(a) }):
-		return bs + " (earlier build)"
-	}
-	return bs
-}
-
-// demoNotes are the lines after the table, as `kupdate run` has them, with
-// PRs by number only (the URLs are above).
-func demoNotes(rep *cycle.Report) []string {
-	var notes []string
-	for _, ch := range rep.Changes {
-		switch {
-		case ch.Err != nil:
-			notes = append(notes, "failed: "+ch.Err.Error())
-		case ch.Wait != "":
-			notes = append(notes, "waiting: "+ch.Change.Title+": "+ch.Wait)
-		}
-	}
-	for _, br := range rep.Branches {
-		notes = append(notes, demoBranchNotes(br)...)
-	}
-	for _, n := range rep.Held {
-		notes = append(notes, "held: "+n.String())
-	}
-	for _, n := range rep.Skipped {
-		notes = append(notes, "skipped: "+n.String())
-	}
-	for _, p := range rep.Promotions {
-		notes = append(notes, "promote "+promotionLine(p, false))
-	}
-	if rep.PromoteErr != nil && !slices.ContainsFunc(rep.Promotions, func(p workflow.PromoteResult) bool { return p.Err != nil }) {
-		notes = append(notes, "failed: promotion: "+rep.PromoteErr.Error())
-	}
-	return notes
-}
-
-func demoBranchNotes(br *cycle.BranchResult) []string {
-	var notes []string
-	for _, k := range br.Kept {
-		notes = append(notes, fmt.Sprintf("kept: %s: %s: %s; the branch stays as proposed", br.Name, k.Title, k.Reason))
-	}
-	switch {
-	case br.Push == gitops.SkippedForeign:
-		notes = append(notes, "left alone: "+br.Err.Error())
-	case br.Err != nil:
-		notes = append(notes, fmt.Sprintf("failed: %s: %v", br.Name, br.Err))
-	case br.PR != nil && br.PR.Err != nil:
-		notes = append(notes, fmt.Sprintf("failed: %s: %v", br.Name, br.PR.Err))
-	}
-	if p := br.PR; p != nil && p.Merge != "" {
-		m := fmt.Sprintf("merge %s: %s", br.Name, p.Merge)
-		if p.Reason != "" {
-			m += " (" + p.Reason + ")"
-		}
-		notes = append(notes, m)
-	} else if p != nil && p.Reason != "" {
-		notes = append(notes, fmt.Sprintf("%s: %s", br.Name, p.Reason))
-	}
-	if len(br.Build.Results) > 0 && !br.Build.OK() {
-		notes = append(notes, fmt.Sprintf("build failed: %s: %s", br.Name, br.Build.Summary()))
-	}
-	return notes
 }
 
 // wrapLine writes s in lines of at most width columns, broken at spaces;
