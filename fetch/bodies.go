@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"io"
 	"sync"
 )
@@ -56,6 +58,24 @@ func (c *Client) GetBody(ctx context.Context, r Request, kept *Bodies) ([]byte, 
 		kept.put(r.URL, Body{res.Validators, bytes.Clone(data)})
 	}
 	return data, nil
+}
+
+// GetJSON is GetBody decoded as JSON into v. A body that does not decode
+// is forgotten, so that the next cycle asks for it in full instead of
+// being answered 304 with the same bad body; the error names what (e.g.
+// "the release list").
+func (c *Client) GetJSON(ctx context.Context, r Request, kept *Bodies, what string, v any) error {
+	body, err := c.GetBody(ctx, r, kept)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		if kept != nil {
+			kept.Forget(r.URL)
+		}
+		return fmt.Errorf("GET %s: decoding %s: %w", r.URL, what, err)
+	}
+	return nil
 }
 
 // Forget drops what is kept of url: its body turned out bad.

@@ -2,7 +2,6 @@ package xanmod
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -64,15 +63,10 @@ var variantRE = regexp.MustCompile(`/releases/([a-z]+)/[^/]+/?$`)
 // Releases lists the newest releases.
 func (g *GitLab) Releases(ctx context.Context) ([]Release, error) {
 	u := strings.TrimSuffix(g.APIURL, "/") + "/projects/" + url.PathEscape(g.Project) + "/releases"
-	body, err := g.client(g.Token).GetBody(ctx, fetch.Request{URL: u, Accept: "application/json", Limit: 16 << 20,
-		NotFound: fmt.Sprintf("no project %s at %s: check gitlab.api_url", g.Project, g.APIURL)}, &g.lists)
-	if err != nil {
-		return nil, err
-	}
 	var rels []glRelease
-	if err := json.Unmarshal(body, &rels); err != nil {
-		g.lists.Forget(u)
-		return nil, fmt.Errorf("GET %s: decoding the release list: %w", u, err)
+	if err := g.client(g.Token).GetJSON(ctx, fetch.Request{URL: u, Accept: "application/json", Limit: 16 << 20,
+		NotFound: fmt.Sprintf("no project %s at %s: check gitlab.api_url", g.Project, g.APIURL)}, &g.lists, "the release list", &rels); err != nil {
+		return nil, err
 	}
 	name := g.Project[strings.LastIndex(g.Project, "/")+1:]
 	var out []Release

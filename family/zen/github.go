@@ -2,7 +2,6 @@ package zen
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,17 +53,12 @@ type ghRelease struct {
 // Releases returns the newest 100 published releases (GitHub's first page).
 func (g *GitHub) Releases(ctx context.Context) ([]Release, error) {
 	url := strings.TrimSuffix(g.APIURL, "/") + "/repos/" + g.Repo + "/releases?per_page=100"
-	body, err := g.client(g.Token).GetBody(ctx, fetch.Request{
+	var rels []ghRelease
+	if err := g.client(g.Token).GetJSON(ctx, fetch.Request{
 		URL: url, Accept: "application/vnd.github+json", Limit: 16 << 20,
 		NotFound: fmt.Sprintf("no repository %s at %s: check github.api_url", g.Repo, g.APIURL),
-	}, &g.lists)
-	if err != nil {
+	}, &g.lists, "the release list", &rels); err != nil {
 		return nil, err
-	}
-	var rels []ghRelease
-	if err := json.Unmarshal(body, &rels); err != nil {
-		g.lists.Forget(url) // the next cycle asks for the list in full
-		return nil, fmt.Errorf("GET %s: decoding the release list: %w", url, err)
 	}
 	var out []Release
 	for _, r := range rels {
