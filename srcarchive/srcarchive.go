@@ -14,9 +14,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/nix-community/go-nix/pkg/nixbase32"
 
+	"github.com/kupdate/kupdate/fetch"
 	"github.com/kupdate/kupdate/kernelorg"
 )
 
@@ -99,4 +101,42 @@ func Parse(s string) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("hash %q: want an SRI sha256 (sha256-…), 52 nix32 or 64 hex characters", s)
+}
+
+// Sums remembers the hash of each archive a process has hashed, by URL: a
+// tag's archive does not change, and a kernel tree downloaded again every
+// cycle would cost hundreds of MB.
+type Sums struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+// Fetch is the hash of the archive at req.URL: the remembered one, or the
+// one h computes as c downloads it (req.Limit 0: 1 GiB; Fetch sets
+// req.Consume). fresh says it was computed now.
+func (s *Sums) Fetch(ctx context.Context, c *fetch.Client, h Hasher, req fetch.Request) (sum []byte, fresh bool, err error) {
+	s.mu.Lock()
+	sum, ok := s.m[req.URL]
+	s.mu.Unlock()
+	if ok {
+		return sum, false, nil
+	}
+	if req.Limit <= 0 {
+		req.Limit = 1 << 30
+	}
+	req.Consume = func(body io.Reader) error {
+		var err error
+		sum, err = h.Hash(ctx, body)
+		return err
+	}
+	if _, err := c.Get(ctx, req); err != nil {
+		return nil, false, err
+	}
+	s.mu.Lock()
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
+	s.m[req.URL] = sum
+	s.mu.Unlock()
+	return sum, true, nil
 }

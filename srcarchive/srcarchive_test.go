@@ -3,12 +3,16 @@ package srcarchive_test
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/kupdate/kupdate/fetch"
 	"github.com/kupdate/kupdate/srcarchive"
 	"github.com/kupdate/kupdate/srcarchive/srcarchivetest"
 )
@@ -71,5 +75,32 @@ func TestParse(t *testing.T) {
 		if _, err := srcarchive.Parse(s); err == nil {
 			t.Errorf("Parse(%q): no error", s)
 		}
+	}
+}
+
+// TestSumsFetchOnce: a URL's archive is downloaded and hashed once; the
+// second ask is answered from memory, with no request.
+func TestSumsFetchOnce(t *testing.T) {
+	archive := srcarchivetest.Kernel("linux-v6.18.9-zen1", "v6.18.9-zen1")
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Write(archive)
+	}))
+	defer srv.Close()
+	want, err := srcarchive.Hasher{TempDir: t.TempDir()}.Hash(context.Background(), bytes.NewReader(archive))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s srcarchive.Sums
+	c := &fetch.Client{Server: "test", HTTP: srv.Client()}
+	for i, wantFresh := range []bool{true, false} {
+		sum, fresh, err := s.Fetch(context.Background(), c, srcarchive.Hasher{TempDir: t.TempDir()}, fetch.Request{URL: srv.URL + "/a.tar.gz"})
+		if err != nil || !bytes.Equal(sum, want) || fresh != wantFresh {
+			t.Errorf("Fetch #%d = %s, fresh %v, %v; want %s, fresh %v", i+1, srcarchive.SRI(sum), fresh, err, srcarchive.SRI(want), wantFresh)
+		}
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }

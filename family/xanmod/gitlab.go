@@ -3,13 +3,11 @@ package xanmod
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/kupdate/kupdate/fetch"
 	"github.com/kupdate/kupdate/srcarchive"
@@ -33,9 +31,8 @@ type GitLab struct {
 	Retry     fetch.Retry
 	Log       *slog.Logger
 
-	lists  fetch.Bodies
-	mu     sync.Mutex
-	hashes map[string][]byte
+	lists fetch.Bodies
+	sums  srcarchive.Sums // by archive URL
 }
 
 // NewGitLab is the source for xanmod/linux at apiURL.
@@ -92,33 +89,9 @@ func (g *GitLab) Releases(ctx context.Context) ([]Release, error) {
 
 // Hash downloads r's archive and hashes it as fetchzip unpacks it.
 func (g *GitLab) Hash(ctx context.Context, r Release) ([]byte, error) {
-	g.mu.Lock()
-	sum, ok := g.hashes[r.ArchiveURL]
-	g.mu.Unlock()
-	if ok {
-		return sum, nil
-	}
-	limit := g.MaxBytes
-	if limit <= 0 {
-		limit = 1 << 30
-	}
-	_, err := g.client("").Get(ctx, fetch.Request{URL: r.ArchiveURL, Limit: limit,
-		NotFound: "no archive for the tag: it was deleted since it was listed; the next cycle lists the releases again",
-		Consume: func(body io.Reader) error {
-			var err error
-			sum, err = g.Hasher.Hash(ctx, body)
-			return err
-		}})
-	if err != nil {
-		return nil, err
-	}
-	g.mu.Lock()
-	if g.hashes == nil {
-		g.hashes = map[string][]byte{}
-	}
-	g.hashes[r.ArchiveURL] = sum
-	g.mu.Unlock()
-	return sum, nil
+	sum, _, err := g.sums.Fetch(ctx, g.client(""), g.Hasher, fetch.Request{URL: r.ArchiveURL, Limit: g.MaxBytes,
+		NotFound: "no archive for the tag: it was deleted since it was listed; the next cycle lists the releases again"})
+	return sum, err
 }
 
 func (g *GitLab) client(token string) *fetch.Client {

@@ -3,11 +3,9 @@ package zen
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kupdate/kupdate/fetch"
@@ -33,9 +31,8 @@ type GitHub struct {
 	Retry    fetch.Retry
 	Log      *slog.Logger // nil: discard
 
-	lists  fetch.Bodies // the last release list, for conditional requests
-	mu     sync.Mutex
-	hashes map[string][]byte // by archive URL
+	lists fetch.Bodies    // the last release list, for conditional requests
+	sums  srcarchive.Sums // by archive URL
 }
 
 // NewGitHub is the source for zen-kernel/zen-kernel at apiURL.
@@ -77,36 +74,17 @@ func (g *GitHub) Releases(ctx context.Context) ([]Release, error) {
 
 // Hash downloads r's tarball and hashes it as fetchzip unpacks it.
 func (g *GitHub) Hash(ctx context.Context, r Release) ([]byte, error) {
-	g.mu.Lock()
-	sum, ok := g.hashes[r.ArchiveURL]
-	g.mu.Unlock()
-	if ok {
-		return sum, nil
-	}
-	limit := g.MaxBytes
-	if limit <= 0 {
-		limit = 1 << 30
-	}
 	start := time.Now()
-	_, err := g.client("").Get(ctx, fetch.Request{
-		URL: r.ArchiveURL, Accept: "application/octet-stream", Limit: limit,
+	sum, fresh, err := g.sums.Fetch(ctx, g.client(""), g.Hasher, fetch.Request{
+		URL: r.ArchiveURL, Accept: "application/octet-stream", Limit: g.MaxBytes,
 		NotFound: "no tarball for the tag: it was deleted or renamed since it was listed; the next cycle lists the releases again",
-		Consume: func(body io.Reader) error {
-			var err error
-			sum, err = g.Hasher.Hash(ctx, body)
-			return err
-		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	g.log().Info("hashed zen-kernel tarball", "url", r.ArchiveURL, "hash", srcarchive.SRI(sum), "took", time.Since(start).Round(time.Millisecond))
-	g.mu.Lock()
-	if g.hashes == nil {
-		g.hashes = map[string][]byte{}
+	if fresh {
+		g.log().Info("hashed zen-kernel tarball", "url", r.ArchiveURL, "hash", srcarchive.SRI(sum), "took", time.Since(start).Round(time.Millisecond))
 	}
-	g.hashes[r.ArchiveURL] = sum
-	g.mu.Unlock()
 	return sum, nil
 }
 
