@@ -167,6 +167,23 @@ type JSONMember struct {
 	Raw  json.RawMessage
 }
 
+// A FileError is what is wrong with one of nixpkgs' kernel files, and
+// where: the file's path, then the line when there is one.
+type FileError struct {
+	Path string
+	Line int // 0: the whole file
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	if e.Line == 0 {
+		return e.Path + ": " + e.Err.Error()
+	}
+	return fmt.Sprintf("%s:%d: %v", e.Path, e.Line, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
 // SyntaxError is a JSON file that does not parse, with the line at fault.
 type SyntaxError struct {
 	Line int

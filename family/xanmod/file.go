@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/srcarchive"
 )
@@ -69,18 +70,18 @@ func Parse(b []byte) (*File, error) {
 		case closeRE.Match(line):
 			cur.Close = n
 			if err := cur.complete(); err != nil {
-				return nil, &ParseError{Line: cur.Open, Err: err}
+				return nil, &kernelfiles.FileError{Path: Path, Line: cur.Open, Err: err}
 			}
 			f.Variants = append(f.Variants, *cur)
 			cur = nil
 		default:
 			if err := cur.set(line, n); err != nil {
-				return nil, &ParseError{Line: n, Err: err}
+				return nil, &kernelfiles.FileError{Path: Path, Line: n, Err: err}
 			}
 		}
 	}
 	if len(f.Variants) == 0 {
-		return nil, &ParseError{Err: fmt.Errorf("no variant: want `variants = {` with blocks such as `lts = { version = \"…\"; hash = \"sha256-…\"; isLTS = true; };`, as update-xanmod.sh edits them")}
+		return nil, &kernelfiles.FileError{Path: Path, Err: fmt.Errorf("no variant: want `variants = {` with blocks such as `lts = { version = \"…\"; hash = \"sha256-…\"; isLTS = true; };`, as update-xanmod.sh edits them")}
 	}
 	return f, nil
 }
@@ -159,21 +160,6 @@ func setValue(line []byte, val string) []byte {
 	out = append(out, val...)
 	return append(out, line[j:]...)
 }
-
-// ParseError is what is wrong with xanmod-kernels.nix, and where.
-type ParseError struct {
-	Line int
-	Err  error
-}
-
-func (e *ParseError) Error() string {
-	if e.Line == 0 {
-		return Path + ": " + e.Err.Error()
-	}
-	return fmt.Sprintf("%s:%d: %v", Path, e.Line, e.Err)
-}
-
-func (e *ParseError) Unwrap() error { return e.Err }
 
 func read(t *family.Tree) (*File, error) {
 	return family.View(t, "xanmod.file", func(t *family.Tree) (*File, error) {

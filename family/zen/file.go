@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/kernelorg"
 	"github.com/kupdate/kupdate/srcarchive"
 )
@@ -68,36 +69,21 @@ func Parse(b []byte) (*File, error) {
 			order = append(order, name)
 		}
 		if err := v.set(field, val, line); err != nil {
-			return nil, &ParseError{Line: line, Err: err}
+			return nil, &kernelfiles.FileError{Path: Path, Line: line, Err: err}
 		}
 	}
 	for _, name := range order {
 		v := byName[name]
 		if err := v.complete(); err != nil {
-			return nil, &ParseError{Err: err}
+			return nil, &kernelfiles.FileError{Path: Path, Err: err}
 		}
 		f.Variants = append(f.Variants, *v)
 	}
 	if len(f.Variants) == 0 {
-		return nil, &ParseError{Err: errors.New("no variant: want lines such as `version = \"6.18.2\"; # zen`, `suffix = \"zen1\"; # zen` and `hash = \"sha256-…\"; # zen`, as update-zen.py writes them")}
+		return nil, &kernelfiles.FileError{Path: Path, Err: errors.New("no variant: want lines such as `version = \"6.18.2\"; # zen`, `suffix = \"zen1\"; # zen` and `hash = \"sha256-…\"; # zen`, as update-zen.py writes them")}
 	}
 	return f, nil
 }
-
-// ParseError is what is wrong with zen-kernels.nix, and where.
-type ParseError struct {
-	Line int // 0: the whole file
-	Err  error
-}
-
-func (e *ParseError) Error() string {
-	if e.Line == 0 {
-		return Path + ": " + e.Err.Error()
-	}
-	return fmt.Sprintf("%s:%d: %v", Path, e.Line, e.Err)
-}
-
-func (e *ParseError) Unwrap() error { return e.Err }
 
 func (v *Variant) set(field, val string, line int) error {
 	twice := fmt.Errorf("variant %s has a second %s line (the first is line %d): keep one", v.Name, field, max(v.VersionLine, v.SuffixLine, v.HashLine))

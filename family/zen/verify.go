@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/kupdate/kupdate/family"
+	"github.com/kupdate/kupdate/kernelfiles"
 	"github.com/kupdate/kupdate/srcarchive"
 )
 
@@ -39,7 +40,7 @@ func (f *Family) Verify(ctx context.Context, pr family.PR, out *family.Results) 
 	}
 	head, err := Parse(headB)
 	if err != nil {
-		var pe *ParseError
+		var pe *kernelfiles.FileError
 		errors.As(err, &pe)
 		out.Findingf(Path, pe.Line, family.RuleSyntax, "%v", pe.Err)
 		return titler{}, nil
