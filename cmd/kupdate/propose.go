@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/cycle"
 	"github.com/kupdate/kupdate/family"
 )
@@ -93,13 +91,9 @@ func proposeLocal(ctx context.Context, e *env, req family.Request, nixpkgs strin
 	if err != nil {
 		return err
 	}
-	rep, err := cycle.Update(ctx, cfg, dir, cycle.UpdateOptions{
-		NoCommit: noCommit, Build: doBuild, Requests: []family.Request{req},
-		Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(), KernelOrg: ko,
-		BuildEnv:      mirrorEnv(e.getenv),
-		Progress:      func(p build.Progress) { fmt.Fprintf(e.stderr, "kupdate propose: %s\n", p) },
-		ProgressEvery: 30 * time.Second,
-	})
+	opts := e.updateOptions("propose", ko)
+	opts.NoCommit, opts.Build, opts.Requests = noCommit, doBuild, []family.Request{req}
+	rep, err := cycle.Update(ctx, cfg, dir, opts)
 	if err != nil {
 		return refused(err)
 	}
@@ -122,13 +116,9 @@ func proposePR(ctx context.Context, e *env, req family.Request, nixpkgs string, 
 	if err != nil {
 		return err
 	}
-	c, err := cycle.New(cfg, cycle.Options{
-		DryRun: dryRun, NoBuild: noBuild, Nixpkgs: nixpkgs, Requests: []family.Request{req},
-		Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(), KernelOrg: ko,
-		BuildEnv:      mirrorEnv(e.getenv),
-		Progress:      func(p build.Progress) { fmt.Fprintf(e.stderr, "kupdate propose: %s\n", p) },
-		ProgressEvery: 30 * time.Second,
-	})
+	opts := e.cycleOptions("propose", ko)
+	opts.DryRun, opts.NoBuild, opts.Nixpkgs, opts.Requests = dryRun, noBuild, nixpkgs, []family.Request{req}
+	c, err := cycle.New(cfg, opts)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}

@@ -7,9 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/cycle"
 )
 
@@ -78,13 +76,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := cycle.New(cfg, cycle.Options{
-		DryRun: *dryRun, NoBuild: *noBuild, Only: only, Nixpkgs: *nixpkgs,
-		Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(), KernelOrg: ko,
-		BuildEnv:      mirrorEnv(e.getenv),
-		Progress:      func(p build.Progress) { fmt.Fprintf(e.stderr, "kupdate run: %s\n", p) },
-		ProgressEvery: 30 * time.Second,
-	})
+	opts := e.cycleOptions("run", ko)
+	opts.DryRun, opts.NoBuild, opts.Only, opts.Nixpkgs = *dryRun, *noBuild, only, *nixpkgs
+	c, err := cycle.New(cfg, opts)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}

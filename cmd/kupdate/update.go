@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"time"
 
-	"github.com/kupdate/kupdate/build"
 	"github.com/kupdate/kupdate/cycle"
 )
 
@@ -26,13 +23,9 @@ func runUpdate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := cycle.Update(ctx, cfg, dir, cycle.UpdateOptions{
-		NoCommit: *noCommit, Build: *doBuild,
-		Log: e.log, Getenv: e.getenv, Now: e.now, UserAgent: userAgent(), KernelOrg: ko,
-		BuildEnv:      mirrorEnv(e.getenv),
-		Progress:      func(p build.Progress) { fmt.Fprintf(e.stderr, "kupdate update: %s\n", p) },
-		ProgressEvery: 30 * time.Second,
-	})
+	opts := e.updateOptions("update", ko)
+	opts.NoCommit, opts.Build = *noCommit, *doBuild
+	rep, err := cycle.Update(ctx, cfg, dir, opts)
 	if err != nil {
 		return err
 	}
