@@ -15,6 +15,7 @@ package lock
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -81,11 +82,15 @@ func (l *File) Unlock() error {
 		return nil
 	}
 	terr := l.f.Truncate(0)
-	// Closing the descriptor is what releases the flock.
+	// Unlock before closing: a process forked meanwhile (by any goroutine:
+	// git, nix-build) holds a copy of the descriptor until it execs, and the
+	// flock belongs to the open file they share, so closing ours alone
+	// would keep the lock held until then.
+	uerr := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 	cerr := l.f.Close()
 	l.f = nil
-	if cerr != nil {
-		return fmt.Errorf("release lock %s: %w", l.path, cerr)
+	if err := cmp.Or(uerr, cerr); err != nil {
+		return fmt.Errorf("release lock %s: %w", l.path, err)
 	}
 	if terr != nil {
 		return fmt.Errorf("clear lock %s: %w", l.path, terr)
